@@ -1,0 +1,52 @@
+"""The `mnft` command: one entry point that hands each subcommand to the module that owns it.
+
+Modules are imported only when their subcommand runs, so the operator image never imports MindSpore
+and `mnft --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+# subcommand -> (module, function, one-line help). Each function takes the argv after the subcommand
+# (trainer commands take it with the subcommand first) and returns an exit code.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "train": ("mnft_trainer.cli", "main", "fine-tune MobileNetV2 (the r1.2 recipe's train.py)"),
+    "eval": ("mnft_trainer.cli", "main", "evaluate a checkpoint (the r1.2 recipe's eval.py)"),
+    "launch": ("mnft_trainer.cli", "main", "pod entrypoint: start one training process per device"),
+    "demo-data": ("mnft_trainer.cli", "main", "write a small real ImageFolder dataset (no download)"),
+    "fetch-checkpoint": ("mnft_trainer.cli", "main", "init container: download a checkpoint, verify sha256"),
+    "render": ("mnft_operator.render_cli", "main", "print every object the operator would create"),
+    "operator": ("mnft_operator.operator_cli", "main", "run the operator (kopf)"),
+    "api": ("mnft_operator.local.api_cli", "main", "serve the embedded Kubernetes API and a local kubelet"),
+    "local": ("mnft_operator.local.run_local", "main", "run a MobileNetFineTune locally, no cluster needed"),
+}
+TRAINER_COMMANDS = frozenset({"train", "eval", "launch", "demo-data", "fetch-checkpoint"})
+
+
+def usage() -> str:
+    lines = ["usage: mnft <command> [options]", "", "commands:"]
+    lines += [f"  {name:<10} {help_}" for name, (_, _, help_) in COMMANDS.items()]
+    lines += ["", "Run `mnft <command> --help` for a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(usage())
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command not in COMMANDS:
+        print(f"mnft: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    module_name, function_name, _ = COMMANDS[command]
+    function = getattr(importlib.import_module(module_name), function_name)
+    code = function([command, *rest] if command in TRAINER_COMMANDS else rest)
+    return int(code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+import subprocess
+import sys
+
+from mnft_operator import cli
+
+
+def test_help_lists_every_command(capsys):
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for name in cli.COMMANDS:
+        assert f"  {name} " in out
+
+
+def test_unknown_command_is_a_usage_error(capsys):
+    assert cli.main(["bogus"]) == 2
+    assert "unknown command 'bogus'" in capsys.readouterr().err
+
+
+def test_operator_commands_do_not_import_mindspore():
+    code = (
+        "import sys; from mnft_operator import cli; cli.main(['--help']); print('mindspore' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "False"

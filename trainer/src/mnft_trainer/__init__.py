@@ -1,0 +1,1 @@
+"""mnft trainer: MindSpore's MobileNetV2 fine-tune recipe, run by every trainer pod and on a laptop."""

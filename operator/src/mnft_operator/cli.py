@@ -11,19 +11,18 @@ import sys
 from collections.abc import Sequence
 
 # subcommand -> (module, function, one-line help). Each function takes the argv after the subcommand
-# (trainer commands take it with the subcommand first) and returns an exit code.
+# and returns an exit code.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "train": ("mnft_trainer.cli", "main", "fine-tune MobileNetV2 (the r1.2 recipe's train.py)"),
-    "eval": ("mnft_trainer.cli", "main", "evaluate a checkpoint (the r1.2 recipe's eval.py)"),
-    "launch": ("mnft_trainer.cli", "main", "pod entrypoint: start one training process per device"),
-    "demo-data": ("mnft_trainer.cli", "main", "write a small real ImageFolder dataset (no download)"),
-    "fetch-checkpoint": ("mnft_trainer.cli", "main", "init container: download a checkpoint, verify sha256"),
+    "train": ("mnft_trainer.cli", "train_main", "fine-tune MobileNetV2 (the r1.2 recipe's train.py)"),
+    "eval": ("mnft_trainer.cli", "eval_main", "evaluate a checkpoint (the r1.2 recipe's eval.py)"),
+    "launch": ("mnft_trainer.launch", "main", "pod entrypoint: start one training process per device"),
+    "demo-data": ("mnft_trainer.demo_data", "main", "write a small real ImageFolder dataset (no download)"),
+    "fetch-checkpoint": ("mnft_trainer.fetch", "main", "init container: download a checkpoint, check sha256"),
     "render": ("mnft_operator.render_cli", "main", "print every object the operator would create"),
     "operator": ("mnft_operator.operator_cli", "main", "run the operator (kopf)"),
     "api": ("mnft_operator.local.api_cli", "main", "serve the embedded Kubernetes API and a local kubelet"),
     "local": ("mnft_operator.local.run_local", "main", "run a MobileNetFineTune locally, no cluster needed"),
 }
-TRAINER_COMMANDS = frozenset({"train", "eval", "launch", "demo-data", "fetch-checkpoint"})
 
 
 def usage() -> str:
@@ -44,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     module_name, function_name, _ = COMMANDS[command]
     function = getattr(importlib.import_module(module_name), function_name)
-    code = function([command, *rest] if command in TRAINER_COMMANDS else rest)
+    code = function(rest)
     return int(code or 0)
 
 

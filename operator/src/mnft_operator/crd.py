@@ -206,6 +206,7 @@ def spec_schema() -> Schema:
                 {
                     "type": "object",
                     "description": "Where checkpoints and summary.json go; an emptyDir without `volume`.",
+                    "default": {},
                     "properties": {
                         "path": _str(
                             "Checkpoint directory, relative to the output volume (at /mnt/output).",
@@ -247,12 +248,14 @@ def spec_schema() -> Schema:
             "eval": {
                 "type": "object",
                 "description": "Evaluation after training (rank 0 reports the accuracy).",
+                "default": {},
                 "properties": {"enabled": {"type": "boolean", "description": "Run eval.", "default": True}},
             },
             "communication": _immutable(
                 {
                     "type": "object",
                     "description": "How ranks find each other.",
+                    "default": {},
                     "properties": {
                         "mode": _enum(
                             "`auto`: rankTable on Ascend, dynamicCluster on GPU/CPU. rankTable: Ascend only.",
@@ -321,6 +324,7 @@ def spec_schema() -> Schema:
             "runPolicy": {
                 "type": "object",
                 "description": "Restarts, deadlines and clean-up.",
+                "default": {},
                 "properties": {
                     "backoffLimit": _int(
                         "Whole-job restarts allowed after retryable failures.", 0, 100, default=3
@@ -346,6 +350,7 @@ def spec_schema() -> Schema:
                 {
                     "type": "object",
                     "description": "Gang scheduling.",
+                    "default": {},
                     "properties": {
                         "gang": _enum(
                             "`volcano` creates a Volcano PodGroup.", ["none", "volcano"], default="none"

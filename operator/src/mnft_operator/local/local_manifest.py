@@ -1,0 +1,80 @@
+"""Read and check what `mnft local` is given before anything starts: the resource file and the mounts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+GROUP = "finetune.mindspore.io"
+VERSION = "v1alpha1"
+KIND = "MobileNetFineTune"
+PLURAL = "mobilenetfinetunes"
+
+
+class ManifestError(Exception):
+    """One line for the user: what is wrong and where."""
+
+
+def parse_mounts(values: Sequence[str], cwd: Path) -> dict[str, str]:
+    """`["dataset=data", "out=/tmp/o"]` -> `{"dataset": "<cwd>/data", "out": "/tmp/o"}`."""
+    mounts: dict[str, str] = {}
+    for value in values:
+        name, sep, directory = value.partition("=")
+        if not sep or not name or not directory:
+            raise ManifestError(f"--mount {value!r}: expected VOLUME=DIR, e.g. --mount dataset=./data")
+        if name in mounts:
+            raise ManifestError(f"--mount {name}: given twice")
+        mounts[name] = str((cwd / directory).resolve())
+    return mounts
+
+
+def check_mount_dirs(mounts: Mapping[str, str]) -> None:
+    """Mount directories must exist or be creatable (outputs): create them, name the one that fails."""
+    for name, directory in mounts.items():
+        path = Path(directory)
+        if path.exists() and not path.is_dir():
+            raise ManifestError(f"--mount {name}={directory}: not a directory")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ManifestError(f"--mount {name}={directory}: cannot create it ({exc.strerror})") from None
+
+
+def load_resource(path: Path) -> dict[str, Any]:
+    """The one MobileNetFineTune in the file, with `metadata.namespace` defaulted to `default`."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read it ({exc.strerror})") from None
+    try:
+        documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ManifestError(f"{path}:{where} {problem}; fix the YAML syntax") from None
+    jobs = [doc for doc in documents if isinstance(doc, dict) and doc.get("kind") == KIND]
+    if len(jobs) != 1:
+        raise ManifestError(f"{path}: expected exactly one {KIND} document, found {len(jobs)}")
+    job = jobs[0]
+    if job.get("apiVersion") != f"{GROUP}/{VERSION}":
+        raise ManifestError(f"{path}: apiVersion must be {GROUP}/{VERSION}, not {job.get('apiVersion')!r}")
+    metadata = job.get("metadata")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str) or not metadata["name"]:
+        raise ManifestError(f"{path}: metadata.name is required")
+    metadata.setdefault("namespace", "default")
+    return job
+
+
+def validate_spec(job: Mapping[str, Any], path: Path) -> None:
+    """The operator's own validation (schema and cross-field rules); the first error names the field."""
+    from mnft_operator import crd, schema_walk
+
+    errors = schema_walk.check(job.get("spec"), crd.spec_schema(), "spec")
+    if errors:
+        field_path, message = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ManifestError(f"{path}: {field_path} {message}{more}")

@@ -1,0 +1,170 @@
+"""`mnft local FILE.yaml`: run a MobileNetFineTune on this machine through the real operator.
+
+The embedded API, the local kubelet and the operator run in this process (each in its own thread);
+the pods run as local process groups. Every rank's output is streamed as `[worker-i/rank-r] line`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from mnft_operator.local.local_cluster import ApiRejected, LocalCluster
+from mnft_operator.local.local_logs import LogFollower
+from mnft_operator.local.local_manifest import (
+    ManifestError,
+    check_mount_dirs,
+    load_resource,
+    parse_mounts,
+    validate_spec,
+)
+from mnft_operator.local.local_status import FINISHED_PHASES, final_summary, phase_change, phase_of
+
+POLL_SECONDS = 0.25
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_TIMEOUT = 124
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mnft local",
+        description="Run a MobileNetFineTune on this machine: embedded Kubernetes API, local kubelet and "
+        "the real operator; no cluster needed.",
+    )
+    parser.add_argument("file", type=Path, help="the MobileNetFineTune YAML you would `kubectl apply`")
+    parser.add_argument(
+        "--mount",
+        action="append",
+        default=[],
+        metavar="VOLUME=DIR",
+        help="serve a pod volume (by volume name or PVC claim name) from a host directory; repeatable",
+    )
+    parser.add_argument(
+        "--keep-api", action="store_true", help="after the job, keep the API up for kubectl until Ctrl-C"
+    )
+    parser.add_argument(
+        "--state-dir", type=Path, help="keep pod logs and state here (default: a temporary directory)"
+    )
+    parser.add_argument("--timeout", type=float, help="give up after this many seconds")
+    parser.add_argument(
+        "--simulate-ascend-devices",
+        action="store_true",
+        help="the local kubelet annotates pods as the Ascend device plugin would (no NPU needed)",
+    )
+    return parser
+
+
+def say(line: str) -> None:
+    print(f"[mnft local] {line}", flush=True)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def wait_for_job(
+    cluster: Any,
+    name: str,
+    follower: LogFollower,
+    timeout: float | None,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, Any] | None:
+    """Stream logs and phase changes until the job finishes; its final status, or None on timeout."""
+    deadline = None if timeout is None else clock() + timeout
+    last: dict[str, Any] | None = None
+    while True:
+        follower.poll()
+        status = dict(cluster.get_job(name).get("status") or {})
+        change = phase_change(last, status)
+        if change is not None:
+            say(change)
+        last = status
+        if phase_of(status) in FINISHED_PHASES:
+            # Pods report their exit before the last lines are read: give the kubelet a moment to flush.
+            time.sleep(POLL_SECONDS * 2)
+            follower.poll(final=True)
+            return status
+        if deadline is not None and clock() > deadline:
+            follower.poll(final=True)
+            return None
+        time.sleep(POLL_SECONDS)
+
+
+def _wait_forever() -> None:
+    while True:
+        time.sleep(3600)
+
+
+def run(args: argparse.Namespace) -> int:
+    cwd = Path.cwd()
+    try:
+        job = load_resource(args.file)
+        validate_spec(job, args.file)
+        mounts = parse_mounts(args.mount, cwd)
+        check_mount_dirs(mounts)
+    except ManifestError as exc:
+        print(f"mnft local: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    name, namespace = job["metadata"]["name"], job["metadata"]["namespace"]
+    temporary = args.state_dir is None
+    state_dir = Path(tempfile.mkdtemp(prefix="mnft-local-")) if temporary else args.state_dir.resolve()
+    cluster = LocalCluster(
+        state_dir=state_dir,
+        namespace=namespace,
+        mounts=mounts,
+        simulate_ascend_devices=args.simulate_ascend_devices,
+    )
+    follower = LogFollower(cluster.log_dir, namespace, name, emit=lambda line: print(line, flush=True))
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    code = EXIT_INTERRUPTED
+    try:
+        say(f"starting the embedded API, the local kubelet and the operator (state in {state_dir})")
+        cluster.start()
+        cluster.create_job(job)
+        say(f"created {namespace}/{name}; streaming its logs")
+        status = wait_for_job(cluster, name, follower, args.timeout)
+        if status is None:
+            say(f"timed out after {args.timeout:g} s; stopping")
+            code = EXIT_TIMEOUT
+        else:
+            for line in final_summary(name, status):
+                say(line)
+            code = 0 if phase_of(status) == "Succeeded" else EXIT_FAILED
+        if args.keep_api:
+            kubeconfig = cluster.write_kubeconfig(state_dir / "kubeconfig")
+            say(f"the API stays up at {cluster.url}; kubeconfig: {kubeconfig}")
+            say(f"try: kubectl --kubeconfig {kubeconfig} get mft -n {namespace}")
+            say("press Ctrl-C to stop")
+            _wait_forever()
+    except KeyboardInterrupt:
+        say("interrupted; stopping the operator, the pods and the API")
+    except ApiRejected as exc:
+        print(f"mnft local: error: {exc}", file=sys.stderr)
+        code = EXIT_USAGE
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        # A second Ctrl-C during the shutdown must not leave pods behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            cluster.stop()
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            if temporary:
+                shutil.rmtree(state_dir, ignore_errors=True)
+    return code
+
+
+def main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(list(argv))
+    return run(args)

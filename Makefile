@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml scripts/install-k8s-tools.sh
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/mnft demo-data --output .demo/data
+	VENV=$(VENV) bash scripts/demo.sh
 
 test: setup lint typecheck test-unit test-integration test-e2e
 

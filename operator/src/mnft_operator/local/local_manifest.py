@@ -71,10 +71,9 @@ def load_resource(path: Path) -> dict[str, Any]:
 
 def validate_spec(job: Mapping[str, Any], path: Path) -> None:
     """The operator's own validation (schema and cross-field rules); the first error names the field."""
-    from mnft_operator import crd, schema_walk
+    from mnft_operator.spec import validate
 
-    errors = schema_walk.check(job.get("spec"), crd.spec_schema(), "spec")
+    errors = validate(job)
     if errors:
-        field_path, message = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ManifestError(f"{path}: {field_path} {message}{more}")
+        raise ManifestError(f"{path}: {errors[0]}{more}")

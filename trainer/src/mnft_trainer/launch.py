@@ -1,0 +1,328 @@
+"""`mnft launch [--dry-run] <train|eval> ARGS...`: the pod entrypoint, one training process per device.
+
+The environment the operator renders (docs/architecture.md) decides the processes:
+
+- dynamic cluster (CPU, GPU): node rank 0 also runs MindSpore's scheduler (`MS_ROLE=MS_SCHED`); every
+  training process gets `MS_ROLE=MS_WORKER` and `MS_NODE_ID` = its global rank.
+- rank table (Ascend): wait until hccl.json is `completed`, then one process per device of
+  `server_list[MNFT_WORKER_INDEX]` with its `RANK_ID` and `DEVICE_ID`.
+
+Planning is pure (`plan_processes`); `main` resolves the scheduler's address, supervises the children
+and prefixes their output with `[rank-<r>] `.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mnft_trainer import rank_table
+from mnft_trainer.supervise import Child, supervise
+
+DEFAULT_SCHED_PORT = 8118
+DEFAULT_GRACE_S = 10.0
+COMMANDS = ("train", "eval")
+USAGE = "usage: mnft launch [--dry-run] <train|eval> ARGS..."
+# The scheduler runs only MindSpore's meta server: init() serves the cluster and exits the process when
+# every worker has unregistered, so it never returns into the rest of this snippet.
+SCHEDULER_CODE = (
+    "import sys, mindspore as ms; from mindspore.communication import init; "
+    "ms.set_device(sys.argv[1]); init()"
+)
+
+
+class LaunchError(Exception):
+    """Bad environment or rank table; the message is one line naming the variable or file."""
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    rank: int | None  # global rank; None for the scheduler
+    env: dict[str, str] = field(default_factory=dict)  # only the variables launch sets
+
+    @property
+    def label(self) -> str:
+        return "scheduler" if self.rank is None else f"rank-{self.rank}"
+
+
+def _int_env(env: Mapping[str, str], name: str, default: int | None = None, minimum: int = 0) -> int:
+    raw = env.get(name, "")
+    if raw == "":
+        if default is None:
+            raise LaunchError(
+                f"environment variable {name} is not set; the operator renders it for every pod"
+            )
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise LaunchError(f"environment variable {name}={raw!r} must be an integer >= {minimum}")
+    return value
+
+
+def comm_mode(env: Mapping[str, str]) -> str:
+    """`rankTable`, `dynamicCluster` or `single` (no distributed variables at all)."""
+    mode = env.get("MNFT_COMM_MODE", "")
+    if mode in ("rankTable", "dynamicCluster"):
+        return mode
+    if mode:
+        raise LaunchError(f"MNFT_COMM_MODE={mode!r} must be dynamicCluster or rankTable")
+    if env.get("RANK_TABLE_FILE"):
+        return "rankTable"
+    if env.get("MS_SCHED_HOST") or env.get("MS_WORKER_NUM"):
+        return "dynamicCluster"
+    if _int_env(env, "MNFT_DEVICES_PER_WORKER", 1, minimum=1) > 1:
+        return "dynamicCluster"
+    return "single"
+
+
+def _gpu_env(env: Mapping[str, str], local: int) -> dict[str, str]:
+    """One visible GPU per process: the local-th of those the container was given."""
+    visible = [d.strip() for d in env.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
+    if visible and local >= len(visible):
+        raise LaunchError(
+            f"CUDA_VISIBLE_DEVICES={env['CUDA_VISIBLE_DEVICES']!r} lists {len(visible)} GPUs but this pod "
+            f"runs {local + 1} or more processes; request as many GPUs as devicesPerWorker"
+        )
+    return {"CUDA_VISIBLE_DEVICES": visible[local] if visible else str(local), "DEVICE_ID": "0"}
+
+
+def plan_dynamic_cluster(
+    env: Mapping[str, str], platform: str, free_port: Callable[[], int] | None = None
+) -> list[ProcessSpec]:
+    local_num = _int_env(env, "MNFT_LOCAL_WORKER_NUM", _int_env(env, "MNFT_DEVICES_PER_WORKER", 1, 1), 1)
+    node_rank = _int_env(env, "MNFT_NODE_RANK", _int_env(env, "MNFT_WORKER_INDEX", 0))
+    workers = _int_env(env, "MNFT_WORKERS", 1, minimum=1)
+    world = _int_env(env, "MS_WORKER_NUM", workers * local_num, minimum=1)
+    if env.get("MNFT_WORKERS") and env.get("MS_WORKER_NUM") and world != workers * local_num:
+        raise LaunchError(
+            f"MS_WORKER_NUM={world} but MNFT_WORKERS x MNFT_LOCAL_WORKER_NUM is {workers} x {local_num}; "
+            "they must agree"
+        )
+    if (node_rank + 1) * local_num > world:
+        raise LaunchError(
+            f"MS_WORKER_NUM={world} is too small for node rank {node_rank} with {local_num} local processes; "
+            "it must be workers x devicesPerWorker"
+        )
+    host = env.get("MS_SCHED_HOST", "")
+    port_raw = env.get("MS_SCHED_PORT", "")
+    if not host:
+        if world > local_num:
+            raise LaunchError(
+                "MS_SCHED_HOST is not set; it must name worker 0 (<job>-worker-0.<job>.<ns>.svc)"
+            )
+        host = "127.0.0.1"  # one pod, several processes: the scheduler is local
+        if not port_raw and free_port is not None:
+            port_raw = str(free_port())
+    port = _int_env({"MS_SCHED_PORT": port_raw}, "MS_SCHED_PORT", DEFAULT_SCHED_PORT, minimum=1)
+    if port > 65535:
+        raise LaunchError(f"MS_SCHED_PORT={port} is not a TCP port (1-65535)")
+    cluster = {"MS_SCHED_HOST": host, "MS_SCHED_PORT": str(port), "MS_WORKER_NUM": str(world)}
+    specs = []
+    if world > 1 and node_rank == 0:
+        specs.append(ProcessSpec(None, {**cluster, "MS_ROLE": "MS_SCHED"}))
+    for local in range(local_num):
+        rank = node_rank * local_num + local
+        proc_env = {"MNFT_LOCAL_RANK": str(local)}
+        if world > 1:
+            proc_env.update(cluster, MS_ROLE="MS_WORKER", MS_NODE_ID=str(rank))
+        if platform == "GPU":
+            proc_env.update(_gpu_env(env, local))
+        specs.append(ProcessSpec(rank, proc_env))
+    return specs
+
+
+def plan_rank_table(env: Mapping[str, str], table: Mapping[str, Any]) -> list[ProcessSpec]:
+    path = env.get("RANK_TABLE_FILE", "")
+    index = _int_env(env, "MNFT_WORKER_INDEX", 0)
+    try:
+        devices = rank_table.server_devices(table, index, path)
+        total = rank_table.rank_size(table, path)
+    except rank_table.RankTableError as exc:
+        raise LaunchError(str(exc)) from None
+    size = _int_env(env, "RANK_SIZE", total, minimum=1)
+    if size != total:
+        raise LaunchError(f"RANK_SIZE={size} but rank table {path} lists {total} devices")
+    per_worker = _int_env(env, "MNFT_DEVICES_PER_WORKER", len(devices), minimum=1)
+    if per_worker != len(devices):
+        raise LaunchError(
+            f"rank table {path} gives server_list[{index}] {len(devices)} devices "
+            f"but MNFT_DEVICES_PER_WORKER is {per_worker}"
+        )
+    common = {"RANK_TABLE_FILE": path, "RANK_SIZE": str(size)}
+    return [
+        ProcessSpec(
+            d.rank_id,
+            {
+                **common,
+                "RANK_ID": str(d.rank_id),
+                "DEVICE_ID": str(d.device_id),
+                "MNFT_LOCAL_RANK": str(local),
+            },
+        )
+        for local, d in enumerate(devices)
+    ]
+
+
+def plan_processes(
+    env: Mapping[str, str],
+    table: Mapping[str, Any] | None = None,
+    free_port: Callable[[], int] | None = None,
+) -> list[ProcessSpec]:
+    """Every process this pod starts, scheduler first; `table` is the completed rank table (rankTable)."""
+    platform = env.get("MNFT_PLATFORM", "CPU")
+    if platform not in ("CPU", "GPU", "Ascend"):
+        raise LaunchError(f"MNFT_PLATFORM={platform!r} must be CPU, GPU or Ascend")
+    mode = comm_mode(env)
+    if mode == "rankTable":
+        if not env.get("RANK_TABLE_FILE"):
+            raise LaunchError("MNFT_COMM_MODE is rankTable but RANK_TABLE_FILE is not set")
+        if table is None:
+            raise LaunchError("rank table mode needs the completed rank table")
+        return plan_rank_table(env, table)
+    if mode == "dynamicCluster":
+        return plan_dynamic_cluster(env, platform, free_port)
+    return [ProcessSpec(0, {"MNFT_LOCAL_RANK": "0", **({"DEVICE_ID": "0"} if platform != "CPU" else {})})]
+
+
+def free_tcp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def resolve_host(host: str, timeout_s: float = 300.0) -> str:
+    """The scheduler's IP: MindSpore wants an address, and a headless Service's DNS name appears only
+    after the pod exists, so retry until it resolves."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return str(socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_STREAM)[0][4][0])
+        except OSError as exc:
+            if time.monotonic() >= deadline:
+                raise LaunchError(
+                    f"MS_SCHED_HOST {host!r} does not resolve after {timeout_s:g} s ({exc}); "
+                    "check the job's headless Service"
+                ) from None
+            time.sleep(1.0)
+
+
+def write_termination_message(message: str, env: Mapping[str, str]) -> None:
+    path = env.get("TERMINATION_MESSAGE_PATH", "/dev/termination-log")
+    if os.path.isfile(path):
+        with contextlib.suppress(OSError), open(path, "w", encoding="utf-8") as handle:
+            handle.write(message)
+
+
+def _read_termination_message(env: Mapping[str, str]) -> str | None:
+    try:
+        with open(env.get("TERMINATION_MESSAGE_PATH", "/dev/termination-log"), encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _fail(message: str, env: Mapping[str, str]) -> int:
+    line = f"error: {message}"
+    print(line, file=sys.stderr, flush=True)
+    write_termination_message(line, env)
+    return 1
+
+
+def _parse(argv: Sequence[str]) -> tuple[bool, str, list[str]] | None:
+    args = list(argv)
+    dry_run = False
+    while args and args[0].startswith("-"):
+        if args[0] == "--dry-run":
+            dry_run = True
+            args.pop(0)
+        else:
+            return None
+    if not args or args[0] not in COMMANDS:
+        return None
+    return dry_run, args[0], args[1:]
+
+
+def _plan_from_env(env: Mapping[str, str], dry_run: bool) -> list[ProcessSpec]:
+    table = None
+    if comm_mode(env) == "rankTable" and env.get("RANK_TABLE_FILE"):
+        path = env["RANK_TABLE_FILE"]
+        try:
+            timeout_s = rank_table.timeout_from_env(env)
+            table = rank_table.wait_until_completed(
+                path, timeout_s, log=lambda m: print(f"launch: {m}", flush=True)
+            )
+        except rank_table.RankTableError as exc:
+            raise LaunchError(str(exc)) from None
+    specs = plan_processes(env, table, free_port=free_tcp_port)
+    if dry_run:
+        return specs
+    resolved: dict[str, str] = {}
+    for spec in specs:
+        host = spec.env.get("MS_SCHED_HOST")
+        if host:
+            if host not in resolved:
+                resolved[host] = resolve_host(host)
+            spec.env["MS_SCHED_HOST"] = resolved[host]
+    return specs
+
+
+def main(argv: Sequence[str]) -> int:
+    if list(argv[:1]) in (["-h"], ["--help"]):
+        print(f"{USAGE}\n\nStarts one `mnft <train|eval> ARGS` process per device from the operator's env.")
+        return 0
+    parsed = _parse(argv)
+    env = dict(os.environ)
+    if parsed is None:
+        print(
+            f"{USAGE}\nerror: expected [--dry-run] then train or eval, got {' '.join(argv) or 'nothing'}",
+            file=sys.stderr,
+        )
+        return 2
+    dry_run, command, args = parsed
+    dry_run = dry_run or env.get("MNFT_LAUNCH_DRY_RUN", "") == "1"
+    try:
+        specs = _plan_from_env(env, dry_run)
+        grace_s = float(env.get("MNFT_LAUNCH_GRACE_SECONDS", DEFAULT_GRACE_S))
+    except LaunchError as exc:
+        return _fail(str(exc), env)
+    except ValueError:
+        return _fail("MNFT_LAUNCH_GRACE_SECONDS must be a number of seconds", env)
+    if dry_run:
+        for spec in specs:
+            line: dict[str, Any] = {"rank": spec.rank, "env": spec.env}
+            if spec.rank is None:
+                line["role"] = "scheduler"
+            print(json.dumps(line, sort_keys=True), flush=True)
+        return 0
+    platform = env.get("MNFT_PLATFORM", "CPU")
+    children = []
+    for spec in specs:
+        child_env = {**env, **spec.env, "PYTHONUNBUFFERED": "1"}
+        if spec.rank is None:
+            child_env.setdefault("GLOG_v", "3")  # the scheduler's per-heartbeat warnings drown the ranks
+            argv_ = [sys.executable, "-c", SCHEDULER_CODE, platform]
+        else:
+            argv_ = [sys.executable, "-m", "mnft_trainer", command, *args]
+        children.append(Child(spec.label, argv_, child_env))
+    ranks = [s.rank for s in specs if s.rank is not None]
+    print(
+        f"launch: starting {len(ranks)} process(es), ranks {ranks}"
+        + (" and the scheduler" if len(ranks) < len(specs) else ""),
+        flush=True,
+    )
+    before = _read_termination_message(env)
+    outcome = supervise(children, grace_s=grace_s)
+    if outcome.code != 0 and outcome.failed is not None and _read_termination_message(env) == before:
+        # The child said nothing (killed by a signal, say): leave the pod status a reason.
+        write_termination_message(f"error: {outcome.failed} exited with code {outcome.code}", env)
+    return outcome.code

@@ -1,0 +1,148 @@
+"""Run a pod's processes together: prefixed output, first failure stops the rest, signals forwarded.
+
+Each child runs in its own session (process group) so stopping it also stops anything it spawned,
+and a Ctrl-C on a terminal reaches the children only once, through us.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import IO
+
+POLL_S = 0.05
+
+
+@dataclass(frozen=True)
+class Child:
+    label: str  # "rank-0", "scheduler": output lines are prefixed "[<label>] "
+    argv: Sequence[str]
+    env: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int  # what launch exits with
+    failed: str | None  # label of the first child that failed, if any
+    signal: int | None  # the signal launch received and forwarded, if any
+
+
+def exit_code(returncode: int) -> int:
+    """Popen's returncode as a shell reports it: a child killed by signal N gives 128+N."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _pump(stream: IO[bytes], prefix: str, out: IO[str], lock: threading.Lock) -> None:
+    for raw in iter(stream.readline, b""):
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        with lock:
+            try:
+                out.write(f"{prefix}{line}\n")
+                out.flush()
+            except (BrokenPipeError, ValueError):
+                pass
+    stream.close()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signum)
+
+
+def _stop(procs: Sequence[subprocess.Popen[bytes]], signum: int, grace_s: float) -> None:
+    """`signum` to every running child, SIGKILL to those still running after `grace_s`."""
+    for proc in procs:
+        _signal_group(proc, signum)
+    deadline = time.monotonic() + grace_s
+    while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+    for proc in procs:
+        _signal_group(proc, signal.SIGKILL)
+        proc.wait()
+
+
+def supervise(children: Sequence[Child], grace_s: float = 10.0, out: IO[str] | None = None) -> Outcome:
+    """Start every child and wait. All succeed -> 0. The first that fails -> the others get SIGTERM (then
+    SIGKILL after `grace_s`) and its exit code is returned. SIGTERM/SIGINT to us are forwarded the same
+    way and give 128+signal."""
+    out = sys.stdout if out is None else out
+    lock = threading.Lock()
+    received: list[int] = []
+    previous: dict[int, object] = {}
+    if threading.current_thread() is threading.main_thread():
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            received.append(signum)
+
+        for forwarded in (signal.SIGTERM, signal.SIGINT):
+            previous[forwarded] = signal.signal(forwarded, on_signal)
+
+    procs: list[subprocess.Popen[bytes]] = []
+    pumps: list[threading.Thread] = []
+    try:
+        for child in children:
+            proc = subprocess.Popen(
+                list(child.argv),
+                env=dict(child.env),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            procs.append(proc)
+            assert proc.stdout is not None
+            pump = threading.Thread(
+                target=_pump, args=(proc.stdout, f"[{child.label}] ", out, lock), daemon=True
+            )
+            pump.start()
+            pumps.append(pump)
+        outcome = _wait(children, procs, received, grace_s, out, lock)
+    finally:
+        # Whatever happened above (even an exception), no child outlives us.
+        _stop(procs, signal.SIGTERM, grace_s)
+        for restored, handler in previous.items():
+            signal.signal(restored, handler)  # type: ignore[arg-type]
+    for pump in pumps:
+        pump.join(timeout=5.0)
+    return outcome
+
+
+def _wait(
+    children: Sequence[Child],
+    procs: Sequence[subprocess.Popen[bytes]],
+    received: list[int],
+    grace_s: float,
+    out: IO[str],
+    lock: threading.Lock,
+) -> Outcome:
+    def say(message: str) -> None:
+        with lock:
+            out.write(f"launch: {message}\n")
+            out.flush()
+
+    while True:
+        if received:
+            signum = received[0]
+            say(f"received {signal.Signals(signum).name}, stopping {len(procs)} process(es)")
+            _stop(procs, signum, grace_s)
+            return Outcome(128 + signum, None, signum)
+        codes = [p.poll() for p in procs]
+        for child, code in zip(children, codes, strict=True):
+            if code is not None and code != 0:
+                running = sum(c is None for c in codes)
+                say(f"{child.label} exited with code {exit_code(code)}, stopping {running} other process(es)")
+                _stop(procs, signal.SIGTERM, grace_s)
+                return Outcome(exit_code(code), child.label, None)
+        if all(code == 0 for code in codes):
+            return Outcome(0, None, None)
+        time.sleep(POLL_S)

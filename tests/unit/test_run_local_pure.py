@@ -14,7 +14,8 @@ from mnft_operator.local.local_status import failure_reason, final_summary, phas
 
 def test_prefix_line_maps_launch_rank_prefix():
     assert prefix_line(1, "[rank-3] epoch[1/2], iter[5]") == "[worker-1/rank-3] epoch[1/2], iter[5]"
-    assert prefix_line(0, "scheduler started") == "[worker-0] scheduler started"
+    assert prefix_line(0, "[scheduler] up") == "[worker-0/scheduler] up"
+    assert prefix_line(0, "launch: starting 2 processes") == "[worker-0] launch: starting 2 processes"
     assert prefix_line(0, "[rank-x] odd") == "[worker-0] [rank-x] odd"
 
 

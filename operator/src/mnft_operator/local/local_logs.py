@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_RANK_PREFIX = re.compile(r"^\[rank-(\d+)\] ?")
+_RANK_PREFIX = re.compile(r"^\[(rank-\d+|scheduler)\] ?")
 _HEAD_BYTES = 128
 _WORKER_POD = re.compile(r"^(?P<job>.+)-worker-(?P<index>\d+)$")
 
@@ -20,12 +20,13 @@ _WORKER_POD = re.compile(r"^(?P<job>.+)-worker-(?P<index>\d+)$")
 def prefix_line(worker: int, line: str) -> str:
     """`[rank-3] epoch[1/2] ...` from worker 1 -> `[worker-1/rank-3] epoch[1/2] ...`.
 
-    Lines without a rank prefix (launch's own messages, the scheduler) keep the worker only.
+    Launch's scheduler lines become `[worker-0/scheduler] ...`; lines without a label (launch's own
+    messages) keep the worker only.
     """
     match = _RANK_PREFIX.match(line)
     if match is None:
         return f"[worker-{worker}] {line}"
-    return f"[worker-{worker}/rank-{match.group(1)}] {line[match.end() :]}"
+    return f"[worker-{worker}/{match.group(1)}] {line[match.end() :]}"
 
 
 def worker_index(job: str, pod_name: str) -> int | None:

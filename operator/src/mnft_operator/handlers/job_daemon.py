@@ -1,0 +1,75 @@
+"""The per-job loop run by kopf's daemon: reconcile, then sleep until woken, requeued or stopped.
+
+One coroutine per job means reconciles of a job never overlap. Pod and job events only set the job's
+wake-up event (see `Wakers`), so a burst of 1,000 pod events costs one or two reconciles, not 1,000.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Mapping
+from typing import Any
+
+import kopf
+
+from mnft_operator.handlers.config import MEMO_CONFIG, MEMO_SETTINGS, MEMO_WAKERS, OperatorConfig, Wakers
+from mnft_operator.handlers.job_reconciler import Outcome, is_finished, rank0_running, reconcile_once
+from mnft_operator.k8s import KubeClient, KubeUnavailable
+
+
+def next_wait(outcome: Outcome, config: OperatorConfig) -> float:
+    """Seconds to sleep before the next reconcile when no event wakes the job earlier."""
+    waits = [config.resync_seconds]
+    if outcome.plan.requeue_after is not None:
+        waits.append(max(0.0, outcome.plan.requeue_after))
+    observed = outcome.observed
+    if observed is not None and rank0_running(observed.job["metadata"]["name"], observed.pods):
+        waits.append(config.progress_seconds)
+    return min(waits)
+
+
+async def wait_for_wake(wake: asyncio.Event, stopped: Awaitable[Any], timeout: float) -> None:
+    """Return when woken, when the daemon is asked to stop, or after `timeout` seconds."""
+    woken = asyncio.ensure_future(wake.wait())
+    halted = asyncio.ensure_future(stopped)
+    try:
+        await asyncio.wait({woken, halted}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (woken, halted):
+            task.cancel()
+        await asyncio.gather(woken, halted, return_exceptions=True)
+
+
+async def run_job_daemon(
+    *,
+    namespace: str,
+    name: str,
+    memo: Mapping[str, Any],
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+    stopped: kopf.DaemonStopped,
+) -> None:
+    config: OperatorConfig = memo[MEMO_CONFIG]
+    wakers: Wakers = memo[MEMO_WAKERS]
+    settings: kopf.OperatorSettings = memo[MEMO_SETTINGS]
+    wake = wakers.register(namespace, name)
+    client = KubeClient(settings, logger, config.parallel_requests)
+    try:
+        while not stopped:
+            wake.clear()
+            try:
+                outcome = await reconcile_once(client, namespace, name, config.log_tail_lines)
+            except KubeUnavailable as e:
+                raise kopf.TemporaryError(
+                    f"API request failed, retrying: {e}", delay=config.error_delay_seconds
+                ) from e
+            if outcome.observed is not None:
+                wakers.seen(namespace, name, outcome.observed.job)
+            if is_finished(outcome.observed, outcome.plan):
+                logger.debug("The job is gone or finished with nothing left to do; its daemon exits.")
+                return
+            await wait_for_wake(wake, stopped.wait(), next_wait(outcome, config))
+            if wake.is_set() and not stopped:
+                await asyncio.sleep(config.debounce_seconds)
+    finally:
+        wakers.unregister(namespace, name, wake)

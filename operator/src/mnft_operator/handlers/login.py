@@ -1,0 +1,58 @@
+"""How the operator authenticates: an explicit server URL, an explicit kubeconfig, or kopf's defaults."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+
+from mnft_operator.handlers.config import MEMO_CONFIG, OperatorConfig
+
+
+def connection_for_server(server: str) -> kopf.ConnectionInfo:
+    """Local mode and tests: a plain URL, no credentials (the embedded API serves loopback only)."""
+    return kopf.ConnectionInfo(server=server.rstrip("/"), insecure=True)
+
+
+def connection_from_kubeconfig(path: str, settings: kopf.OperatorSettings) -> kopf.ConnectionInfo:
+    """Load one kubeconfig file with the kubernetes client (exec plugins, certs) and hand it to kopf."""
+    import kubernetes.client
+    import kubernetes.config
+
+    config = kubernetes.client.Configuration()
+    try:
+        kubernetes.config.load_kube_config(config_file=path, client_configuration=config)
+    except (OSError, kubernetes.config.ConfigException) as e:
+        raise kopf.LoginError(f"--kubeconfig {path}: {e}") from e
+    header = config.get_api_key_with_prefix("BearerToken") or config.get_api_key_with_prefix("authorization")
+    parts = header.split(" ", 1) if header else []
+    scheme, token = (
+        (None, None) if not parts else (None, parts[0]) if len(parts) == 1 else (parts[0], parts[1])
+    )
+    return kopf.ConnectionInfo(
+        server=config.host,
+        ca_path=config.ssl_ca_cert,
+        insecure=not config.verify_ssl,
+        username=config.username or None,
+        password=config.password or None,
+        scheme=scheme,
+        token=token,
+        certificate_path=config.cert_file,
+        private_key_path=config.key_file,
+        trust_env=settings.networking.trust_env,
+    )
+
+
+def login(
+    *, memo: Mapping[str, Any], settings: kopf.OperatorSettings, logger: logging.Logger, **kwargs: Any
+) -> kopf.ConnectionInfo | None:
+    config: OperatorConfig = memo[MEMO_CONFIG]
+    if config.server:
+        return connection_for_server(config.server)
+    if config.kubeconfig:
+        return connection_from_kubeconfig(config.kubeconfig, settings)
+    # In-cluster service account first, then $KUBECONFIG / ~/.kube/config, through the kubernetes client.
+    info: kopf.ConnectionInfo | None = kopf.login_via_client(settings=settings, logger=logger, **kwargs)
+    return info

@@ -1,0 +1,91 @@
+"""The kopf wiring: decorators and settings only. The logic lives in `mnft_operator.handlers`.
+
+- One daemon per MobileNetFineTune runs the reconcile loop (`handlers.job_daemon`). kopf keeps a
+  finalizer on a job while its daemon runs, so deletion waits for the daemon to stop; the daemon exits
+  by itself once the job is finished and idle, and kopf then removes the finalizer.
+- Events on labelled pods, and spec changes of a job, wake the job's daemon.
+- Handlers live in their own registry, so embedding the operator does not touch kopf's default one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+
+from mnft_operator import GROUP, PLURAL, VERSION
+from mnft_operator.handlers import job_daemon, login
+from mnft_operator.handlers.config import MEMO_CONFIG, MEMO_SETTINGS, MEMO_WAKERS, OperatorConfig, Wakers
+from mnft_operator.k8s import JOB_LABEL, MANAGED_BY, MANAGED_BY_LABEL
+
+registry = kopf.OperatorRegistry()
+
+FINALIZER = "finetune.mindspore.io/operator"
+ANNOTATIONS_PREFIX = "finetune.mindspore.io"
+
+
+@kopf.on.startup(registry=registry)
+def configure(*, settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
+    config: OperatorConfig = memo[MEMO_CONFIG]
+    memo[MEMO_WAKERS] = Wakers()
+    memo[MEMO_SETTINGS] = settings  # resource handlers get no `settings` kwarg; k8s.py needs them
+    # Only kopf's own warnings and errors become Kubernetes Events; ours are posted by the handlers.
+    settings.posting.level = logging.WARNING
+    settings.persistence.finalizer = FINALIZER
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=ANNOTATIONS_PREFIX)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=ANNOTATIONS_PREFIX)
+    settings.networking.request_timeout = 60
+    settings.networking.connect_timeout = 10
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.watching.connect_timeout = 10
+    settings.posting.reporting_component = "mnft-operator"
+    # Watch only the operator's pods (server-side selector), not every pod of the cluster.
+    settings.watching.label_selectors["v1", "pods"] = JOB_LABEL
+    settings.peering.standalone = config.peering is None
+    if config.peering is not None:
+        settings.peering.name = config.peering
+        settings.peering.priority = config.priority
+        settings.peering.mandatory = True
+
+
+@kopf.on.login(registry=registry)
+def authenticate(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    return login.login(**kwargs)
+
+
+@kopf.daemon(GROUP, VERSION, PLURAL, registry=registry, backoff=10, cancellation_backoff=30)
+async def job(
+    *,
+    namespace: str | None,
+    name: str,
+    memo: Any,
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+    stopped: kopf.DaemonStopped,
+    **_: Any,
+) -> None:
+    await job_daemon.run_job_daemon(
+        namespace=namespace or "default",
+        name=name,
+        memo=memo,
+        logger=logger,
+        stopped=stopped,
+    )
+
+
+@kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
+def job_event(*, namespace: str | None, name: str, body: kopf.Body, memo: Any, **_: Any) -> None:
+    wakers: Wakers = memo[MEMO_WAKERS]
+    if namespace and wakers.job_changed(namespace, name, body):
+        wakers.wake(namespace, name)
+
+
+@kopf.on.event(
+    "v1", "pods", registry=registry, labels={JOB_LABEL: kopf.PRESENT, MANAGED_BY_LABEL: MANAGED_BY}
+)
+def pod_event(*, namespace: str | None, labels: Mapping[str, str], memo: Any, **_: Any) -> None:
+    wakers: Wakers = memo[MEMO_WAKERS]
+    if namespace:
+        wakers.wake(namespace, labels[JOB_LABEL])

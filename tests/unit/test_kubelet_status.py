@@ -1,0 +1,181 @@
+import json
+from datetime import datetime, timezone
+
+from mnft_operator.local import kubelet_status as ks
+from mnft_operator.local.kubelet_node import ascend_annotation, node_capacity, requested_ascend_devices
+
+T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+T1 = datetime(2026, 1, 2, 3, 4, 9, tzinfo=timezone.utc)
+
+
+def rec(name, state):
+    return ks.ContainerRecord(name, "img:1", state, container_id="mnft://42")
+
+
+def test_phase_for_restart_policy_never():
+    done_ok = ks.terminated(0, T0, T1)
+    failed = ks.terminated(3, T0, T1)
+    assert ks.pod_phase([], [rec("c", ks.waiting("ContainerCreating"))]) == "Pending"
+    assert ks.pod_phase([rec("i", ks.running(T0))], [rec("c", ks.waiting("PodInitializing"))]) == "Pending"
+    assert ks.pod_phase([rec("i", failed)], [rec("c", ks.waiting("PodInitializing"))]) == "Failed"
+    assert ks.pod_phase([rec("i", done_ok)], [rec("c", ks.running(T0))]) == "Running"
+    assert ks.pod_phase([], [rec("a", done_ok), rec("b", ks.running(T0))]) == "Running"
+    assert ks.pod_phase([], [rec("a", done_ok), rec("b", done_ok)]) == "Succeeded"
+    assert ks.pod_phase([], [rec("a", done_ok), rec("b", failed)]) == "Failed"
+
+
+def test_terminated_state_reasons():
+    assert ks.terminated(0, T0, T1) == {
+        "terminated": {
+            "exitCode": 0,
+            "reason": "Completed",
+            "startedAt": "2026-01-02T03:04:05Z",
+            "finishedAt": "2026-01-02T03:04:09Z",
+        }
+    }
+    assert ks.terminated(137, T0, T1, signal=9, oom_killed=True, message="m", container_id="mnft://1") == {
+        "terminated": {
+            "exitCode": 137,
+            "reason": "OOMKilled",
+            "startedAt": "2026-01-02T03:04:05Z",
+            "finishedAt": "2026-01-02T03:04:09Z",
+            "signal": 9,
+            "message": "m",
+            "containerID": "mnft://1",
+        }
+    }
+    assert ks.terminated(3, T0, T1)["terminated"]["reason"] == "Error"
+
+
+def test_termination_message_file_then_log_fallback():
+    assert ks.termination_message(b"x" * 5000, "File", 1, b"log") == "x" * 4096
+    assert ks.termination_message(b"", "File", 1, b"log") == ""
+    assert ks.termination_message(b"", "FallbackToLogsOnError", 0, b"log") == ""
+    lines = b"".join(b"line %d\n" % i for i in range(100))
+    expected = b"".join(b"line %d\n" % i for i in range(20, 100)).decode()
+    assert ks.termination_message(b"", "FallbackToLogsOnError", 2, lines) == expected
+
+
+def test_pod_status_running_then_succeeded_keeps_transition_times():
+    running = ks.pod_status(
+        [], [rec("trainer", ks.running(T0))], pod_ip="127.1.1.1", host_ip="127.0.0.1", start_time=T0, now=T0
+    )
+    assert running == {
+        "phase": "Running",
+        "conditions": [
+            {
+                "type": "Initialized",
+                "status": "True",
+                "lastProbeTime": None,
+                "lastTransitionTime": "2026-01-02T03:04:05Z",
+            },
+            {
+                "type": "Ready",
+                "status": "True",
+                "lastProbeTime": None,
+                "lastTransitionTime": "2026-01-02T03:04:05Z",
+            },
+            {
+                "type": "ContainersReady",
+                "status": "True",
+                "lastProbeTime": None,
+                "lastTransitionTime": "2026-01-02T03:04:05Z",
+            },
+            {
+                "type": "PodScheduled",
+                "status": "True",
+                "lastProbeTime": None,
+                "lastTransitionTime": "2026-01-02T03:04:05Z",
+            },
+        ],
+        "hostIP": "127.0.0.1",
+        "hostIPs": [{"ip": "127.0.0.1"}],
+        "podIP": "127.1.1.1",
+        "podIPs": [{"ip": "127.1.1.1"}],
+        "startTime": "2026-01-02T03:04:05Z",
+        "qosClass": "BestEffort",
+        "containerStatuses": [
+            {
+                "name": "trainer",
+                "image": "img:1",
+                "imageID": "",
+                "ready": True,
+                "restartCount": 0,
+                "started": True,
+                "state": {"running": {"startedAt": "2026-01-02T03:04:05Z"}},
+                "lastState": {},
+                "containerID": "mnft://42",
+            }
+        ],
+    }
+    done = ks.pod_status(
+        [],
+        [rec("trainer", ks.terminated(0, T0, T1))],
+        pod_ip="127.1.1.1",
+        host_ip="127.0.0.1",
+        start_time=T0,
+        now=T1,
+        previous_conditions=running["conditions"],
+    )
+    assert done["phase"] == "Succeeded"
+    by_type = {c["type"]: c for c in done["conditions"]}
+    assert by_type["Initialized"]["lastTransitionTime"] == "2026-01-02T03:04:05Z"
+    assert by_type["Ready"] == {
+        "type": "Ready",
+        "status": "False",
+        "lastProbeTime": None,
+        "lastTransitionTime": "2026-01-02T03:04:09Z",
+        "reason": "PodCompleted",
+    }
+    assert done["containerStatuses"][0]["ready"] is False
+
+
+def test_init_containers_block_initialized():
+    status = ks.pod_status(
+        [rec("fetch", ks.running(T0))],
+        [rec("trainer", ks.waiting("PodInitializing"))],
+        pod_ip="i",
+        host_ip="h",
+        start_time=T0,
+        now=T0,
+    )
+    assert status["phase"] == "Pending"
+    assert status["conditions"][0] == {
+        "type": "Initialized",
+        "status": "False",
+        "lastProbeTime": None,
+        "lastTransitionTime": "2026-01-02T03:04:05Z",
+        "reason": "ContainersNotInitialized",
+        "message": "containers with incomplete status: [fetch]",
+    }
+    assert [s["name"] for s in status["initContainerStatuses"]] == ["fetch"]
+
+
+def test_node_capacity_and_ascend_annotation():
+    assert node_capacity(2, 1024, False) == {
+        "cpu": "2",
+        "memory": "1024Ki",
+        "pods": "110",
+        "ephemeral-storage": "0",
+    }
+    assert node_capacity(2, 1024, True)["huawei.com/Ascend910"] == "8"
+    pod = {
+        "spec": {
+            "containers": [
+                {"resources": {"limits": {"huawei.com/Ascend910": "2"}}},
+                {"resources": {"requests": {"huawei.com/Ascend910": 1}}},
+            ]
+        }
+    }
+    assert requested_ascend_devices(pod) == 3
+    assert json.loads(ascend_annotation("w-0", "127.0.0.1", 2, 0)) == {
+        "pod_name": "w-0",
+        "server_id": "127.0.0.1",
+        "devices": [
+            {"device_id": "0", "device_ip": "192.168.100.101"},
+            {"device_id": "1", "device_ip": "192.168.101.101"},
+        ],
+    }
+    assert json.loads(ascend_annotation("w-1", "127.0.0.1", 1, 1))["devices"] == [
+        {"device_id": "0", "device_ip": "192.168.100.102"}
+    ]

@@ -1,0 +1,140 @@
+"""Checkpoints: validated loading of pretrained weights, atomic saving, finding and pruning our own."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from mnft_trainer.errors import TrainerError
+
+HEAD_ENTRIES = ("head.1.weight", "head.1.bias")
+CKPT_NAME = re.compile(r"^mobilenetv2_(\d+)\.ckpt$")
+_LIST_LIMIT = 3
+
+
+def read_checkpoint(path: str, flag: str = "--pretrain_ckpt") -> dict[str, Any]:
+    """Every entry of a MindSpore checkpoint file, or a one-line error naming the file."""
+    import mindspore as ms
+
+    file = Path(path)
+    if not file.is_file():
+        raise TrainerError(f"{flag} {path}: file not found")
+    try:
+        entries = ms.load_checkpoint(str(file))
+    except Exception:  # MindSpore raises ValueError/RuntimeError with multi-line text for any bad file
+        raise TrainerError(f"{flag} {path}: not a MindSpore checkpoint (cannot be parsed)") from None
+    if not entries:
+        raise TrainerError(f"{flag} {path}: the checkpoint holds no entries")
+    return dict(entries)
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    return tuple(int(d) for d in value.shape)
+
+
+def _names(items: list[str]) -> str:
+    shown = ", ".join(items[:_LIST_LIMIT])
+    return shown + (f" (and {len(items) - _LIST_LIMIT} more)" if len(items) > _LIST_LIMIT else "")
+
+
+def check_entries(
+    entries: Mapping[str, Any], expected: Mapping[str, tuple[int, ...]], path: str, what: str
+) -> None:
+    """Raise naming the first missing or mis-shaped entries among `expected` (name -> shape)."""
+    missing = [name for name in expected if name not in entries]
+    if missing:
+        raise TrainerError(
+            f"{path}: checkpoint lacks {len(missing)} of {len(expected)} {what} entries: {_names(missing)}; "
+            "is it a MobileNetV2 checkpoint?"
+        )
+    wrong = [
+        f"{name} has shape {list(_shape(entries[name]))}, expected {list(shape)}"
+        for name, shape in expected.items()
+        if _shape(entries[name]) != shape
+    ]
+    if wrong:
+        raise TrainerError(f"{path}: wrong shapes in {what} entries: {_names(wrong)}")
+
+
+def load_pretrained(
+    backbone: Any,
+    head: Any,
+    path: str,
+    log: Callable[[str], None],
+    require_head: bool = False,
+    allow_head: bool = True,
+) -> bool:
+    """Load every backbone entry of `path`; the head only when its shape matches. Returns head loaded."""
+    import mindspore as ms
+
+    entries = read_checkpoint(path)
+    backbone_shapes = {p.name: _shape(p) for p in backbone.get_parameters()}
+    check_entries(entries, backbone_shapes, path, "backbone")
+    head_shapes = {p.name: _shape(p) for p in head.get_parameters()}
+    head_matches = allow_head and all(
+        n in entries and _shape(entries[n]) == s for n, s in head_shapes.items()
+    )
+    chosen = {name: entries[name] for name in backbone_shapes}
+    if head_matches:
+        chosen.update({name: entries[name] for name in head_shapes})
+    elif require_head:
+        check_entries(entries, head_shapes, path, "head")
+    elif not allow_head:
+        log("--filter_head true: pretrained head not loaded, initialised fresh")
+    else:
+        found = list(_shape(entries["head.1.weight"])) if "head.1.weight" in entries else "no head"
+        wanted = head_shapes["head.1.weight"][0]
+        log(f"pretrained head {found} does not match {wanted} classes: head not loaded, initialised fresh")
+    for target in (backbone, head) if head_matches else (backbone,):
+        names = {p.name for p in target.get_parameters()}
+        not_loaded, _ = ms.load_param_into_net(target, {k: v for k, v in chosen.items() if k in names})
+        if not_loaded:
+            raise TrainerError(f"{path}: could not load entries {_names(list(not_loaded))}")
+    return head_matches
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def rank_dir(save_path: str, rank: int) -> Path:
+    return Path(save_path) / f"ckpt_{rank}"
+
+
+def list_checkpoints(directory: Path) -> list[tuple[int, Path]]:
+    """(epoch, path) of `mobilenetv2_<epoch>.ckpt` files, oldest first."""
+    if not directory.is_dir():
+        return []
+    found = []
+    for path in directory.iterdir():
+        match = CKPT_NAME.match(path.name)
+        if match and path.is_file():
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+def save_atomic(cell: Any, path: Path) -> None:
+    """Write to a temporary file in the same directory and rename, so a kill never leaves a torn file."""
+    import mindspore as ms
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    ms.save_checkpoint(cell, str(tmp))
+    os.replace(tmp, path)
+
+
+def prune_checkpoints(directory: Path, keep: int) -> list[Path]:
+    """Delete the oldest checkpoints beyond `keep`; returns what was deleted."""
+    existing = list_checkpoints(directory)
+    doomed = [path for _, path in existing[: max(0, len(existing) - keep)]]
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    return doomed

@@ -1,0 +1,136 @@
+"""`mnft train` and `mnft eval`: the r1.2 recipe's train.py/eval.py command lines.
+
+Exit codes: 0 success, 1 a user/data/checkpoint error (one `error: ...` line on stderr and in the
+termination message), 2 a usage error (argparse). Nothing in the output directory is deleted on error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from mnft_trainer.config import (
+    PLATFORMS,
+    RECIPE_KEYS,
+    convert_value,
+    load_config_file,
+    parse_bool,
+    resolve_config,
+)
+from mnft_trainer.errors import TrainerError
+from mnft_trainer.outputs import write_termination_message
+
+
+def _common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--platform",
+        choices=PLATFORMS,
+        default=os.environ.get("MNFT_PLATFORM") or None,
+        required=not os.environ.get("MNFT_PLATFORM"),
+        help="device target (default: $MNFT_PLATFORM)",
+    )
+    parser.add_argument(
+        "--dataset_path", required=True, help="ImageFolder root (train/ and eval/ class folders)"
+    )
+    parser.add_argument("--config", help="YAML file of recipe keys (the command line wins over it)")
+    parser.add_argument("--run_distribute", help="accepted for recipe compatibility; ranks come from the env")
+    for key, kind in RECIPE_KEYS.items():
+        parser.add_argument(f"--{key}", metavar=kind.__name__.upper(), help=argparse.SUPPRESS)
+
+
+def train_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mnft train",
+        description="Fine-tune MobileNetV2 (MindSpore r1.2 recipe). Every recipe key is also an option: "
+        + ", ".join(f"--{k}" for k in RECIPE_KEYS),
+    )
+    _common_arguments(parser)
+    parser.add_argument("--pretrain_ckpt", default="", help="pretrained checkpoint (official layout)")
+    parser.add_argument("--freeze_layer", choices=("none", "backbone"), default="none")
+    parser.add_argument("--filter_head", default="false", help="true: never load the checkpoint's head")
+    parser.add_argument("--run_eval", help="true|false: evaluate on the eval split after training")
+    parser.add_argument("--feature_cache_dir", help="where frozen-backbone features are cached")
+    return parser
+
+
+def eval_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mnft eval", description="Evaluate a MobileNetV2 checkpoint.")
+    _common_arguments(parser)
+    parser.add_argument("--pretrain_ckpt", required=True, help="checkpoint to evaluate")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> Any:
+    file_values = load_config_file(args.config) if args.config else {}
+    cli_values = {
+        key: convert_value(key, getattr(args, key), "--")
+        for key in RECIPE_KEYS
+        if getattr(args, key) is not None
+    }
+    return resolve_config(args.platform, file_values, cli_values)
+
+
+def _run(
+    argv: Sequence[str], parser: argparse.ArgumentParser, body: Callable[[argparse.Namespace], int]
+) -> int:
+    try:
+        args = parser.parse_args(list(argv))
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    try:
+        return body(args)
+    except TrainerError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug or a MindSpore runtime failure: keep the trace, end with one line
+        traceback.print_exc()
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return _fail(f"internal error: {type(exc).__name__}: {first}")
+
+
+def _fail(message: str) -> int:
+    line = f"error: {message}"
+    sys.stdout.flush()
+    print(line, file=sys.stderr, flush=True)
+    write_termination_message(line)
+    return 1
+
+
+def train_main(argv: Sequence[str]) -> int:
+    return _run(argv, train_parser(), _train)
+
+
+def eval_main(argv: Sequence[str]) -> int:
+    return _run(argv, eval_parser(), _eval)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from mnft_trainer.run import TrainRequest, run_training
+
+    cfg = config_from_args(args)
+    request = TrainRequest(
+        config=cfg,
+        dataset_path=args.dataset_path,
+        pretrain_ckpt=args.pretrain_ckpt or None,
+        freeze_backbone=args.freeze_layer == "backbone",
+        filter_head=parse_bool(args.filter_head, "--filter_head"),
+        run_eval=None if args.run_eval is None else parse_bool(args.run_eval, "--run_eval"),
+        feature_cache_dir=args.feature_cache_dir,
+    )
+    write_termination_message(json.dumps(run_training(request)))
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from mnft_trainer.run import run_eval
+
+    cfg = config_from_args(args)
+    accuracy = run_eval(cfg, args.dataset_path, args.pretrain_ckpt)
+    write_termination_message(json.dumps({"accuracy": accuracy, "checkpoint": args.pretrain_ckpt}))
+    return 0

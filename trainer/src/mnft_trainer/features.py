@@ -1,0 +1,136 @@
+"""Frozen-backbone fast path: run the backbone once, cache pooled 1280-d features on disk.
+
+The recipe (r1.2 `extract_features`) runs the frozen backbone once with the eval transform and trains the
+head on the stored outputs; we do the same but store pooled features (the head's first op is the global
+average pool, so this is exact) per image, so the head can reshuffle samples every epoch.
+
+Cache files are keyed by the shard's image bytes and labels, the checkpoint's sha256, the image size and
+the rank/group size, so a changed dataset or checkpoint is never served stale features and ranks never
+share a file. Writes go to a temporary file and are renamed into place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mnft_trainer.data import ImageSource, Sample, make_dataset
+from mnft_trainer.errors import TrainerError
+from mnft_trainer.outputs import Progress
+
+CACHE_FORMAT = "mnft-features-v1"
+
+
+def cache_key(
+    samples: Sequence[Sample], checkpoint_sha256: str, height: int, width: int, rank: int, group_size: int
+) -> str:
+    digest = hashlib.sha256(
+        f"{CACHE_FORMAT}|{checkpoint_sha256}|{height}x{width}|{rank}/{group_size}".encode()
+    )
+    for sample in samples:
+        try:
+            content = Path(sample.path).read_bytes()
+        except OSError as exc:
+            raise TrainerError(f"{sample.path}: cannot read ({exc.strerror})") from None
+        digest.update(f"|{sample.label}|{len(content)}|".encode())
+        digest.update(hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+def cache_path(cache_dir: str, split: str, key: str, rank: int) -> Path:
+    return Path(cache_dir) / f"{split}-rank{rank}-{key[:32]}.npz"
+
+
+def load_cached(path: Path, count: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The cached (features, labels), or None when absent or unusable (then it is recomputed)."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as data:
+            features, labels = data["features"], data["labels"]
+    except (OSError, ValueError, KeyError):
+        return None
+    if features.shape[0] != count or labels.shape[0] != count:
+        return None
+    return features, labels
+
+
+def save_cached(path: Path, features: np.ndarray, labels: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    with open(tmp, "wb") as handle:
+        np.savez(handle, features=features, labels=labels)
+    os.replace(tmp, path)
+
+
+def run_batches(cell: Any, images: np.ndarray, batch_size: int) -> np.ndarray:
+    """Run `cell` on a batch padded to `batch_size`, so graph mode compiles one shape only."""
+    import mindspore as ms
+
+    count = images.shape[0]
+    if count < batch_size:
+        pad = np.repeat(images[-1:], batch_size - count, axis=0)
+        images = np.concatenate([images, pad])
+    return np.asarray(cell(ms.Tensor(images)).asnumpy())[:count]
+
+
+def iterate_images(source: ImageSource, height: int, width: int, batch_size: int, workers: int = 2) -> Any:
+    """(images NCHW float32, labels) batches in sample order with the eval transform; names a bad file."""
+    dataset = make_dataset(source, height, width, batch_size, training=False, workers=workers)
+    try:
+        yield from dataset.create_tuple_iterator(num_epochs=1, output_numpy=True)
+    except TrainerError:
+        raise
+    except Exception as exc:
+        if source.error is not None:
+            raise source.error from None
+        raise TrainerError(f"reading images failed: {str(exc).strip().splitlines()[0]}") from None
+
+
+def extract_features(
+    pooled_backbone: Any, samples: Sequence[Sample], height: int, width: int, batch_size: int, label: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pooled backbone features (N, 1280) float32 and labels (N,) int32, in sample order."""
+    pooled_backbone.set_train(False)
+    source = ImageSource(samples)
+    progress = Progress(label, len(samples))
+    features: list[np.ndarray] = []
+    labels: list[np.ndarray] = []
+    done = 0
+    for images, batch_labels in iterate_images(source, height, width, batch_size):
+        features.append(run_batches(pooled_backbone, images, batch_size).astype(np.float32))
+        labels.append(batch_labels.astype(np.int32))
+        done += images.shape[0]
+        progress.update(done)
+    return np.concatenate(features), np.concatenate(labels)
+
+
+def cached_features(
+    pooled_backbone: Any,
+    samples: Sequence[Sample],
+    height: int,
+    width: int,
+    batch_size: int,
+    checkpoint_sha256: str,
+    cache_dir: str,
+    split: str,
+    rank: int,
+    group_size: int,
+    log: Any,
+) -> tuple[np.ndarray, np.ndarray]:
+    key = cache_key(samples, checkpoint_sha256, height, width, rank, group_size)
+    path = cache_path(cache_dir, split, key, rank)
+    hit = load_cached(path, len(samples))
+    if hit is not None:
+        log(f"{split} features: {len(samples)} images from cache {path}")
+        return hit
+    features, labels = extract_features(
+        pooled_backbone, samples, height, width, batch_size, f"extract {split}"
+    )
+    save_cached(path, features, labels)
+    return features, labels

@@ -1,0 +1,214 @@
+"""The two training loops: the head on cached features (frozen backbone) and the whole network.
+
+Both print the recipe's per-epoch line and write `ckpt_<rank>/mobilenetv2_<epoch>.ckpt`. The full path
+saves the training cell, i.e. the network's entries plus the optimizer state (moments, global_step), as
+MindSpore's ModelCheckpoint does, so a restarted run resumes at the next epoch with the same momentum and
+learning-rate position.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mnft_trainer.checkpoint import list_checkpoints, prune_checkpoints, read_checkpoint, save_atomic
+from mnft_trainer.config import RecipeConfig
+from mnft_trainer.data import ImageSource, make_dataset
+from mnft_trainer.errors import TrainerError
+from mnft_trainer.lr_schedule import get_lr
+from mnft_trainer.outputs import epoch_line
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    epochs: int
+    final_loss: float | None
+    checkpoint: str | None
+
+
+def make_loss(num_classes: int, label_smooth: float) -> Any:
+    import mindspore as ms
+    from mindspore import nn, ops
+
+    if label_smooth <= 0:
+        return nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
+
+    class CrossEntropyWithLabelSmooth(nn.LossBase):  # the recipe's loss (src/models.py)
+        def __init__(self) -> None:
+            super().__init__()
+            self.onehot = ops.OneHot()
+            self.on_value = ms.Tensor(1.0 - label_smooth, ms.float32)
+            self.off_value = ms.Tensor(label_smooth / (num_classes - 1), ms.float32)
+            self.ce = nn.SoftmaxCrossEntropyWithLogits()
+            self.mean = ops.ReduceMean(False)
+            self.cast = ops.Cast()
+
+        def construct(self, logit: Any, label: Any) -> Any:
+            one_hot = self.onehot(
+                self.cast(label, ms.int32), ops.shape(logit)[1], self.on_value, self.off_value
+            )
+            return self.mean(self.ce(logit, one_hot), 0)
+
+    return CrossEntropyWithLabelSmooth()
+
+
+def param_groups(net: Any, weight_decay: float) -> list[dict[str, Any]]:
+    """Weight decay on weights only: not on BatchNorm gamma/beta nor biases (recipe build_params_groups)."""
+    decayed: list[Any] = []
+    plain: list[Any] = []
+    for param in net.trainable_params():
+        skip = any(tag in param.name for tag in ("beta", "gamma", "bias"))
+        (plain if skip else decayed).append(param)
+    return [
+        {"params": decayed, "weight_decay": weight_decay},
+        {"params": plain},
+        {"order_params": net.trainable_params()},
+    ]
+
+
+def _should_save(cfg: RecipeConfig, epoch: int) -> bool:
+    return cfg.save_checkpoint and (epoch % cfg.save_checkpoint_epochs == 0 or epoch == cfg.epoch_size)
+
+
+def _save(cell: Any, cfg: RecipeConfig, ckpt_dir: Path, epoch: int) -> str:
+    path = ckpt_dir / f"mobilenetv2_{epoch}.ckpt"
+    save_atomic(cell, path)
+    prune_checkpoints(ckpt_dir, cfg.keep_checkpoint_max)
+    return str(path)
+
+
+def too_few_images(count: int, batch_size: int, rank: int) -> TrainerError:
+    return TrainerError(
+        f"batch_size {batch_size} is larger than the {count} training images of rank {rank}; "
+        "lower --batch_size or add images"
+    )
+
+
+def train_head(
+    net: Any,
+    head: Any,
+    features: np.ndarray,
+    labels: np.ndarray,
+    cfg: RecipeConfig,
+    num_classes: int,
+    ckpt_dir: Path,
+    rank: int,
+    log: Log,
+    seed: int = 1,
+) -> TrainResult:
+    """Train the head on cached pooled features; `net` (backbone + head) is what gets checkpointed."""
+    import mindspore as ms
+    from mindspore import nn
+
+    from mnft_trainer.network import PooledHead
+
+    count = features.shape[0]
+    steps = count // cfg.batch_size
+    if steps == 0:
+        raise too_few_images(count, cfg.batch_size, rank)
+    lr = get_lr(0, cfg.lr_init, cfg.lr_end, cfg.lr_max, cfg.warmup_epochs, cfg.epoch_size, steps)
+    # As the recipe's frozen path: Momentum over the head's parameters with weight decay, no loss scale.
+    opt = nn.Momentum(head.trainable_params(), ms.Tensor(lr), cfg.momentum, cfg.weight_decay)
+    train_cell = nn.TrainOneStepCell(
+        nn.WithLossCell(PooledHead(head), make_loss(num_classes, cfg.label_smooth)), opt
+    )
+    train_cell.set_train()
+    rng = np.random.default_rng(seed)
+    checkpoint: str | None = None
+    avg_loss: float | None = None
+    for epoch in range(1, cfg.epoch_size + 1):
+        started = time.monotonic()
+        order = rng.permutation(count)
+        losses = []
+        for step in range(steps):
+            index = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+            loss = train_cell(ms.Tensor(features[index]), ms.Tensor(labels[index]))
+            losses.append(float(loss.asnumpy()))
+        avg_loss = float(np.mean(losses))
+        log(epoch_line(epoch, cfg.epoch_size, steps, (time.monotonic() - started) * 1000, avg_loss))
+        if _should_save(cfg, epoch):
+            checkpoint = _save(net, cfg, ckpt_dir, epoch)
+    return TrainResult(cfg.epoch_size, avg_loss, checkpoint)
+
+
+def find_resume_point(ckpt_dir: Path, epochs: int) -> tuple[int, Path] | None:
+    candidates = [(epoch, path) for epoch, path in list_checkpoints(ckpt_dir) if epoch <= epochs]
+    return candidates[-1] if candidates else None
+
+
+def train_full(
+    net: Any,
+    source: ImageSource,
+    cfg: RecipeConfig,
+    num_classes: int,
+    ckpt_dir: Path,
+    rank: int,
+    log: Log,
+    workers: int = 2,
+) -> TrainResult:
+    """Whole-network training with fixed loss scale; resumes from the newest checkpoint in `ckpt_dir`."""
+    import mindspore as ms
+    from mindspore import nn
+
+    count = len(source)
+    steps = count // cfg.batch_size
+    if steps == 0:
+        raise too_few_images(count, cfg.batch_size, rank)
+    lr = get_lr(0, cfg.lr_init, cfg.lr_end, cfg.lr_max, cfg.warmup_epochs, cfg.epoch_size, steps)
+    # FixedLossScaleManager(drop_overflow_update=False) semantics: scale the gradients by loss_scale
+    # (sens) and let the optimizer divide them back.
+    opt = nn.Momentum(
+        param_groups(net, cfg.weight_decay), ms.Tensor(lr), cfg.momentum, loss_scale=cfg.loss_scale
+    )
+    loss_fn = make_loss(num_classes, cfg.label_smooth)
+    train_cell = nn.TrainOneStepCell(nn.WithLossCell(net, loss_fn), opt, sens=cfg.loss_scale)
+    train_cell.set_train()
+
+    start_epoch = 0
+    checkpoint: str | None = None
+    resume = find_resume_point(ckpt_dir, cfg.epoch_size)
+    if resume is not None:
+        start_epoch, path = resume
+        entries = read_checkpoint(str(path), flag="resume checkpoint")
+        entries.pop("learning_rate", None)  # recomputed from the config
+        not_loaded, _ = ms.load_param_into_net(train_cell, entries)
+        missing = [name for name in not_loaded if name != "learning_rate"]
+        if missing:
+            raise TrainerError(
+                f"{path}: cannot resume, it lacks {', '.join(missing[:3])}; move it away to start over"
+            )
+        checkpoint = str(path)
+        log(f"resuming from {path} (epoch {start_epoch} of {cfg.epoch_size})")
+    if start_epoch >= cfg.epoch_size:
+        return TrainResult(cfg.epoch_size, None, checkpoint)
+
+    dataset = make_dataset(source, cfg.image_height, cfg.image_width, cfg.batch_size, True, workers)
+    iterator = dataset.create_tuple_iterator(num_epochs=cfg.epoch_size - start_epoch, output_numpy=True)
+    avg_loss: float | None = None
+    for epoch in range(start_epoch + 1, cfg.epoch_size + 1):
+        started = time.monotonic()
+        losses = []
+        try:
+            for images, labels in iterator:
+                loss = train_cell(ms.Tensor(images), ms.Tensor(labels))
+                losses.append(float(loss.asnumpy()))
+        except TrainerError:
+            raise
+        except RuntimeError as exc:
+            if source.error is not None:
+                raise source.error from None
+            raise TrainerError(
+                f"reading training images failed: {str(exc).strip().splitlines()[0]}"
+            ) from None
+        avg_loss = float(np.mean(losses))
+        log(epoch_line(epoch, cfg.epoch_size, steps, (time.monotonic() - started) * 1000, avg_loss))
+        if _should_save(cfg, epoch):
+            checkpoint = _save(train_cell, cfg, ckpt_dir, epoch)
+    return TrainResult(cfg.epoch_size, avg_loss, checkpoint)

@@ -1,0 +1,1 @@
+"""Pure builders: (parsed job, observed facts) -> complete Kubernetes objects as dicts."""

@@ -1,0 +1,22 @@
+"""The Ascend rank-table ConfigMap `rings-config-<job>` (key hccl.json), mounted where MindX expects it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mnft_operator.names import child_metadata, rings_configmap_name
+from mnft_operator.rank_table import RankTable
+from mnft_operator.spec import Job
+
+
+def rank_table_data(table: RankTable) -> dict[str, str]:
+    return {"hccl.json": table.to_json(), "version": table.version}
+
+
+def build_configmap(job: Job, table: RankTable) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": child_metadata(job.name, job.namespace, job.uid, rings_configmap_name(job.name)),
+        "data": rank_table_data(table),
+    }

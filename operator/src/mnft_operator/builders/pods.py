@@ -1,0 +1,196 @@
+"""Worker pods: `<job>-worker-<i>`, one `trainer` container running `mnft launch train ...`.
+
+Design (kept stable because the planner and the local kubelet rely on it):
+- labels: job name, replica index, generation (= status.restarts, so a previous attempt's pods are
+  recognisable and deleted before the next attempt's pods, which reuse the same names, are created),
+  managed-by and app name; ownerReferences to the job (controller, blockOwnerDeletion).
+- `hostname: <job>-worker-<i>` + `subdomain: <job>` (the headless Service) gives worker 0 the stable
+  name `<job>-worker-0.<job>.<ns>.svc` used as MS_SCHED_HOST.
+- volumes `dataset`, `pretrained`, `output` mounted at /mnt/dataset, /mnt/pretrained, /mnt/output. A spec
+  path is relative to its volume when the volume is given, else an absolute container path. Output without
+  a volume is an emptyDir. A pretrained `url` is fetched and verified by the init container
+  `fetch-checkpoint` into an emptyDir `pretrained`.
+- Ascend: annotation `hccl/rankIndex`, the `rings-config-<job>` ConfigMap mounted at
+  /user/serverid/devindex/config. Volcano gang: schedulerName volcano + the group-name annotation.
+"""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+import re
+from typing import Any
+
+from mnft_operator.env import pod_env
+from mnft_operator.names import (
+    CONTAINER,
+    DEVICE_RESOURCES,
+    GENERATION_LABEL,
+    INDEX_LABEL,
+    NAME_LABEL,
+    RANK_INDEX_ANNOTATION,
+    RANK_TABLE_DIR,
+    TERMINATION_MESSAGE_PATH,
+    TRAINER_NAME,
+    VOLCANO_GROUP_ANNOTATION,
+    child_metadata,
+    pod_name,
+    rings_configmap_name,
+)
+from mnft_operator.spec import RANK_TABLE, DataSource, Job
+
+DATASET_MOUNT = "/mnt/dataset"
+PRETRAINED_MOUNT = "/mnt/pretrained"
+OUTPUT_MOUNT = "/mnt/output"
+FETCHED_CHECKPOINT = f"{PRETRAINED_MOUNT}/checkpoint.ckpt"
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
+
+
+def _arg(value: int | float | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _container_path(source: DataSource, mount: str) -> str:
+    return posixpath.join(mount, source.path) if source.volume is not None else source.path
+
+
+def dataset_path(job: Job) -> str:
+    return _container_path(job.spec.dataset, DATASET_MOUNT)
+
+
+def checkpoint_path(job: Job) -> str | None:
+    pre = job.spec.pretrained
+    if pre is None:
+        return None
+    if pre.url is not None:
+        return FETCHED_CHECKPOINT
+    assert pre.checkpoint is not None
+    return _container_path(DataSource(pre.checkpoint, pre.volume), PRETRAINED_MOUNT)
+
+
+def output_path(job: Job) -> str:
+    return posixpath.join(OUTPUT_MOUNT, job.spec.output.path) if job.spec.output.path else OUTPUT_MOUNT
+
+
+def train_command(job: Job) -> list[str]:
+    """`mnft launch train` with the recipe arguments rendered from the spec."""
+    spec = job.spec
+    cmd = ["mnft", "launch", "train", "--platform", spec.platform, "--dataset_path", dataset_path(job)]
+    ckpt = checkpoint_path(job)
+    if ckpt is not None and spec.pretrained is not None:
+        cmd += ["--pretrain_ckpt", ckpt, "--freeze_layer", spec.pretrained.freeze_layer]
+    cmd += ["--save_checkpoint_path", output_path(job)]
+    for key, value in spec.hyperparameters:
+        cmd += [f"--{_snake(key)}", _arg(value)]
+    cmd += ["--run_eval", _arg(spec.eval_enabled)]
+    return cmd
+
+
+def _resources(job: Job) -> dict[str, Any]:
+    resources = copy.deepcopy(dict(job.spec.resources))
+    device = DEVICE_RESOURCES.get(job.spec.platform)
+    if device is not None:
+        for kind in ("limits", "requests"):
+            resources.setdefault(kind, {})[device] = job.spec.devices_per_worker
+    return resources
+
+
+def _volumes_and_mounts(job: Job) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    spec = job.spec
+    volumes: list[dict[str, Any]] = []
+    mounts: list[dict[str, Any]] = []
+    if spec.dataset.volume is not None:
+        volumes.append({"name": "dataset", **copy.deepcopy(dict(spec.dataset.volume))})
+        mounts.append({"name": "dataset", "mountPath": DATASET_MOUNT, "readOnly": True})
+    pre = spec.pretrained
+    if pre is not None and pre.url is not None:
+        volumes.append({"name": "pretrained", "emptyDir": {}})
+        mounts.append({"name": "pretrained", "mountPath": PRETRAINED_MOUNT, "readOnly": True})
+    elif pre is not None and pre.volume is not None:
+        volumes.append({"name": "pretrained", **copy.deepcopy(dict(pre.volume))})
+        mounts.append({"name": "pretrained", "mountPath": PRETRAINED_MOUNT, "readOnly": True})
+    output_source = (
+        copy.deepcopy(dict(spec.output.volume)) if spec.output.volume is not None else {"emptyDir": {}}
+    )
+    volumes.append({"name": "output", **output_source})
+    mounts.append({"name": "output", "mountPath": OUTPUT_MOUNT})
+    if spec.comm_mode == RANK_TABLE:
+        volumes.append({"name": "rings-config", "configMap": {"name": rings_configmap_name(job.name)}})
+        mounts.append({"name": "rings-config", "mountPath": RANK_TABLE_DIR, "readOnly": True})
+    return volumes, mounts
+
+
+def _fetch_container(job: Job) -> dict[str, Any]:
+    pre = job.spec.pretrained
+    assert pre is not None and pre.url is not None and pre.sha256 is not None
+    return {
+        "name": "fetch-checkpoint",
+        "image": job.spec.image,
+        "command": [
+            *("mnft", "fetch-checkpoint", "--url", pre.url, "--sha256", pre.sha256),
+            *("--output", FETCHED_CHECKPOINT),
+        ],
+        "terminationMessagePath": TERMINATION_MESSAGE_PATH,
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+        "volumeMounts": [{"name": "pretrained", "mountPath": PRETRAINED_MOUNT}],
+    }
+
+
+def build_pod(job: Job, index: int, generation: int) -> dict[str, Any]:
+    """Worker pod `index` of restart generation `generation`."""
+    spec = job.spec
+    name = pod_name(job.name, index)
+    meta = child_metadata(job.name, job.namespace, job.uid, name)
+    meta["labels"].update(
+        {INDEX_LABEL: str(index), GENERATION_LABEL: str(generation), NAME_LABEL: TRAINER_NAME}
+    )
+    annotations: dict[str, str] = {}
+    if spec.comm_mode == RANK_TABLE:
+        annotations[RANK_INDEX_ANNOTATION] = str(index)
+    volcano = spec.scheduling.gang == "volcano"
+    if volcano:
+        annotations[VOLCANO_GROUP_ANNOTATION] = job.name
+    if annotations:
+        meta["annotations"] = annotations
+    volumes, mounts = _volumes_and_mounts(job)
+    container: dict[str, Any] = {
+        "name": CONTAINER,
+        "image": spec.image,
+        "command": train_command(job),
+        "env": pod_env(job, index),
+        "terminationMessagePath": TERMINATION_MESSAGE_PATH,
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+        "volumeMounts": mounts,
+    }
+    resources = _resources(job)
+    if resources:
+        container["resources"] = resources
+    pod_spec: dict[str, Any] = {
+        "hostname": name,
+        "subdomain": job.name,
+        "restartPolicy": "Never",
+        "containers": [container],
+        "volumes": volumes,
+    }
+    if spec.pretrained is not None and spec.pretrained.url is not None:
+        pod_spec["initContainers"] = [_fetch_container(job)]
+    optional: dict[str, Any] = {
+        "nodeSelector": dict(spec.node_selector) or None,
+        "tolerations": [dict(t) for t in spec.tolerations] or None,
+        "affinity": copy.deepcopy(dict(spec.affinity)) if spec.affinity else None,
+        "priorityClassName": spec.priority_class_name,
+        "schedulerName": "volcano" if volcano else spec.scheduler_name,
+        "serviceAccountName": spec.service_account_name,
+        "imagePullSecrets": [dict(s) for s in spec.image_pull_secrets] or None,
+    }
+    pod_spec.update({k: v for k, v in optional.items() if v is not None})
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec}
+
+
+def build_pods(job: Job, generation: int) -> list[dict[str, Any]]:
+    return [build_pod(job, i, generation) for i in range(job.spec.workers)]

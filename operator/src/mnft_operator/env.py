@@ -1,0 +1,39 @@
+"""The worker pod environment of docs/architecture.md ("Pod environment rendered by the operator")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mnft_operator.names import RANK_TABLE_FILE, TERMINATION_MESSAGE_PATH, pod_name
+from mnft_operator.spec import DYNAMIC_CLUSTER, Job
+
+
+def scheduler_host(job: Job) -> str:
+    """Worker 0's stable DNS name through the headless Service."""
+    return f"{pod_name(job.name, 0)}.{job.name}.{job.namespace}.svc"
+
+
+def pod_env(job: Job, index: int) -> list[dict[str, Any]]:
+    """The `trainer` container's env for worker `index`: operator variables first, then spec.env."""
+    spec = job.spec
+    values: list[tuple[str, str]] = [
+        ("MNFT_JOB_NAME", job.name),
+        ("MNFT_NAMESPACE", job.namespace),
+        ("MNFT_PLATFORM", spec.platform),
+        ("MNFT_WORKER_INDEX", str(index)),
+        ("MNFT_WORKERS", str(spec.workers)),
+        ("MNFT_DEVICES_PER_WORKER", str(spec.devices_per_worker)),
+        ("MNFT_COMM_MODE", spec.comm_mode),
+        ("TERMINATION_MESSAGE_PATH", TERMINATION_MESSAGE_PATH),
+    ]
+    if spec.comm_mode == DYNAMIC_CLUSTER:
+        values += [
+            ("MS_SCHED_HOST", scheduler_host(job)),
+            ("MS_SCHED_PORT", str(spec.scheduler_port)),
+            ("MS_WORKER_NUM", str(spec.world_size)),
+            ("MNFT_NODE_RANK", str(index)),
+            ("MNFT_LOCAL_WORKER_NUM", str(spec.devices_per_worker)),
+        ]
+    else:
+        values += [("RANK_TABLE_FILE", RANK_TABLE_FILE), ("RANK_SIZE", str(spec.world_size))]
+    return [{"name": k, "value": v} for k, v in values] + [dict(e) for e in spec.env]

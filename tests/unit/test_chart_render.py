@@ -1,0 +1,290 @@
+"""The Helm chart as `helm template` renders it: RBAC rules, security context, args, CRD, values schema.
+
+Runs the real helm binary from .venv/bin (no cluster needed) and compares parsed objects with exact
+expectations.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mnft_operator.crd import crd
+
+REPO = Path(__file__).resolve().parents[2]
+CHART = REPO / "charts" / "mnft-operator"
+HELM = Path(sys.executable).parent / "helm"
+
+# The operator's permissions (docs/architecture.md, "Operator RBAC").
+CLUSTER_RULES = [
+    {
+        "apiGroups": ["apiextensions.k8s.io"],
+        "resources": ["customresourcedefinitions"],
+        "verbs": ["list", "watch"],
+    },
+    {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"]},
+]
+NAMESPACED_RULES = [
+    {
+        "apiGroups": ["finetune.mindspore.io"],
+        "resources": ["mobilenetfinetunes"],
+        "verbs": ["get", "list", "watch", "patch", "delete"],
+    },
+    {
+        "apiGroups": ["finetune.mindspore.io"],
+        "resources": ["mobilenetfinetunes/status"],
+        "verbs": ["get", "patch"],
+    },
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "create", "delete"]},
+    {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+    {"apiGroups": [""], "resources": ["services"], "verbs": ["get", "list", "watch", "create", "delete"]},
+    {
+        "apiGroups": [""],
+        "resources": ["configmaps"],
+        "verbs": ["get", "list", "watch", "create", "patch", "delete"],
+    },
+    {"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
+]
+VOLCANO_RULE = {
+    "apiGroups": ["scheduling.volcano.sh"],
+    "resources": ["podgroups"],
+    "verbs": ["get", "list", "watch", "create", "delete"],
+}
+CONTAINER_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": 65532,
+    "runAsGroup": 65532,
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+POD_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": 65532,
+    "runAsGroup": 65532,
+    "fsGroup": 65532,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+SUBJECTS = [{"kind": "ServiceAccount", "name": "mnft-operator", "namespace": "mnft-system"}]
+
+
+def render(*args: str) -> dict[tuple[str, str, str | None], dict[str, Any]]:
+    """`helm template mnft` -> {(kind, name, namespace): object}."""
+    done = subprocess.run(
+        [str(HELM), "template", "mnft", str(CHART), "--namespace", "mnft-system", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    objects: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+    for doc in yaml.safe_load_all(done.stdout):
+        if doc:
+            meta = doc["metadata"]
+            key = (doc["kind"], meta["name"], meta.get("namespace"))
+            assert key not in objects, f"rendered twice: {key}"
+            objects[key] = doc
+    return objects
+
+
+def helm_error(*args: str) -> str:
+    done = subprocess.run(
+        [str(HELM), "template", "mnft", str(CHART), *args], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    return done.stderr
+
+
+def kinds(objects: dict[tuple[str, str, str | None], dict[str, Any]]) -> list[tuple[str, str, str | None]]:
+    return sorted(objects)
+
+
+def deployment(objects: dict[tuple[str, str, str | None], dict[str, Any]]) -> dict[str, Any]:
+    return objects[("Deployment", "mnft-operator", "mnft-system")]
+
+
+def test_default_values_render_exactly_these_objects() -> None:
+    assert kinds(render()) == [
+        ("ClusterRole", "mnft-operator", None),
+        ("ClusterRoleBinding", "mnft-operator", None),
+        ("CustomResourceDefinition", "mobilenetfinetunes.finetune.mindspore.io", None),
+        ("Deployment", "mnft-operator", "mnft-system"),
+        ("ServiceAccount", "mnft-operator", "mnft-system"),
+    ]
+
+
+def test_default_rbac_is_one_cluster_role_with_every_rule() -> None:
+    objects = render()
+    assert objects[("ClusterRole", "mnft-operator", None)]["rules"] == [
+        *CLUSTER_RULES,
+        *NAMESPACED_RULES,
+        VOLCANO_RULE,
+    ]
+    binding = objects[("ClusterRoleBinding", "mnft-operator", None)]
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": "mnft-operator",
+    }
+    assert binding["subjects"] == SUBJECTS
+
+
+def test_watch_namespaces_gives_a_role_per_namespace_and_only_cluster_scoped_reads_cluster_wide() -> None:
+    objects = render("--set", "watchNamespaces={team-a,team-b}")
+    assert kinds(objects) == [
+        ("ClusterRole", "mnft-operator", None),
+        ("ClusterRoleBinding", "mnft-operator", None),
+        ("CustomResourceDefinition", "mobilenetfinetunes.finetune.mindspore.io", None),
+        ("Deployment", "mnft-operator", "mnft-system"),
+        ("Role", "mnft-operator", "team-a"),
+        ("Role", "mnft-operator", "team-b"),
+        ("RoleBinding", "mnft-operator", "team-a"),
+        ("RoleBinding", "mnft-operator", "team-b"),
+        ("ServiceAccount", "mnft-operator", "mnft-system"),
+    ]
+    assert objects[("ClusterRole", "mnft-operator", None)]["rules"] == CLUSTER_RULES
+    for namespace in ("team-a", "team-b"):
+        assert objects[("Role", "mnft-operator", namespace)]["rules"] == [*NAMESPACED_RULES, VOLCANO_RULE]
+        binding = objects[("RoleBinding", "mnft-operator", namespace)]
+        assert binding["roleRef"] == {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "Role",
+            "name": "mnft-operator",
+        }
+        assert binding["subjects"] == SUBJECTS
+    args = deployment(objects)["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args == [
+        "operator",
+        "--standalone",
+        "--liveness",
+        "http://0.0.0.0:8080/healthz",
+        "--namespace",
+        "team-a",
+        "--namespace",
+        "team-b",
+    ]
+
+
+def test_volcano_rule_and_rbac_objects_can_be_switched_off() -> None:
+    objects = render("--set", "rbac.volcano=false")
+    assert objects[("ClusterRole", "mnft-operator", None)]["rules"] == [*CLUSTER_RULES, *NAMESPACED_RULES]
+    none = render("--set", "rbac.create=false,serviceAccount.create=false,serviceAccount.name=ops")
+    assert kinds(none) == [
+        ("CustomResourceDefinition", "mobilenetfinetunes.finetune.mindspore.io", None),
+        ("Deployment", "mnft-operator", "mnft-system"),
+    ]
+    assert deployment(none)["spec"]["template"]["spec"]["serviceAccountName"] == "ops"
+
+
+def test_deployment_is_one_recreated_locked_down_replica_with_kopf_liveness() -> None:
+    deploy = deployment(render())
+    assert deploy["spec"]["replicas"] == 1
+    assert deploy["spec"]["strategy"] == {"type": "Recreate"}
+    pod = deploy["spec"]["template"]["spec"]
+    assert pod["securityContext"] == POD_SECURITY
+    assert pod["serviceAccountName"] == "mnft-operator"
+    assert pod["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
+    (container,) = pod["containers"]
+    assert container["image"] == "mnft-operator:0.1.0"
+    assert container["args"] == [
+        "operator",
+        "--standalone",
+        "--liveness",
+        "http://0.0.0.0:8080/healthz",
+        "--all-namespaces",
+    ]
+    assert container["securityContext"] == CONTAINER_SECURITY
+    assert container["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
+    assert container["ports"] == [{"name": "healthz", "containerPort": 8080, "protocol": "TCP"}]
+    assert container["livenessProbe"] == {
+        "httpGet": {"path": "/healthz", "port": "healthz"},
+        "initialDelaySeconds": 10,
+        "periodSeconds": 15,
+        "timeoutSeconds": 5,
+        "failureThreshold": 4,
+    }
+    assert container["resources"] == {
+        "requests": {"cpu": "100m", "memory": "128Mi"},
+        "limits": {"cpu": "500m", "memory": "512Mi"},
+    }
+    selector = deploy["spec"]["selector"]["matchLabels"]
+    assert selector == {"app.kubernetes.io/name": "mnft-operator", "app.kubernetes.io/instance": "mnft"}
+    assert selector.items() <= deploy["spec"]["template"]["metadata"]["labels"].items()
+
+
+def test_every_object_carries_the_standard_labels() -> None:
+    for key, obj in render("--set", "watchNamespaces={team-a}").items():
+        labels = obj["metadata"]["labels"]
+        assert labels["helm.sh/chart"] == "mnft-operator-0.1.0", key
+        assert labels["app.kubernetes.io/name"] == "mnft-operator", key
+        assert labels["app.kubernetes.io/instance"] == "mnft", key
+        assert labels["app.kubernetes.io/version"] == "0.1.0", key
+        assert labels["app.kubernetes.io/managed-by"] == "Helm", key
+
+
+def test_pod_placement_image_and_extra_values_reach_the_deployment() -> None:
+    deploy = deployment(
+        render(
+            "--set",
+            "image.repository=registry.example.com/mnft-operator,image.tag=1.2.3,image.pullPolicy=Always",
+            "--set",
+            "imagePullSecrets[0].name=regcred,nodeSelector.pool=system,priorityClassName=critical",
+            "--set",
+            "tolerations[0].key=dedicated,tolerations[0].operator=Exists,extraArgs[0]=--log-level=DEBUG",
+            "--set",
+            "extraEnv[0].name=TZ,extraEnv[0].value=UTC,livenessProbe.port=9090",
+        )
+    )
+    pod = deploy["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == "registry.example.com/mnft-operator:1.2.3"
+    assert container["imagePullPolicy"] == "Always"
+    assert pod["imagePullSecrets"] == [{"name": "regcred"}]
+    assert pod["nodeSelector"] == {"pool": "system"}
+    assert pod["priorityClassName"] == "critical"
+    assert pod["tolerations"] == [{"key": "dedicated", "operator": "Exists"}]
+    assert container["env"] == [{"name": "TZ", "value": "UTC"}]
+    assert container["args"][2:] == [
+        "--liveness",
+        "http://0.0.0.0:9090/healthz",
+        "--all-namespaces",
+        "--log-level=DEBUG",
+    ]
+    assert container["ports"][0]["containerPort"] == 9090
+
+
+def test_crd_template_is_the_python_crd_kept_on_uninstall_and_optional() -> None:
+    rendered = render()[("CustomResourceDefinition", "mobilenetfinetunes.finetune.mindspore.io", None)]
+    expected = crd()
+    assert rendered["spec"] == expected["spec"]
+    assert rendered["apiVersion"] == expected["apiVersion"]
+    assert rendered["metadata"]["annotations"] == {"helm.sh/resource-policy": "keep"}
+    not_kept = render("--set", "crds.keep=false")[
+        ("CustomResourceDefinition", "mobilenetfinetunes.finetune.mindspore.io", None)
+    ]
+    assert "annotations" not in not_kept["metadata"]
+    assert all(kind != "CustomResourceDefinition" for kind, _, _ in render("--set", "crds.install=false"))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "replicas=2"], "additional properties 'replicas' not allowed"),
+        (
+            ["--set", "securityContext.readOnlyRootFilesystem=false"],
+            "/securityContext/readOnlyRootFilesystem",
+        ),
+        (["--set", "podSecurityContext.runAsNonRoot=false"], "/podSecurityContext/runAsNonRoot"),
+        (["--set", "watchNamespaces={Team_A}"], "/watchNamespaces/0"),
+        (["--set", "image.pullPolicy=Sometimes"], "/image/pullPolicy"),
+        (["--set", "resources.limits=null"], "/resources"),
+    ],
+)
+def test_values_schema_rejects_bad_values_naming_them(args: list[str], message: str) -> None:
+    assert message in helm_error(*args)

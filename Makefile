@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/python -m pytest
 
 .PHONY: setup demo test test-unit test-integration test-e2e lint typecheck bench clean
+.PHONY: check generate check-generated lint-chart validate-manifests validate-examples hadolint
 
 setup: $(STAMP)
 
@@ -19,7 +20,7 @@ $(STAMP): pyproject.toml scripts/install-k8s-tools.sh
 demo: setup
 	VENV=$(VENV) bash scripts/demo.sh
 
-test: setup lint typecheck test-unit test-integration test-e2e
+test: setup lint typecheck check test-unit test-integration test-e2e
 
 test-unit: setup
 	$(PYTEST) tests/unit
@@ -36,6 +37,31 @@ lint: setup
 
 typecheck: setup
 	$(BIN)/mypy
+
+# Shipping checks (chart, manifests, examples, Dockerfile, generated files); part of `make test`.
+check: check-generated lint-chart validate-manifests validate-examples hadolint
+
+# Rewrites manifests/crd.yaml, manifests/install.yaml, the chart's CRD and the README field reference.
+generate: setup
+	$(BIN)/python scripts/generate.py
+
+check-generated: setup
+	$(BIN)/python scripts/generate.py --check
+
+lint-chart: setup
+	$(BIN)/helm lint --strict charts/mnft-operator
+	$(BIN)/helm lint --strict charts/mnft-operator --set 'watchNamespaces={team-a,team-b}'
+
+# Built-in objects (chart output, manifests) against the Kubernetes versions we support.
+validate-manifests: setup
+	$(BIN)/python scripts/check_manifests.py
+
+# MobileNetFineTune examples against our CRD schema and CEL rules; invalid ones must be rejected.
+validate-examples: setup
+	$(BIN)/python scripts/check_examples.py
+
+hadolint: setup
+	$(BIN)/hadolint Dockerfile
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache

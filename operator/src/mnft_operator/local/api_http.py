@@ -1,0 +1,480 @@
+"""HTTP routing and handlers of the embedded API (aiohttp): discovery, CRUD, patches, list and watch.
+
+`make_app(store, log_dir)` returns the aiohttp application; every request goes through `Handler.handle`,
+which maps the URL onto (group, version, resource, namespace, name, subresource) the way the
+kube-apiserver does and renders `ApiError`s as `Status` bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from mnft_operator.local import api_errors as errors
+from mnft_operator.local import api_patch, api_table
+from mnft_operator.local.api_errors import ApiError
+from mnft_operator.local.api_logs import serve_log
+from mnft_operator.local.api_resources import ResourceDef
+from mnft_operator.local.api_selectors import parse_field_selector, parse_label_selector
+from mnft_operator.local.api_store import Store, WatchEvent, now_rfc3339
+
+logger = logging.getLogger(__name__)
+
+VERSION_INFO = {
+    "major": "1",
+    "minor": "35",
+    "gitVersion": "v1.35.0+mnft-embedded",
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2026-01-01T00:00:00Z",
+    "goVersion": "go1.25.0",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+BOOKMARK_INTERVAL = 5.0
+_PATCH_TYPES = {
+    "application/json-patch+json": "json",
+    "application/merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "strategic",
+    "application/apply-patch+yaml": "apply",
+}
+
+
+@dataclass
+class Target:
+    group: str
+    version: str
+    plural: str
+    namespace: str | None
+    name: str | None
+    subresource: str | None
+    watch: bool
+
+
+def parse_target(parts: list[str]) -> Target | None:
+    """`["api", "v1", "namespaces", "ns", "pods", "p", "log"]` -> the Target; None for discovery paths."""
+    if parts[:1] == ["api"] and len(parts) >= 3:
+        group, version, rest = "", parts[1], parts[2:]
+    elif parts[:1] == ["apis"] and len(parts) >= 4:
+        group, version, rest = parts[1], parts[2], parts[3:]
+    else:
+        return None
+    watch = rest[0] == "watch"
+    if watch:
+        rest = rest[1:]
+    namespace = None
+    if (
+        len(rest) >= 3
+        and rest[0] == "namespaces"
+        and not (len(rest) == 3 and rest[2] in ("status", "finalize"))
+    ):
+        namespace, rest = rest[1], rest[2:]
+    if not rest or len(rest) > 3:
+        raise errors.resource_not_found()
+    return Target(
+        group,
+        version,
+        rest[0],
+        namespace,
+        rest[1] if len(rest) > 1 else None,
+        rest[2] if len(rest) > 2 else None,
+        watch,
+    )
+
+
+def dumps(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def json_response(body: Any, status: int = 200) -> web.Response:
+    return web.Response(body=dumps(body), status=status, content_type="application/json")
+
+
+class Handler:
+    def __init__(self, store: Store, log_dir: Path | None, closing: asyncio.Event) -> None:
+        self.store = store
+        self.log_dir = log_dir
+        self.closing = closing
+        self.open_watches = 0
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self._dispatch(request)
+        except ApiError as error:
+            return json_response(error.status(), error.code)
+        except Exception as error:
+            logger.exception("embedded API: %s %s failed", request.method, request.path)
+            return json_response(
+                ApiError(500, "InternalError", f"Internal error occurred: {error!r}").status(), 500
+            )
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        parts = [p for p in request.path.split("/") if p]
+        target = parse_target(parts)
+        if target is None:
+            if request.method != "GET":
+                raise errors.method_not_allowed()
+            return self._discovery(parts)
+        res = self.store.resource(target.group, target.version, target.plural)
+        if res.namespaced and target.name is None and target.namespace is None and request.method == "POST":
+            raise errors.method_not_allowed()
+        if not res.namespaced and target.namespace is not None:
+            raise errors.resource_not_found()
+        if target.subresource and target.subresource not in res.subresources:
+            raise errors.resource_not_found()
+        query = request.query
+        method = request.method
+        if method == "GET":
+            watch = target.watch or query.get("watch") in ("true", "1")
+            if target.name and not watch:
+                if target.subresource == "log":
+                    return await serve_log(
+                        request, self.store, res, target.namespace, target.name, self.log_dir
+                    )
+                obj = self.store.get(res, target.namespace, target.name)
+                return self._object_response(request, res, obj)
+            if watch:
+                return await self._watch(request, res, target)
+            return self._list(request, res, target)
+        dry_run = "All" in query.getall("dryRun", [])
+        if method == "POST":
+            if target.subresource == "binding" or (res.plural == "bindings"):
+                return self._bind(res, target, await self._body(request))
+            if target.name is not None:
+                raise errors.method_not_allowed()
+            obj = self.store.create(res, target.namespace, await self._body(request), dry_run=dry_run)
+            return json_response(self._out(res, obj), 201)
+        if target.name is None:
+            if method == "DELETE":
+                return await self._delete_collection(request, res, target)
+            raise errors.method_not_allowed()
+        if method == "PUT":
+            obj, created = self.store.update(
+                res,
+                target.namespace,
+                target.name,
+                await self._body(request),
+                subresource=target.subresource,
+                dry_run=dry_run,
+            )
+            return json_response(self._out(res, obj), 201 if created else 200)
+        if method == "PATCH":
+            return await self._patch(request, res, target, dry_run)
+        if method == "DELETE":
+            options = await self._body(request, optional=True)
+            for key in ("propagationPolicy", "gracePeriodSeconds"):
+                if key in query:
+                    options.setdefault(key, query[key])
+            obj = self.store.delete(res, target.namespace, target.name, options, dry_run=dry_run)
+            return json_response(self._out(res, obj))
+        raise errors.method_not_allowed()
+
+    # ---- helpers ------------------------------------------------------------------------------------
+    async def _body(self, request: web.Request, optional: bool = False) -> dict[str, Any]:
+        raw = await request.read()
+        if not raw.strip():
+            if optional:
+                return {}
+            raise errors.bad_request("the body of the request was empty")
+        try:
+            body = yaml.safe_load(raw) if "yaml" in request.content_type else json.loads(raw)
+        except (ValueError, yaml.YAMLError) as error:
+            raise errors.bad_request(f"the body of the request could not be decoded: {error}") from None
+        if not isinstance(body, (dict, list)):
+            raise errors.bad_request("the body of the request must be a JSON object")
+        return body  # type: ignore[return-value]
+
+    @staticmethod
+    def _out(res: ResourceDef, obj: Mapping[str, Any]) -> Mapping[str, Any]:
+        if obj.get("apiVersion") != res.api_version:
+            return {**obj, "apiVersion": res.api_version}
+        return obj
+
+    def _object_response(
+        self, request: web.Request, res: ResourceDef, obj: Mapping[str, Any]
+    ) -> web.Response:
+        if "as=Table" in request.headers.get("Accept", ""):
+            return json_response(api_table.table(res, [obj], str(self.store.rv)))
+        return json_response(self._out(res, obj))
+
+    def _matcher(
+        self, request: web.Request, res: ResourceDef, target: Target
+    ) -> Callable[[Mapping[str, Any]], bool]:
+        labels = parse_label_selector(request.query.get("labelSelector"))
+        fields = parse_field_selector(request.query.get("fieldSelector"), res.kind, res.selectable_fields)
+        ns, name = target.namespace, target.name
+
+        def match(obj: Mapping[str, Any]) -> bool:
+            meta = obj["metadata"]
+            if ns is not None and meta.get("namespace") != ns:
+                return False
+            if name is not None and meta.get("name") != name:
+                return False
+            return labels(obj) and fields(obj)
+
+        return match
+
+    def _list(self, request: web.Request, res: ResourceDef, target: Target) -> web.Response:
+        match = self._matcher(request, res, target)
+        items = [self._out(res, o) for o in self.store.list(res, target.namespace) if match(o)]
+        rv = str(self.store.rv)
+        if "as=Table" in request.headers.get("Accept", ""):
+            return json_response(api_table.table(res, items, rv))
+        return json_response(
+            {
+                "kind": f"{res.kind}List",
+                "apiVersion": res.api_version,
+                "metadata": {"resourceVersion": rv},
+                "items": items,
+            }
+        )
+
+    async def _delete_collection(
+        self, request: web.Request, res: ResourceDef, target: Target
+    ) -> web.Response:
+        match = self._matcher(request, res, target)
+        options = await self._body(request, optional=True)
+        deleted = []
+        for obj in [o for o in self.store.list(res, target.namespace) if match(o)]:
+            meta = obj["metadata"]
+            deleted.append(
+                self._out(res, self.store.delete(res, meta.get("namespace"), meta["name"], options))
+            )
+        return json_response(
+            {
+                "kind": f"{res.kind}List",
+                "apiVersion": res.api_version,
+                "metadata": {"resourceVersion": str(self.store.rv)},
+                "items": deleted,
+            }
+        )
+
+    async def _patch(
+        self, request: web.Request, res: ResourceDef, target: Target, dry_run: bool
+    ) -> web.Response:
+        assert target.name is not None
+        kind = _PATCH_TYPES.get(request.content_type)
+        if kind is None or (kind == "strategic" and res.custom):
+            raise errors.unsupported_media_type(request.content_type)
+        patch = await self._body(request)
+        current = self.store.find(res, target.namespace, target.name)
+        if current is None:
+            if kind == "apply" and target.subresource is None:
+                if not isinstance(patch, dict):
+                    raise errors.bad_request("an apply patch must be an object")
+                patch.setdefault("metadata", {})["name"] = target.name
+                obj = self.store.create(res, target.namespace, patch, dry_run=dry_run)
+                return json_response(self._out(res, obj), 201)
+            raise errors.not_found(res.plural, res.group, target.name)
+        if kind == "json":
+            try:
+                patched = api_patch.json_patch(current, patch)
+            except api_patch.JsonPatchError as error:
+                raise errors.json_patch_failed(str(error)) from None
+        elif kind == "merge":
+            patched = api_patch.merge_patch(current, patch)
+        elif kind == "strategic":
+            patched = api_patch.strategic_merge_patch(current, patch)
+        else:
+            patched = api_patch.apply_patch(current, patch)
+        if not isinstance(patched, dict):
+            raise errors.bad_request("the patch made the object something other than a JSON object")
+        obj, _ = self.store.update(
+            res, target.namespace, target.name, patched, subresource=target.subresource, dry_run=dry_run
+        )
+        return json_response(self._out(res, obj))
+
+    def _bind(self, res: ResourceDef, target: Target, body: dict[str, Any]) -> web.Response:
+        pods = self.store.resource("", "v1", "pods")
+        name = target.name if target.subresource == "binding" else (body.get("metadata") or {}).get("name")
+        node = (body.get("target") or {}).get("name")
+        if not name or not node:
+            raise errors.bad_request("a Binding needs metadata.name and target.name")
+        pod = self.store.get(pods, target.namespace, name)
+        if pod.get("spec", {}).get("nodeName"):
+            raise errors.conflict(
+                "pods/binding",
+                "",
+                name,
+                f'pod {name} is already assigned to node "{pod["spec"]["nodeName"]}"',
+            )
+        spec = {**pod.get("spec", {}), "nodeName": node}
+        pod, _ = self.store.update(pods, target.namespace, name, {**pod, "spec": spec})
+        conditions = [
+            c for c in pod.get("status", {}).get("conditions", []) if c.get("type") != "PodScheduled"
+        ]
+        conditions.append(
+            {
+                "type": "PodScheduled",
+                "status": "True",
+                "lastProbeTime": None,
+                "lastTransitionTime": now_rfc3339(),
+            }
+        )
+        status = {**pod.get("status", {}), "conditions": conditions}
+        self.store.update(pods, target.namespace, name, {**pod, "status": status}, subresource="status")
+        return json_response(
+            {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}, 201
+        )
+
+    # ---- watch --------------------------------------------------------------------------------------
+    async def _watch(self, request: web.Request, res: ResourceDef, target: Target) -> web.StreamResponse:
+        match = self._matcher(request, res, target)
+        query = request.query
+        bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
+        timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
+        since = query.get("resourceVersion") or "0"
+        queue: asyncio.Queue[WatchEvent | None] = asyncio.Queue()
+        self.store.watchers[res.store_key].add(queue)
+        self.open_watches += 1
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        try:
+            await response.prepare(request)
+            send_initial = query.get("sendInitialEvents") in ("true", "1")
+            if since == "0" or send_initial:
+                initial = [
+                    b'{"type":"ADDED","object":' + dumps(self._out(res, o)) + b"}\n"
+                    for o in self.store.list(res, target.namespace)
+                    if match(o)
+                ]
+                if send_initial:  # the WatchList protocol: a bookmark marks the end of the initial state
+                    initial.append(self._bookmark(res, {"k8s.io/initial-events-end": "true"}))
+            else:
+                try:
+                    since_rv = int(since)
+                except ValueError:
+                    raise errors.bad_request(f'invalid resource version "{since}"') from None
+                try:
+                    initial = [
+                        line
+                        for e in self.store.events_since(res.store_key, since_rv)
+                        if (line := self._event_line(res, e, match))
+                    ]
+                except ApiError as error:
+                    await response.write(dumps({"type": "ERROR", "object": error.status()}) + b"\n")
+                    return response
+            if initial:
+                await response.write(b"".join(initial))
+            await self._stream(request, response, res, queue, match, timeout, bookmarks)
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            self.store.watchers[res.store_key].discard(queue)
+            self.open_watches -= 1
+        return response
+
+    async def _stream(
+        self,
+        request: web.Request,
+        response: web.StreamResponse,
+        res: ResourceDef,
+        queue: asyncio.Queue[WatchEvent | None],
+        match: Callable[[Mapping[str, Any]], bool],
+        timeout: float | None,
+        bookmarks: bool,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout is not None else None
+        while not self.closing.is_set():
+            wait = BOOKMARK_INTERVAL
+            if deadline is not None:
+                wait = min(wait, deadline - loop.time())
+                if wait <= 0:
+                    return
+            try:
+                event = await asyncio.wait_for(queue.get(), wait)
+            except asyncio.TimeoutError:
+                if request.transport is None or request.transport.is_closing():
+                    return
+                if bookmarks:
+                    await response.write(self._bookmark(res))
+                continue
+            if event is None:
+                return  # the server is stopping
+            lines = [self._event_line(res, event, match)]
+            while not queue.empty():
+                more = queue.get_nowait()
+                if more is None:
+                    break
+                lines.append(self._event_line(res, more, match))
+            data = b"".join(line for line in lines if line)
+            if data:
+                await response.write(data)
+
+    def _bookmark(self, res: ResourceDef, annotations: dict[str, str] | None = None) -> bytes:
+        meta: dict[str, Any] = {"resourceVersion": str(self.store.rv)}
+        if annotations:
+            meta["annotations"] = annotations
+        return (
+            dumps(
+                {
+                    "type": "BOOKMARK",
+                    "object": {"kind": res.kind, "apiVersion": res.api_version, "metadata": meta},
+                }
+            )
+            + b"\n"
+        )
+
+    def _event_line(
+        self, res: ResourceDef, event: WatchEvent, match: Callable[[Mapping[str, Any]], bool]
+    ) -> bytes:
+        new_ok = match(event.obj)
+        kind = event.type
+        if kind == "MODIFIED":
+            old_ok = event.old is not None and match(event.old)
+            if not new_ok and not old_ok:
+                return b""
+            kind = "MODIFIED" if new_ok and old_ok else ("ADDED" if new_ok else "DELETED")
+        elif not new_ok:
+            return b""
+        return b'{"type":"' + kind.encode() + b'","object":' + dumps(self._out(res, event.obj)) + b"}\n"
+
+    # ---- discovery ----------------------------------------------------------------------------------
+    def _discovery(self, parts: list[str]) -> web.Response:
+        registry = self.store.registry
+        if parts == ["version"]:
+            return json_response(VERSION_INFO)
+        if parts == ["api"]:
+            return json_response(
+                {
+                    "kind": "APIVersions",
+                    "versions": ["v1"],
+                    "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}],
+                }
+            )
+        if parts == ["apis"]:
+            return json_response(registry.api_group_list())
+        if parts == ["api", "v1"]:
+            return json_response(registry.api_resource_list("", "v1"))
+        if len(parts) == 2 and parts[0] == "apis":
+            versions = registry.group_versions().get(parts[1])
+            if versions:
+                return json_response(registry.api_group(parts[1], versions))
+        if len(parts) == 3 and parts[0] == "apis":
+            body = registry.api_resource_list(parts[1], parts[2])
+            if body is not None:
+                return json_response(body)
+        if not parts:
+            paths = ["/api", "/api/v1", "/apis", "/version", "/healthz", "/readyz", "/livez"]
+            for group, versions in registry.group_versions().items():
+                paths += [f"/apis/{group}"] + [f"/apis/{group}/{v}" for v in versions]
+            return json_response({"paths": sorted(paths)})
+        if parts[0] in ("healthz", "readyz", "livez"):
+            return web.Response(text="ok", content_type="text/plain")
+        raise errors.resource_not_found()
+
+
+def make_app(store: Store, log_dir: Path | None, closing: asyncio.Event) -> tuple[web.Application, Handler]:
+    handler = Handler(store, log_dir, closing)
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_route("*", "/{tail:.*}", handler.handle)
+    return app, handler

@@ -52,6 +52,7 @@ def node_object(name: str) -> dict[str, Any]:
 
 def node_status(capacity: Mapping[str, str], now: datetime) -> dict[str, Any]:
     stamp = rfc3339(now)
+    uname = os.uname()
     ok = {"lastHeartbeatTime": stamp, "lastTransitionTime": stamp}
     return {
         "capacity": dict(capacity),
@@ -77,13 +78,27 @@ def node_status(capacity: Mapping[str, str], now: datetime) -> dict[str, Any]:
                 )
             ),
         ],
-        "nodeInfo": {
-            "kubeletVersion": "v1.35.0-mnft",
+        "nodeInfo": {  # every field: the kubernetes client refuses a NodeSystemInfo missing one
+            "architecture": uname.machine,
+            "bootID": _read_id("/proc/sys/kernel/random/boot_id"),
             "containerRuntimeVersion": "mnft://local-processes",
+            "kernelVersion": uname.release,
+            "kubeProxyVersion": "",
+            "kubeletVersion": "v1.35.0-mnft",
+            "machineID": _read_id("/etc/machine-id"),
             "operatingSystem": "linux",
-            "architecture": os.uname().machine,
+            "osImage": uname.sysname,
+            "systemUUID": _read_id("/etc/machine-id"),
         },
     }
+
+
+def _read_id(path: str) -> str:
+    try:
+        with open(path) as source:
+            return source.read().strip()
+    except OSError:
+        return ""
 
 
 def requested_ascend_devices(pod: Mapping[str, Any]) -> int:

@@ -140,9 +140,9 @@ def resolve_env(
                 if ref.get("optional"):
                     continue
                 raise EnvError(f"envFrom[{i}]: {kind} {ref.get('name', '')!r} not found")
-            for key, value in _object_values(kind, obj).items():
+            for key, text in _object_values(kind, obj).items():
                 if _ENV_NAME.match(prefix + key):
-                    env[prefix + key] = value
+                    env[prefix + key] = text
     for var in container.get("env") or []:
         name = var.get("name", "")
         if "value" in var or "valueFrom" not in var:

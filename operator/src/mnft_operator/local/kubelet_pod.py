@@ -1,0 +1,346 @@
+"""One pod on the local kubelet: prepare its volumes and env, run init containers in order, then its
+containers concurrently, report status like a kubelet, and stop it on deletion."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mnft_operator.local import kubelet_status as ks
+from mnft_operator.local.kubelet_client import ApiError, KubeletClient
+from mnft_operator.local.pod_env import EnvError, expand, referenced_objects, resolve_env
+from mnft_operator.local.pod_process import ContainerProcess, StartError, now_utc
+from mnft_operator.local.pod_volumes import (
+    HostVolume,
+    PathMapping,
+    VolumeError,
+    container_dir,
+    container_mappings,
+    host_volumes,
+    host_working_dir,
+    pod_dir,
+    projected_files,
+    rewrite_paths,
+    write_projected_files,
+)
+from mnft_operator.local.podnet import rewrite_pod_dns
+
+log = logging.getLogger("mnft.kubelet")
+
+CONFIG_RETRY_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class NodeContext:
+    """What every pod worker shares with the kubelet."""
+
+    client: KubeletClient
+    node_name: str
+    host_ip: str
+    state_dir: Path
+    log_dir: Path
+    mounts: Mapping[str, Path]
+    ip_for: Callable[[str, str], str]
+    subdomains: Callable[[str], set[str]]
+
+
+def venv_bin() -> str:
+    return str(Path(sys.executable).parent)
+
+
+def pod_path(pod: Mapping[str, Any], sub: str = "") -> str:
+    meta = pod["metadata"]
+    return f"/api/v1/namespaces/{meta.get('namespace', 'default')}/pods/{meta['name']}{sub}"
+
+
+def grace_seconds(pod: Mapping[str, Any]) -> float:
+    meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
+    for value in (meta.get("deletionGracePeriodSeconds"), spec.get("terminationGracePeriodSeconds")):
+        if value is not None:
+            return float(value)
+    return 30.0
+
+
+class PodWorker:
+    def __init__(self, ctx: NodeContext, pod: Mapping[str, Any], before: PodWorker | None = None) -> None:
+        self.ctx = ctx
+        self.pod: Mapping[str, Any] = pod
+        meta = pod["metadata"]
+        self.namespace, self.name, self.uid = (
+            meta.get("namespace", "default"),
+            meta["name"],
+            meta.get("uid", ""),
+        )
+        spec = pod.get("spec") or {}
+        self.init_specs = list(spec.get("initContainers") or [])
+        self.main_specs = list(spec.get("containers") or [])
+        self.init = [ks.ContainerRecord(c["name"], c.get("image", "")) for c in self.init_specs]
+        self.main = [ks.ContainerRecord(c["name"], c.get("image", "")) for c in self.main_specs]
+        self.pod_ip = ctx.ip_for(self.namespace, self.name)
+        self.start_time = now_utc()
+        self.deleting = False
+        self.processes: dict[str, ContainerProcess] = {}
+        self.volumes: dict[str, HostVolume] = {}
+        self._conditions: list[dict[str, Any]] = []
+        self._phase_override: tuple[str, str, str] | None = None
+        self._status_lock = asyncio.Lock()
+        self._before = before
+        self.task: asyncio.Task[None] | None = None
+        self.gone = asyncio.Event()  # set once deleted and its directories removed
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(
+            self._run(), name=f"pod {self.namespace}/{self.name}"
+        )
+
+    async def _run(self) -> None:
+        if self._before is not None:  # a deleted pod of the same name: its directories go first
+            await self._before.gone.wait()
+            self._before = None
+        try:
+            await self._lifecycle()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # one pod's failure must not take the kubelet down
+            log.exception("pod %s/%s", self.namespace, self.name)
+            self._phase_override = ("Failed", "KubeletError", f"local kubelet: {exc}")
+            with contextlib.suppress(Exception):
+                await self.report()
+
+    async def _lifecycle(self) -> None:
+        for c in self.main_specs + self.init_specs:
+            self._log_path(c["name"]).unlink(missing_ok=True)
+        waiting_reason = "PodInitializing" if self.init_specs else "ContainerCreating"
+        self.init = [r.with_state(ks.waiting("PodInitializing")) for r in self.init]
+        self.main = [r.with_state(ks.waiting(waiting_reason)) for r in self.main]
+        await self.report()
+        configmaps, secrets = await self._prepare()
+        if configmaps is None or secrets is None or self.deleting:
+            return
+        for i, spec in enumerate(self.init_specs):
+            if self.deleting:
+                return
+            await self._run_container(spec, i, init=True, configmaps=configmaps, secrets=secrets)
+            done = self.init[i].terminated
+            if done is None or done["exitCode"] != 0:
+                await self.report()
+                return
+        if self.init_specs:
+            self.main = [r.with_state(ks.waiting("ContainerCreating")) for r in self.main]
+        await asyncio.gather(
+            *(
+                self._run_container(spec, i, init=False, configmaps=configmaps, secrets=secrets)
+                for i, spec in enumerate(self.main_specs)
+            )
+        )
+
+    async def _prepare(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """Volumes and the objects env needs; on a config error report it and retry, as a kubelet does."""
+        while not self.deleting:
+            try:
+                self.volumes = host_volumes(self.pod, self.ctx.state_dir, self.ctx.mounts)
+                cm_names, secret_names = referenced_objects(self.pod)
+                configmaps = {n: await self._get("configmaps", n) for n in cm_names}
+                secrets = {n: await self._get("secrets", n) for n in secret_names}
+                for volume in self.volumes.values():
+                    volume.host_path.mkdir(parents=True, exist_ok=True)
+                    if volume.kind in ("configMap", "secret"):
+                        ref = volume.source.get("name" if volume.kind == "configMap" else "secretName", "")
+                        objects = configmaps if volume.kind == "configMap" else secrets
+                        mode = int(volume.source.get("defaultMode", 0o644))
+                        write_projected_files(
+                            volume.host_path,
+                            projected_files(volume.kind, volume.source, objects.get(ref)),
+                            mode,
+                        )
+                for spec in self.init_specs + self.main_specs:  # env errors surface before anything starts
+                    resolve_env(spec, self.pod, configmaps, secrets, self.pod_ip, self.ctx.host_ip)
+                return configmaps, secrets
+            except (EnvError, VolumeError) as exc:
+                message = str(exc)
+                self.main = [
+                    r.with_state(ks.waiting("CreateContainerConfigError", message)) for r in self.main
+                ]
+                await self.report()
+                await asyncio.sleep(CONFIG_RETRY_SECONDS)
+        return None, None
+
+    async def _get(self, resource: str, name: str) -> dict[str, Any] | None:
+        return await self.ctx.client.get_or_none(f"/api/v1/namespaces/{self.namespace}/{resource}/{name}")
+
+    # -- one container --------------------------------------------------------------------------------
+
+    def _log_path(self, container: str) -> Path:
+        return self.ctx.log_dir / self.namespace / self.name / f"{container}.log"
+
+    def _set(self, init: bool, index: int, record: ks.ContainerRecord) -> None:
+        (self.init if init else self.main)[index] = record
+
+    def command_line(
+        self, spec: Mapping[str, Any], env: Mapping[str, str], mappings: list[PathMapping]
+    ) -> list[str]:
+        words = [expand(str(w), env) for w in list(spec.get("command") or []) + list(spec.get("args") or [])]
+        return [self.rewrite(w, mappings) for w in words]
+
+    def rewrite(self, text: str, mappings: list[PathMapping]) -> str:
+        subdomains = self.ctx.subdomains(self.namespace)
+        own = (self.pod.get("spec") or {}).get("subdomain")
+        if own:
+            subdomains = subdomains | {own}
+        return rewrite_paths(rewrite_pod_dns(text, self.namespace, subdomains, self.ctx.ip_for), mappings)
+
+    def process_env(
+        self, spec: Mapping[str, Any], pod_env: Mapping[str, str], mappings: list[PathMapping]
+    ) -> dict[str, str]:
+        env = dict(os.environ)
+        env["HOSTNAME"] = self.name
+        env.update({k: self.rewrite(v, mappings) for k, v in pod_env.items()})
+        env["PATH"] = venv_bin() + os.pathsep + env.get("PATH", os.defpath)
+        env["MNFT_IMAGE"] = str(spec.get("image", ""))
+        return env
+
+    async def _run_container(
+        self,
+        spec: Mapping[str, Any],
+        index: int,
+        *,
+        init: bool,
+        configmaps: Mapping[str, Any],
+        secrets: Mapping[str, Any],
+    ) -> None:
+        name = spec["name"]
+        records = self.init if init else self.main
+        cdir = container_dir(self.ctx.state_dir, self.namespace, self.name, name)
+        cdir.mkdir(parents=True, exist_ok=True)
+        term_file = cdir / "termination-log"
+        term_file.write_bytes(b"")
+        log_path = self._log_path(name)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        started = now_utc()
+        try:
+            mappings = container_mappings(spec, self.volumes, term_file)
+            pod_env = resolve_env(spec, self.pod, configmaps, secrets, self.pod_ip, self.ctx.host_ip)
+            for mapping in mappings:
+                if mapping.host_path != term_file:
+                    mapping.host_path.mkdir(parents=True, exist_ok=True)
+            env = self.process_env(spec, pod_env, mappings)
+            argv = self.command_line(spec, pod_env, mappings)
+            cwd = host_working_dir(spec.get("workingDir") or "/", mappings, cdir / "rootfs")
+            process = ContainerProcess()
+            self.processes[name] = process
+            pid = await process.start(argv, env, cwd, log_path)
+        except (StartError, EnvError, VolumeError, OSError) as exc:
+            code = exc.exit_code if isinstance(exc, StartError) else 128
+            message = exc.message if isinstance(exc, StartError) else str(exc)
+            with open(log_path, "a") as log_file:
+                log_file.write(f"mnft kubelet: cannot start container {name!r}: {message}\n")
+            state = ks.terminated(code, started, now_utc(), message=message, reason="StartError")
+            self._set(init, index, records[index].with_state(state))
+            await self.report()
+            return
+        container_id = f"mnft://{pid}"
+        self._set(init, index, records[index].with_state(ks.running(process.started_at), container_id))
+        await self.report()
+        result = await process.wait()
+        content = b""
+        with contextlib.suppress(OSError):
+            content = term_file.read_bytes()
+        tail = b""
+        if spec.get("terminationMessagePolicy") == "FallbackToLogsOnError" and result.exit_code != 0:
+            with contextlib.suppress(OSError), open(log_path, "rb") as log_file:
+                log_file.seek(max(0, log_path.stat().st_size - 64 * 1024))
+                tail = log_file.read()
+        message = ks.termination_message(
+            content, spec.get("terminationMessagePolicy", "File"), result.exit_code, tail
+        )
+        state = ks.terminated(
+            result.exit_code,
+            result.started_at,
+            result.finished_at,
+            message=message,
+            signal=result.signal,
+            oom_killed=result.oom_killed,
+            container_id=container_id,
+        )
+        self._set(init, index, (self.init if init else self.main)[index].with_state(state))
+        await self.report()
+
+    # -- status -----------------------------------------------------------------------------------------
+
+    def status(self, now: datetime) -> dict[str, Any]:
+        phase, reason, message = self._phase_override or (None, None, None)
+        status = ks.pod_status(
+            self.init,
+            self.main,
+            pod_ip=self.pod_ip,
+            host_ip=self.ctx.host_ip,
+            start_time=self.start_time,
+            now=now,
+            previous_conditions=self._conditions,
+            phase=phase,
+            reason=reason,
+            message=message,
+        )
+        self._conditions = status["conditions"]
+        return status
+
+    @property
+    def phase(self) -> str:
+        return self._phase_override[0] if self._phase_override else ks.pod_phase(self.init, self.main)
+
+    async def report(self) -> None:
+        async with self._status_lock:
+            try:
+                await self.ctx.client.merge_patch(
+                    pod_path(self.pod, "/status"), {"status": self.status(now_utc())}
+                )
+            except ApiError as exc:
+                log.warning("pod %s/%s: status patch refused: %s", self.namespace, self.name, exc)
+
+    # -- volumes kept in sync ---------------------------------------------------------------------------
+
+    def refresh_volume(self, kind: str, obj: Mapping[str, Any] | None, name: str) -> None:
+        for volume in self.volumes.values():
+            ref = volume.source.get("name" if kind == "configMap" else "secretName")
+            if volume.kind != kind or ref != name:
+                continue
+            with contextlib.suppress(VolumeError, OSError):
+                mode = int(volume.source.get("defaultMode", 0o644))
+                write_projected_files(volume.host_path, projected_files(kind, volume.source, obj), mode)
+
+    # -- deletion ---------------------------------------------------------------------------------------
+
+    async def stop(self, grace: float) -> None:
+        """SIGTERM every container, SIGKILL after `grace`; wait for the pod's task to finish."""
+        self.deleting = True
+        await asyncio.gather(*(p.stop(grace) for p in list(self.processes.values())))
+        if self.task is not None and not self.task.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(self.task), timeout=5)
+            except asyncio.TimeoutError:
+                self.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self.task
+
+    async def delete(self, grace: float, confirm: bool) -> None:
+        """Stop the pod; with `confirm`, remove the API object the way a kubelet does (grace 0)."""
+        await self.stop(grace)
+        if confirm:
+            body = {"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0}
+            if self.uid:
+                body["preconditions"] = {"uid": self.uid}
+            with contextlib.suppress(ApiError):
+                await self.ctx.client.request("DELETE", pod_path(self.pod), body)
+        shutil.rmtree(pod_dir(self.ctx.state_dir, self.namespace, self.name), ignore_errors=True)
+        self.gone.set()

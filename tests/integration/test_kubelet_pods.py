@@ -1,0 +1,321 @@
+"""The local kubelet against the embedded API over real HTTP, running real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client as k8s
+
+from mnft_operator.local.apiserver import EmbeddedAPI
+from mnft_operator.local.kubelet import LocalKubelet
+
+KUBECTL = str(Path(sys.executable).parent / "kubectl")
+NS = "default"
+
+
+class Bed:
+    def __init__(self, api: Any, kubelet: LocalKubelet, state_dir: Path, kubeconfig: Path) -> None:
+        self.api, self.kubelet, self.state_dir, self.kubeconfig = api, kubelet, state_dir, kubeconfig
+        self.client = k8s.ApiClient(k8s.Configuration(host=api.url))
+        self.core = k8s.CoreV1Api(self.client)
+
+    def create_pod(self, name: str, containers: list[dict[str, Any]], **spec: Any) -> None:
+        body = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": NS, "labels": {"app": "t"}},
+            "spec": {
+                "restartPolicy": "Never",
+                "terminationGracePeriodSeconds": 2,
+                "containers": containers,
+                **spec,
+            },
+        }
+        self.core.create_namespaced_pod(NS, body)
+
+    def pod(self, name: str) -> dict[str, Any] | None:
+        try:
+            obj = self.core.read_namespaced_pod(name, NS)
+        except k8s.ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        result: dict[str, Any] = self.client.sanitize_for_serialization(obj)
+        return result
+
+    def wait_pod(
+        self, name: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        pod = None
+        while time.monotonic() < deadline:
+            pod = self.pod(name)
+            if pod is not None and predicate(pod):
+                return pod
+            time.sleep(0.05)
+        raise AssertionError(f"pod {name} never matched; last seen: {json.dumps(pod, indent=1)[:3000]}")
+
+    def wait_phase(self, name: str, *phases: str, timeout: float = 20) -> dict[str, Any]:
+        return self.wait_pod(name, lambda p: p.get("status", {}).get("phase") in phases, timeout)
+
+
+@pytest.fixture(scope="module")
+def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bed]:
+    root = tmp_path_factory.mktemp("kubelet")
+    (root / "logs").mkdir()
+    (root / "mounted").mkdir()
+    api = EmbeddedAPI(log_dir=str(root / "logs"))
+    api.start()
+    kubelet = LocalKubelet(
+        api_url=api.url,
+        state_dir=root / "state",
+        log_dir=root / "logs",
+        mounts={"shared-claim": root / "mounted"},
+        simulate_ascend_devices=True,
+    )
+    kubeconfig = root / "kubeconfig"
+    try:
+        kubelet.start()
+        api.write_kubeconfig(str(kubeconfig))
+        bed = Bed(api, kubelet, root, kubeconfig)
+        yield bed
+        bed.client.close()
+    finally:
+        kubelet.stop()
+        api.stop()
+
+
+def terminated(pod: dict[str, Any], index: int = 0, key: str = "containerStatuses") -> dict[str, Any]:
+    state: dict[str, Any] = pod["status"][key][index]["state"]["terminated"]
+    return state
+
+
+def process_exists(pid: int) -> bool:
+    """True while `pid` is a live process (a zombie awaiting its parent counts as gone)."""
+    stat = subprocess.run(
+        ["ps", "-p", str(pid), "-o", "stat="], capture_output=True, text=True
+    ).stdout.strip()
+    return stat not in ("", "Z") and not stat.startswith("Z")
+
+
+def pid_of(pod: dict[str, Any]) -> int:
+    return int(pod["status"]["containerStatuses"][0]["containerID"].removeprefix("mnft://"))
+
+
+def test_node_is_registered(bed: Bed) -> None:
+    node = bed.client.sanitize_for_serialization(bed.core.read_node("mnft-local"))
+    assert {"type": "InternalIP", "address": "127.0.0.1"} in node["status"]["addresses"]
+    assert [c["status"] for c in node["status"]["conditions"] if c["type"] == "Ready"] == ["True"]
+    assert node["status"]["capacity"]["huawei.com/Ascend910"] == "8"
+
+
+def test_env_pod_succeeds_with_message_and_logs(bed: Bed) -> None:
+    bed.core.create_namespaced_config_map(
+        NS, {"metadata": {"name": "env-settings"}, "data": {"lr": "0.05", "epochs": "3"}}
+    )
+    script = (
+        'echo "POD=$MY_POD NS=$MY_NS IP=$MY_IP LABEL=$MY_LABEL LR=$LR IMAGE=$MNFT_IMAGE"; '
+        'printf "all good" > "$TERMINATION_MESSAGE_PATH"; echo to-stderr >&2'
+    )
+    bed.create_pod(
+        "env-pod",
+        [
+            {
+                "name": "main",
+                "image": "busybox:1.36",
+                "command": ["sh", "-c", script],
+                "env": [
+                    {"name": "TERMINATION_MESSAGE_PATH", "value": "/dev/termination-log"},
+                    {"name": "MY_POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                    {"name": "MY_NS", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+                    {"name": "MY_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+                    {"name": "MY_LABEL", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}}},
+                    {"name": "LR", "valueFrom": {"configMapKeyRef": {"name": "env-settings", "key": "lr"}}},
+                ],
+            }
+        ],
+    )
+    pod = bed.wait_phase("env-pod", "Succeeded", "Failed")
+    ip = bed.kubelet.pod_ip(NS, "env-pod")
+    assert pod["spec"]["nodeName"] == "mnft-local"
+    assert pod["status"]["phase"] == "Succeeded"
+    assert pod["status"]["podIP"] == ip
+    assert pod["status"]["hostIP"] == "127.0.0.1"
+    state = terminated(pod)
+    assert (state["exitCode"], state["reason"], state["message"]) == (0, "Completed", "all good")
+    conditions = {c["type"]: c["status"] for c in pod["status"]["conditions"]}
+    assert conditions == {
+        "PodScheduled": "True",
+        "Initialized": "True",
+        "Ready": "False",
+        "ContainersReady": "False",
+    }
+    expected = f"POD=env-pod NS=default IP={ip} LABEL=t LR=0.05 IMAGE=busybox:1.36\nto-stderr\n"
+    assert bed.core.read_namespaced_pod_log("env-pod", NS, container="main") == expected
+    out = subprocess.run(
+        [KUBECTL, "--kubeconfig", str(bed.kubeconfig), "logs", "env-pod", "-c", "main"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (out.returncode, out.stdout) == (0, expected), out.stderr
+
+
+def test_failing_pod_reports_exit_code(bed: Bed) -> None:
+    bed.create_pod("fail-pod", [{"name": "main", "image": "x", "command": ["sh", "-c", "echo bye; exit 3"]}])
+    pod = bed.wait_phase("fail-pod", "Succeeded", "Failed")
+    assert pod["status"]["phase"] == "Failed"
+    state = terminated(pod)
+    assert (state["exitCode"], state["reason"]) == (3, "Error")
+    assert "message" not in state
+
+
+def test_missing_command_fails_with_127(bed: Bed) -> None:
+    bed.create_pod("nocmd-pod", [{"name": "main", "image": "x", "command": ["no-such-binary-mnft", "--x"]}])
+    pod = bed.wait_phase("nocmd-pod", "Succeeded", "Failed")
+    state = terminated(pod)
+    assert (pod["status"]["phase"], state["exitCode"], state["reason"]) == ("Failed", 127, "StartError")
+    assert state["message"] == 'exec: "no-such-binary-mnft": executable file not found in $PATH'
+
+
+def test_fallback_to_logs_on_error(bed: Bed) -> None:
+    bed.create_pod(
+        "fallback-pod",
+        [
+            {
+                "name": "main",
+                "image": "x",
+                "command": ["sh", "-c", "echo first; echo 'error: dataset missing'; exit 1"],
+                "terminationMessagePolicy": "FallbackToLogsOnError",
+            }
+        ],
+    )
+    state = terminated(bed.wait_phase("fallback-pod", "Failed"))
+    assert state["message"] == "first\nerror: dataset missing\n"
+
+
+def test_deleting_a_running_pod_kills_its_process_group(bed: Bed) -> None:
+    bed.create_pod(
+        "sleeper", [{"name": "main", "image": "x", "command": ["sh", "-c", "sleep 300 & sleep 300; wait"]}]
+    )
+    pod = bed.wait_phase("sleeper", "Running")
+    pid = pid_of(pod)
+    os.kill(pid, 0)  # running
+    group = [
+        int(p)
+        for p in subprocess.run(["pgrep", "-g", str(pid)], capture_output=True, text=True).stdout.split()
+    ]
+    assert len(group) >= 3, group  # sh + two sleeps
+    bed.core.delete_namespaced_pod("sleeper", NS)
+    deadline = time.monotonic() + 10
+    while bed.pod("sleeper") is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert bed.pod("sleeper") is None
+    alive = set(group)
+    while alive and time.monotonic() < deadline + 5:  # SIGTERM reaches the group within the grace period
+        alive = {p for p in alive if process_exists(p)}
+        time.sleep(0.05)
+    assert alive == set()
+
+
+def test_configmap_volume_follows_updates(bed: Bed) -> None:
+    bed.core.create_namespaced_config_map(NS, {"metadata": {"name": "live"}, "data": {"value": "one"}})
+    bed.create_pod(
+        "cm-reader",
+        [
+            {
+                "name": "main",
+                "image": "x",
+                "command": ["sh", "-c", "sleep 300"],
+                "volumeMounts": [{"name": "cfg", "mountPath": "/etc/cfg"}],
+            }
+        ],
+        volumes=[{"name": "cfg", "configMap": {"name": "live"}}],
+    )
+    bed.wait_phase("cm-reader", "Running")
+    file = bed.state_dir / "state" / "pods" / NS / "cm-reader" / "volumes" / "cfg" / "value"
+    assert file.read_text() == "one"
+    bed.core.patch_namespaced_config_map("live", NS, {"data": {"value": "two"}})
+    deadline = time.monotonic() + 10
+    while file.read_text() != "two" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert file.read_text() == "two"
+    bed.core.delete_namespaced_pod("cm-reader", NS)
+
+
+def test_dns_names_and_mount_paths_are_rewritten_and_init_containers_run_in_order(bed: Bed) -> None:
+    mounts = [{"name": "work", "mountPath": "/work"}, {"name": "shared", "mountPath": "/shared"}]
+    bed.create_pod(
+        "rw-0",
+        initContainers=[
+            {
+                "name": f"init-{i}",
+                "image": "x",
+                "command": ["sh", "-c", f"echo init-{i} >> /work/order"],
+                "volumeMounts": mounts,
+            }
+            for i in (1, 2)
+        ],
+        containers=[
+            {
+                "name": "main",
+                "image": "x",
+                "workingDir": "/work",
+                "command": ["sh", "-c"],
+                "args": [
+                    'cat order; echo "$PEER $SELF $1 $(pwd)"; echo hello > /shared/out.txt',
+                    "sh",
+                    "--sched=rw-1.grp.default.svc.cluster.local:8118",
+                ],
+                "env": [
+                    {"name": "PEER", "value": "tcp://rw-1.grp.default.svc:8118"},
+                    {"name": "SELF", "value": "rw-0.grp"},
+                ],
+                "volumeMounts": mounts,
+            }
+        ],
+        subdomain="grp",
+        volumes=[
+            {"name": "work", "emptyDir": {}},
+            {"name": "shared", "persistentVolumeClaim": {"claimName": "shared-claim"}},
+        ],
+    )
+    pod = bed.wait_phase("rw-0", "Succeeded", "Failed")
+    assert pod["status"]["phase"] == "Succeeded", pod["status"]
+    assert [s["state"]["terminated"]["exitCode"] for s in pod["status"]["initContainerStatuses"]] == [0, 0]
+    peer, me = bed.kubelet.pod_ip(NS, "rw-1"), bed.kubelet.pod_ip(NS, "rw-0")
+    work = bed.state_dir / "state" / "pods" / NS / "rw-0" / "volumes" / "work"
+    assert bed.core.read_namespaced_pod_log("rw-0", NS, container="main") == (
+        f"init-1\ninit-2\ntcp://{peer}:8118 {me} --sched={peer}:8118 {work}\n"
+    )
+    assert (bed.state_dir / "mounted" / "out.txt").read_text() == "hello\n"
+
+
+def test_ascend_pods_get_device_annotation(bed: Bed) -> None:
+    bed.create_pod(
+        "npu-pod",
+        [
+            {
+                "name": "main",
+                "image": "x",
+                "command": ["true"],
+                "resources": {"limits": {"huawei.com/Ascend910": "2"}},
+            }
+        ],
+    )
+    pod = bed.wait_phase("npu-pod", "Succeeded")
+    annotation = json.loads(
+        pod["metadata"]["annotations"]["ascend.kubectl.kubernetes.io/ascend-910-configuration"]
+    )
+    assert annotation["pod_name"] == "npu-pod"
+    assert annotation["server_id"] == "127.0.0.1"
+    assert [d["device_id"] for d in annotation["devices"]] == ["0", "1"]
+    assert len({d["device_ip"] for d in annotation["devices"]}) == 2

@@ -307,6 +307,7 @@ def spec_schema() -> Schema:
                 "e.g. NCCL_* settings.",
                 "items": {
                     "type": "object",
+                    "description": "A core/v1 EnvVar (value or valueFrom).",
                     "required": ["name"],
                     "properties": {"name": _str("Variable name.", minLength=1)},
                     "x-kubernetes-preserve-unknown-fields": True,
@@ -317,6 +318,7 @@ def spec_schema() -> Schema:
                 "description": "Secrets for pulling the image.",
                 "items": {
                     "type": "object",
+                    "description": "A reference to a docker-registry Secret.",
                     "required": ["name"],
                     "properties": {"name": _str("Secret name.", minLength=1)},
                 },
@@ -391,6 +393,7 @@ def spec_schema() -> Schema:
 def status_schema() -> Schema:
     condition = {
         "type": "object",
+        "description": "One condition.",
         "required": ["type", "status"],
         "properties": {
             "type": _str("Created, RankTableReady, Running, Restarting, Succeeded, Failed or Suspended."),

@@ -1,0 +1,216 @@
+"""spec.validate / spec.parse: defaults from the CRD, every structural and cross-field rule, field names."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from mnft_operator.spec import InvalidSpec, SpecError, parse, validate
+
+VALID: dict[str, Any] = {
+    "apiVersion": "finetune.mindspore.io/v1alpha1",
+    "kind": "MobileNetFineTune",
+    "metadata": {"name": "flowers", "namespace": "ml"},
+    "spec": {"platform": "CPU", "image": "mnft:0.1", "dataset": {"path": "/data"}},
+}
+
+
+def with_spec(**changes: Any) -> dict[str, Any]:
+    job = copy.deepcopy(VALID)
+    job["spec"].update(changes)
+    return job
+
+
+def fields(job: dict[str, Any]) -> list[str]:
+    return [e.field for e in validate(job)]
+
+
+def test_minimal_job_gets_the_crd_defaults() -> None:
+    spec = parse(VALID).spec
+    assert (spec.workers, spec.devices_per_worker, spec.comm_mode, spec.scheduler_port) == (
+        1,
+        1,
+        "dynamicCluster",
+        8118,
+    )
+    assert (spec.output.path, spec.output.volume, spec.eval_enabled, spec.pretrained) == (
+        "checkpoint",
+        None,
+        True,
+        None,
+    )
+    rp = spec.run_policy
+    assert (rp.backoff_limit, rp.clean_pod_policy, rp.suspend, rp.active_deadline_seconds) == (
+        3,
+        "Running",
+        False,
+        None,
+    )
+    assert (spec.scheduling.gang, spec.scheduling.min_available) == ("none", 1)
+    assert spec.hyperparameters == ()
+
+
+def test_ascend_auto_resolves_to_rank_table() -> None:
+    job = with_spec(platform="Ascend", workers=2, devicesPerWorker=8)
+    assert parse(job).spec.comm_mode == "rankTable"
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"platform": "TPU"}, [SpecError("spec.platform", "must be one of Ascend, GPU, CPU, not 'TPU'")]),
+        ({"image": ""}, [SpecError("spec.image", "must not be empty")]),
+        ({"workers": 0}, [SpecError("spec.workers", "must be at least 1, not 0")]),
+        ({"workers": "2"}, [SpecError("spec.workers", "must be an integer, not the string '2'")]),
+        ({"workers": True}, [SpecError("spec.workers", "must be an integer, not a boolean")]),
+        ({"workrs": 2}, [SpecError("spec.workrs", "unknown field; did you mean workers?")]),
+        ({"dataset": {}}, [SpecError("spec.dataset.path", "is required")]),
+        (
+            {"hyperparameters": {"epochSize": 0}},
+            [SpecError("spec.hyperparameters.epochSize", "must be at least 1, not 0")],
+        ),
+        (
+            {"hyperparameters": {"batchSize": -4}},
+            [SpecError("spec.hyperparameters.batchSize", "must be at least 1, not -4")],
+        ),
+        (
+            {"hyperparameters": {"lrMax": 0}},
+            [SpecError("spec.hyperparameters.lrMax", "must be greater than 0, not 0")],
+        ),
+        (
+            {"hyperparameters": {"labelSmooth": 1}},
+            [SpecError("spec.hyperparameters.labelSmooth", "must be less than 1, not 1")],
+        ),
+        (
+            {"pretrained": {"url": "ftp://x", "sha256": "ABC"}},
+            [
+                SpecError("spec.pretrained.url", "must match ^https?://, not 'ftp://x'"),
+                SpecError("spec.pretrained.sha256", "must match ^[0-9a-f]{64}$, not 'ABC'"),
+            ],
+        ),
+        (
+            {"runPolicy": {"cleanPodPolicy": "Some"}},
+            [SpecError("spec.runPolicy.cleanPodPolicy", "must be one of Running, All, None, not 'Some'")],
+        ),
+        (
+            {"runPolicy": {"backoffLimit": 101}},
+            [SpecError("spec.runPolicy.backoffLimit", "must be at most 100, not 101")],
+        ),
+        (
+            {"resources": {"limits": {"cpu": 1.5}}},
+            [SpecError("spec.resources.limits.cpu", "must be an integer or a string such as 500m or 4Gi")],
+        ),
+        ({"env": [{"value": "x"}]}, [SpecError("spec.env[0].name", "is required")]),
+    ],
+)
+def test_structural_rules(changes: dict[str, Any], expected: list[SpecError]) -> None:
+    assert validate(with_spec(**changes)) == expected
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "fragment"),
+    [
+        ({"platform": "Ascend", "devicesPerWorker": 3}, "spec.devicesPerWorker", "1, 2, 4 or 8 on Ascend"),
+        ({"platform": "Ascend", "workers": 2, "devicesPerWorker": 4}, "spec.devicesPerWorker", "must be 8"),
+        ({"communication": {"mode": "rankTable"}}, "spec.communication.mode", "needs platform Ascend"),
+        (
+            {"workers": 2, "scheduling": {"minAvailable": 3}},
+            "spec.scheduling.minAvailable",
+            "must not exceed",
+        ),
+        ({"dataset": {"path": "relative"}}, "spec.dataset.path", "absolute path"),
+        (
+            {"dataset": {"path": "/abs", "volume": {"emptyDir": {}}}},
+            "spec.dataset.path",
+            "relative to the volume",
+        ),
+        ({"dataset": {"path": "/a/../b"}}, "spec.dataset.path", "'..'"),
+        ({"pretrained": {"freezeLayer": "backbone"}}, "spec.pretrained", "exactly one"),
+        (
+            {"pretrained": {"checkpoint": "/c.ckpt", "url": "https://x/c", "sha256": "0" * 64}},
+            "spec.pretrained",
+            "exactly one",
+        ),
+        ({"pretrained": {"url": "https://x/c"}}, "spec.pretrained.sha256", "is required"),
+        (
+            {"pretrained": {"url": "https://x/c", "sha256": "0" * 64, "volume": {"emptyDir": {}}}},
+            "spec.pretrained.volume",
+            "cannot be used",
+        ),
+        ({"pretrained": {"checkpoint": "c.ckpt"}}, "spec.pretrained.checkpoint", "absolute path"),
+        ({"output": {"path": "/abs"}}, "spec.output.path", "relative to /mnt/output"),
+        (
+            {"hyperparameters": {"warmupEpochs": 5, "epochSize": 2}},
+            "spec.hyperparameters.warmupEpochs",
+            "epochSize",
+        ),
+        ({"hyperparameters": {"lrEnd": 0.5, "lrMax": 0.1}}, "spec.hyperparameters.lrEnd", "lrMax"),
+    ],
+)
+def test_cross_field_rules(changes: dict[str, Any], field: str, fragment: str) -> None:
+    errors = validate(with_spec(**changes))
+    assert [e.field for e in errors] == [field]
+    assert fragment in errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("Flowers", "lowercase"),
+        ("1job", "starting with a letter"),
+        ("a" * 52, "at most 51"),
+        ("", "required"),
+    ],
+)
+def test_metadata_name(name: str, fragment: str) -> None:
+    job = copy.deepcopy(VALID)
+    job["metadata"]["name"] = name
+    errors = validate(job)
+    assert [e.field for e in errors] == ["metadata.name"]
+    assert fragment in errors[0].message
+
+
+def test_missing_spec_and_parse_raises_with_every_error() -> None:
+    assert validate({"metadata": {"name": "x"}}) == [
+        SpecError("spec", "is required: add a spec with platform, image and dataset")
+    ]
+    job = with_spec(workers=0, image="")
+    with pytest.raises(InvalidSpec) as info:
+        parse(job)
+    assert [e.field for e in info.value.errors] == ["spec.image", "spec.workers"]
+    assert str(info.value) == "spec.image: must not be empty; spec.workers: must be at least 1, not 0"
+
+
+def test_valid_full_examples() -> None:
+    ascend = with_spec(
+        platform="Ascend",
+        workers=4,
+        devicesPerWorker=8,
+        dataset={"path": "flowers", "volume": {"persistentVolumeClaim": {"claimName": "d"}}},
+        pretrained={"checkpoint": "m.ckpt", "volume": {"persistentVolumeClaim": {"claimName": "m"}}},
+        output={"path": "out", "volume": {"nfs": {"server": "s", "path": "/x"}}},
+        hyperparameters={"numClasses": 5, "epochSize": 10, "warmupEpochs": 2, "lrMax": 0.1, "lrEnd": 0.0},
+        runPolicy={"backoffLimit": 0, "activeDeadlineSeconds": 3600, "ttlSecondsAfterFinished": 60},
+        scheduling={"gang": "volcano", "queue": "q", "minAvailable": 4},
+        tolerations=[{"key": "k", "operator": "Exists"}],
+        affinity={"nodeAffinity": {}},
+    )
+    assert validate(ascend) == []
+    parsed = parse(ascend).spec
+    assert parsed.hyperparameters == (
+        ("numClasses", 5),
+        ("epochSize", 10),
+        ("warmupEpochs", 2),
+        ("lrMax", 0.1),
+        ("lrEnd", 0.0),
+    )
+    assert (
+        fields(
+            with_spec(
+                platform="GPU", devicesPerWorker=8, pretrained={"url": "https://h/x", "sha256": "a" * 64}
+            )
+        )
+        == []
+    )

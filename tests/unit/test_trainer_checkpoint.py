@@ -74,7 +74,7 @@ def test_official_checkpoint_loads_the_head_when_classes_match():
 
 
 def test_save_and_reload_roundtrip(tmp_path, net5):
-    backbone, head, net = net5
+    net = net5[2]
     path = tmp_path / "ckpt_0" / "mobilenetv2_1.ckpt"
     save_atomic(net, path)
     assert [p.name for p in path.parent.iterdir()] == ["mobilenetv2_1.ckpt"]

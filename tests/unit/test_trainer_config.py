@@ -90,7 +90,7 @@ def test_bad_config_files_name_the_file(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(TrainerError, match=message):
         load_config_file(str(path))
-    with pytest.raises(TrainerError, match="missing.yaml: file not found"):
+    with pytest.raises(TrainerError, match=r"missing\.yaml: file not found"):
         load_config_file(str(tmp_path / "missing.yaml"))
 
 
@@ -100,7 +100,7 @@ def test_value_conversion():
     assert convert_value("lr_max", "1e-3", "--") == 0.001
     assert convert_value("save_checkpoint", "False", "--") is False
     assert convert_value("save_checkpoint_path", "/out", "--") == "/out"
-    with pytest.raises(TrainerError, match="-- batch_size: expected an integer, got '3.5'"):
+    with pytest.raises(TrainerError, match=r"-- batch_size: expected an integer, got '3\.5'"):
         convert_value("batch_size", "3.5", "--")
     with pytest.raises(TrainerError, match="expected true or false, got 'maybe'"):
         parse_bool("maybe", "--run_eval")

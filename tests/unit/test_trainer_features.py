@@ -1,4 +1,4 @@
-"""Frozen-backbone feature cache: keys follow data/checkpoint/size/rank; cached features equal the network's."""
+"""Feature cache: keys follow data, checkpoint, size and rank; cached features equal the network's."""
 
 import numpy as np
 import pytest

@@ -319,3 +319,53 @@ def test_ascend_pods_get_device_annotation(bed: Bed) -> None:
     assert annotation["server_id"] == "127.0.0.1"
     assert [d["device_id"] for d in annotation["devices"]] == ["0", "1"]
     assert len({d["device_ip"] for d in annotation["devices"]}) == 2
+
+
+def test_on_failure_restarts_the_container_in_place(bed: Bed) -> None:
+    script = "if [ -f /data/once ]; then echo second; exit 0; fi; touch /data/once; echo first; exit 1"
+    bed.create_pod(
+        "retry-pod",
+        [
+            {
+                "name": "main",
+                "image": "x",
+                "command": ["sh", "-c", script],
+                "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+            }
+        ],
+        restartPolicy="OnFailure",
+        volumes=[{"name": "data", "emptyDir": {}}],
+    )
+    pod = bed.wait_phase("retry-pod", "Succeeded", "Failed")
+    status = pod["status"]["containerStatuses"][0]
+    assert (pod["status"]["phase"], status["restartCount"]) == ("Succeeded", 1)
+    assert status["lastState"]["terminated"]["exitCode"] == 1
+    assert bed.core.read_namespaced_pod_log("retry-pod", NS) == "first\nsecond\n"
+
+
+def test_deletion_with_a_finalizer_stops_the_pod_and_waits_for_the_finalizer(bed: Bed) -> None:
+    bed.core.create_namespaced_pod(
+        NS,
+        {
+            "metadata": {"name": "held", "finalizers": ["test.mnft.io/hold"]},
+            "spec": {
+                "restartPolicy": "Never",
+                "terminationGracePeriodSeconds": 1,
+                "containers": [{"name": "main", "image": "x", "command": ["sleep", "300"]}],
+            },
+        },
+    )
+    pid = pid_of(bed.wait_phase("held", "Running"))
+    bed.core.delete_namespaced_pod("held", NS)
+    pod = bed.wait_phase("held", "Failed")
+    assert pod["metadata"]["deletionTimestamp"]
+    assert terminated(pod)["exitCode"] == 128 + 15
+    deadline = time.monotonic() + 5
+    while process_exists(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not process_exists(pid)
+    bed.core.patch_namespaced_pod("held", NS, {"metadata": {"finalizers": None}})
+    deadline = time.monotonic() + 5
+    while bed.pod("held") is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert bed.pod("held") is None

@@ -179,3 +179,12 @@ def test_node_capacity_and_ascend_annotation():
     assert json.loads(ascend_annotation("w-1", "127.0.0.1", 1, 1))["devices"] == [
         {"device_id": "0", "device_ip": "192.168.100.102"}
     ]
+
+
+def test_restart_policy_decisions():
+    assert [ks.should_restart("Never", False, c) for c in (0, 1)] == [False, False]
+    assert [ks.should_restart("OnFailure", False, c) for c in (0, 1)] == [False, True]
+    assert [ks.should_restart("Always", False, c) for c in (0, 1)] == [True, True]
+    assert [ks.should_restart("Always", True, c) for c in (0, 1)] == [False, True]
+    backing_off = ks.ContainerRecord("c", "i", ks.waiting("CrashLoopBackOff"), restart_count=1)
+    assert ks.pod_phase([], [backing_off]) == "Running"

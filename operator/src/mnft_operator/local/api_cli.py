@@ -116,7 +116,7 @@ def serve(args: argparse.Namespace, state_dir: Path, kubeconfig: Path, stop: thr
         try:
             api.start()
         except OSError as exc:
-            print(f"mnft api: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+            print(f"mnft api: {exc} (choose another --port, or 0 for a free one)", file=sys.stderr)
             return 1
         api.write_kubeconfig(str(kubeconfig))
         if not args.no_kubelet:
@@ -127,7 +127,12 @@ def serve(args: argparse.Namespace, state_dir: Path, kubeconfig: Path, stop: thr
                 mounts=dict(args.mount),
                 simulate_ascend_devices=args.simulate_ascend_devices,
             )
-            kubelet.start()
+            try:
+                kubelet.start()
+            except RuntimeError as exc:
+                kubelet = None
+                print(f"mnft api: {exc}", file=sys.stderr)
+                return 1
         print(usage_text(api.url, kubeconfig, state_dir, kubelet is not None), flush=True)
         while not stop.wait(0.5):
             pass

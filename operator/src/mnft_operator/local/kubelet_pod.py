@@ -10,7 +10,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from mnft_operator.local.podnet import rewrite_pod_dns
 log = logging.getLogger("mnft.kubelet")
 
 CONFIG_RETRY_SECONDS = 1.0
+RESTART_BACKOFF_SECONDS = (1.0, 10.0)  # first and longest back-off (a real kubelet: 10 s to 5 min)
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,40 @@ class PodWorker:
         configmaps: Mapping[str, Any],
         secrets: Mapping[str, Any],
     ) -> None:
+        """Run the container, restarting it as restartPolicy says (init containers only on failure)."""
+        policy = (self.pod.get("spec") or {}).get("restartPolicy") or "Always"
+        backoff = RESTART_BACKOFF_SECONDS[0]
+        while True:
+            state = await self._run_once(spec, index, init=init, configmaps=configmaps, secrets=secrets)
+            code = state["terminated"]["exitCode"]
+            records = self.init if init else self.main
+            if self.deleting or not ks.should_restart(policy, init, code):
+                self._set(init, index, records[index].with_state(state))
+                await self.report()
+                return
+            message = f"back-off {backoff:g}s restarting failed container={spec['name']} pod={self.name}"
+            record = replace(
+                records[index].with_state(ks.waiting("CrashLoopBackOff", message)),
+                last_state=state,
+                restart_count=records[index].restart_count + 1,
+            )
+            self._set(init, index, record)
+            await self.report()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, RESTART_BACKOFF_SECONDS[1])
+            if self.deleting:
+                return
+
+    async def _run_once(
+        self,
+        spec: Mapping[str, Any],
+        index: int,
+        *,
+        init: bool,
+        configmaps: Mapping[str, Any],
+        secrets: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """Start the container once, report it running, and return its terminated state."""
         name = spec["name"]
         records = self.init if init else self.main
         cdir = container_dir(self.ctx.state_dir, self.namespace, self.name, name)
@@ -245,10 +280,7 @@ class PodWorker:
             message = exc.message if isinstance(exc, StartError) else str(exc)
             with open(log_path, "a") as log_file:
                 log_file.write(f"mnft kubelet: cannot start container {name!r}: {message}\n")
-            state = ks.terminated(code, started, now_utc(), message=message, reason="StartError")
-            self._set(init, index, records[index].with_state(state))
-            await self.report()
-            return
+            return ks.terminated(code, started, now_utc(), message=message, reason="StartError")
         container_id = f"mnft://{pid}"
         self._set(init, index, records[index].with_state(ks.running(process.started_at), container_id))
         await self.report()
@@ -264,7 +296,7 @@ class PodWorker:
         message = ks.termination_message(
             content, spec.get("terminationMessagePolicy", "File"), result.exit_code, tail
         )
-        state = ks.terminated(
+        return ks.terminated(
             result.exit_code,
             result.started_at,
             result.finished_at,
@@ -273,8 +305,6 @@ class PodWorker:
             oom_killed=result.oom_killed,
             container_id=container_id,
         )
-        self._set(init, index, (self.init if init else self.main)[index].with_state(state))
-        await self.report()
 
     # -- status -----------------------------------------------------------------------------------------
 

@@ -85,15 +85,24 @@ def termination_message(file_content: bytes, policy: str, exit_code: int, log_ta
     return b"".join(lines)[-FALLBACK_LOG_BYTES:].decode("utf-8", "replace")
 
 
+def should_restart(restart_policy: str, init: bool, exit_code: int) -> bool:
+    """Whether a container that exited is started again (init containers restart only on failure)."""
+    if restart_policy == "Never":
+        return False
+    if restart_policy == "OnFailure" or init:
+        return exit_code != 0
+    return True
+
+
 def pod_phase(init: Sequence[ContainerRecord], main: Sequence[ContainerRecord]) -> str:
-    """Phase for restartPolicy Never."""
+    """The pod's phase; a container waiting to be restarted (restartCount > 0) keeps the pod Running."""
     for record in init:
         done = record.terminated
         if done is not None and done["exitCode"] != 0:
             return "Failed"
         if done is None:
             return "Pending"
-    if all("waiting" in r.state for r in main):
+    if all("waiting" in r.state and r.restart_count == 0 for r in main):
         return "Pending"
     if all(r.terminated is not None for r in main):
         return "Succeeded" if all(r.terminated["exitCode"] == 0 for r in main if r.terminated) else "Failed"

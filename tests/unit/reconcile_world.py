@@ -1,0 +1,120 @@
+"""A tiny in-memory cluster that applies Plans the way the handlers do, for the reconcile lifecycle tests.
+
+Deleting a pod only marks it (deletionTimestamp) until `finish_deletions()`, like a real kubelet's grace
+period, so the tests see the planner wait for old pods.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from mnft_operator.reconcile import Event, Observed, Plan, plan
+
+T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+
+class World:
+    def __init__(self, spec: dict[str, Any], name: str = "flowers") -> None:
+        self.job: dict[str, Any] = {
+            "apiVersion": "finetune.mindspore.io/v1alpha1",
+            "kind": "MobileNetFineTune",
+            "metadata": {"name": name, "namespace": "ml", "uid": "job-uid", "generation": 1},
+            "spec": spec,
+        }
+        self.objects: dict[tuple[str, str], dict[str, Any]] = {}
+        self.events: list[Event] = []
+        self.log_tail: str | None = None
+        self.now = T0
+        self.job_deleted = False
+        self.serial = 0
+        self.plans: list[Plan] = []
+
+    # -- observing and applying ----------------------------------------------------------------------------
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [copy.deepcopy(o) for (k, _), o in sorted(self.objects.items()) if k == kind]
+
+    def observe(self) -> Observed:
+        return Observed(
+            job=copy.deepcopy(self.job),
+            pods=self.of_kind("Pod"),
+            services=self.of_kind("Service"),
+            configmaps=self.of_kind("ConfigMap"),
+            podgroups=self.of_kind("PodGroup"),
+            rank0_log_tail=self.log_tail,
+            now=self.now,
+        )
+
+    def step(self) -> Plan:
+        p = plan(self.observe())
+        assert plan(self.observe()) == p  # deterministic
+        if p.status is not None:
+            self.job["status"] = copy.deepcopy(dict(p.status))
+        for ref in p.delete:
+            obj = self.objects[(ref.kind, ref.name)]
+            assert "deletionTimestamp" not in obj["metadata"], f"{ref.name} deleted twice"
+            obj["metadata"]["deletionTimestamp"] = self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        for obj in p.create:
+            key = (obj["kind"], obj["metadata"]["name"])
+            assert key not in self.objects, f"{key} created twice"
+            new = json.loads(json.dumps(obj))
+            self.serial += 1
+            new["metadata"]["uid"] = f"uid-{self.serial}"
+            if obj["kind"] == "Pod":
+                new["status"] = {"phase": "Pending"}
+            self.objects[key] = new
+        for obj in p.update:
+            self.objects[(obj["kind"], obj["metadata"]["name"])]["data"] = dict(obj["data"])
+        self.events.extend(p.events)
+        self.job_deleted = self.job_deleted or p.delete_job
+        self.plans.append(p)
+        return p
+
+    def settle(self) -> Plan:
+        """Step until a plan changes nothing; returns that quiet plan."""
+        for _ in range(5):
+            p = self.step()
+            if not (p.create or p.delete or p.update or p.status or p.events):
+                return p
+        raise AssertionError("did not converge")
+
+    def finish_deletions(self) -> None:
+        for key in [k for k, o in self.objects.items() if "deletionTimestamp" in o["metadata"]]:
+            del self.objects[key]
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+    # -- what the kubelet would do ------------------------------------------------------------------------
+    def pod(self, index: int) -> dict[str, Any]:
+        return self.objects[("Pod", f"{self.job['metadata']['name']}-worker-{index}")]
+
+    def pod_names(self) -> list[str]:
+        return sorted(name for kind, name in self.objects if kind == "Pod")
+
+    def run(self, *indices: int) -> None:
+        for i in indices:
+            self.pod(i)["status"] = {
+                "phase": "Running",
+                "podIP": f"10.244.0.{i + 10}",
+                "conditions": [{"type": "Ready", "status": "True"}],
+            }
+
+    def exit(self, index: int, code: int, message: str = "", reason: str = "Error", at: int = 0) -> None:
+        finished = (T0 + timedelta(seconds=at)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        term = {"exitCode": code, "reason": reason, "message": message, "finishedAt": finished}
+        self.pod(index)["status"] = {
+            "phase": "Succeeded" if code == 0 else "Failed",
+            "containerStatuses": [{"name": "trainer", "state": {"terminated": term}}],
+        }
+
+    def status(self) -> dict[str, Any]:
+        return dict(self.job.get("status") or {})
+
+    def conditions(self) -> dict[str, tuple[str, str]]:
+        return {c["type"]: (c["status"], c["reason"]) for c in self.status().get("conditions", [])}
+
+    def reasons(self) -> list[str]:
+        return [e.reason for e in self.events]

@@ -4,7 +4,8 @@ It talks to the API only over HTTP (list+watch with resourceVersion resume, pods
 in its own event loop on a background thread, so the embedded API, kopf and sync clients can share a
 process with it. Scheduling: local mode runs no other scheduler, so by default every unscheduled pod is
 bound here whatever its `schedulerName` (a Volcano pod would otherwise stay Pending forever); pass
-`scheduler_names` to bind only pods naming one of them. restartPolicy Always/OnFailure restart containers
+`scheduler_names` to bind only pods naming one of them. nodeSelector, affinity, taints and resource
+capacity are not checked: this one node takes every pod. restartPolicy Always/OnFailure restart containers
 in place with a short back-off (1 s doubling to 10 s); a restarted container's log is appended to.
 """
 

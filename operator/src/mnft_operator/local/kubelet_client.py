@@ -135,13 +135,13 @@ async def list_and_watch(
             if resource_version is None:
                 listing = await client.request("GET", path)
                 resource_version = str(listing.get("metadata", {}).get("resourceVersion") or "0")
-                await on_list(listing.get("items") or [])
+                await _guarded(on_list(listing.get("items") or []), path)
                 if ready is not None:
                     ready.set()
             async for kind, obj in client.watch(path, resource_version):
                 resource_version = obj.get("metadata", {}).get("resourceVersion") or resource_version
                 if kind != "BOOKMARK":
-                    await on_event(kind, obj)
+                    await _guarded(on_event(kind, obj), path)
         except WatchExpired:
             resource_version = None
         except asyncio.CancelledError:
@@ -149,3 +149,13 @@ async def list_and_watch(
         except (aiohttp.ClientError, ApiError, ValueError, asyncio.TimeoutError) as exc:
             log.debug("watch %s: %s; reconnecting", path, exc)
             await asyncio.sleep(0.5)
+
+
+async def _guarded(handling: Any, path: str) -> None:
+    """Run one event's handling; a failure there is logged and must not end the watch."""
+    try:
+        await handling
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("handling an event of %s", path)

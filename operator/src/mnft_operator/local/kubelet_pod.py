@@ -86,7 +86,7 @@ class PodWorker:
         self.main_specs = list(spec.get("containers") or [])
         self.init = [ks.ContainerRecord(c["name"], c.get("image", "")) for c in self.init_specs]
         self.main = [ks.ContainerRecord(c["name"], c.get("image", "")) for c in self.main_specs]
-        self.pod_ip = ctx.ip_for(self.namespace, self.name)
+        self.pod_ip = ctx.host_ip if spec.get("hostNetwork") else ctx.ip_for(self.namespace, self.name)
         self.start_time = now_utc()
         self.deleting = False
         self.processes: dict[str, ContainerProcess] = {}

@@ -393,6 +393,8 @@ class Handler:
             try:
                 event = await asyncio.wait_for(queue.get(), wait)
             except asyncio.TimeoutError:
+                if deadline is not None and loop.time() >= deadline:
+                    return
                 if request.transport is None or request.transport.is_closing():
                     return
                 if bookmarks:

@@ -7,6 +7,7 @@ registry we keep from kmock); custom resources are added and removed as CRDs com
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,7 +64,9 @@ class ResourceDef:
 
 def builtin_resources() -> list[ResourceDef]:
     emulator = kmock.KubernetesEmulator()
-    emulator.resources.load_bundled()
+    with warnings.catch_warnings():  # kmock 0.8 uses the deprecated importlib.resources.read_binary
+        warnings.simplefilter("ignore", DeprecationWarning)
+        emulator.resources.load_bundled()
     result = []
     for ref in emulator.resources:
         info = emulator.resources[ref]

@@ -1,0 +1,77 @@
+"""Shared helpers of the embedded API tests (test_api_*.py): raw HTTP calls, watch readers, waiting."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import requests
+
+JSON = "application/json"
+MERGE = "application/merge-patch+json"
+JSONPATCH = "application/json-patch+json"
+STRATEGIC = "application/strategic-merge-patch+json"
+APPLY = "application/apply-patch+yaml"
+
+
+class Http:
+    """Raw HTTP against the server, so tests see exactly the status codes and bodies it sends."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.session = requests.Session()
+
+    def call(
+        self, method: str, path: str, body: Any = None, content_type: str = JSON, **params: Any
+    ) -> requests.Response:
+        data = None if body is None else (body if isinstance(body, str) else json.dumps(body))
+        headers = {"Content-Type": content_type} if body is not None else {}
+        return self.session.request(
+            method, self.url + path, data=data, headers=headers, params=params, timeout=10
+        )
+
+    def get(self, path: str, **params: Any) -> requests.Response:
+        return self.call("GET", path, **params)
+
+    def post(self, path: str, body: Any, **params: Any) -> requests.Response:
+        return self.call("POST", path, body, **params)
+
+    def put(self, path: str, body: Any, **params: Any) -> requests.Response:
+        return self.call("PUT", path, body, **params)
+
+    def patch(self, path: str, body: Any, content_type: str = MERGE, **params: Any) -> requests.Response:
+        return self.call("PATCH", path, body, content_type, **params)
+
+    def delete(self, path: str, body: Any = None, **params: Any) -> requests.Response:
+        return self.call("DELETE", path, body, **params)
+
+    def watch(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Yield watch events until the server ends the stream (pass timeoutSeconds)."""
+        params = {"watch": "true", **params}
+        with self.session.get(self.url + path, params=params, stream=True, timeout=15) as response:
+            assert response.status_code == 200, response.text
+            assert response.headers["Content-Type"].startswith("application/json")
+            for line in response.iter_lines():
+                if line:
+                    yield json.loads(line)
+
+    def create_pod(self, name: str, ns: str = "default", **meta: Any) -> dict[str, Any]:
+        body = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, **meta},
+            "spec": {"containers": [{"name": "main", "image": "busybox"}]},
+        }
+        response = self.post(f"/api/v1/namespaces/{ns}/pods", body)
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait for asynchronous server work (garbage collection, CRD establishment)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)

@@ -125,3 +125,18 @@ def test_replaced_pod_goes_back_to_initializing_and_changes_version() -> None:
 def test_pods_outside_the_worker_range_are_ignored() -> None:
     table = build_rank_table([pod(0, 1), pod(5, 1)], 1, 1)
     assert table.table == expected(1, 1)
+
+
+def test_escaped_annotation_values_stay_valid_json() -> None:
+    odd = pod(0, 1)
+    odd["metadata"]["annotations"][ANNOTATION] = (
+        '{"server_id": "node\\"a\\u0031", "devices": [{"device_id": 0, "device_ip": "192.168.0.\\u0031"}]}'
+    )
+    table = build_rank_table([odd], 1, 1)
+    assert table.table["server_list"] == [
+        {
+            "server_id": 'node"a1',
+            "container_ip": "10.244.0.5",
+            "device": [{"device_id": "0", "device_ip": "192.168.0.1", "rank_id": "0"}],
+        }
+    ]

@@ -23,18 +23,20 @@ INITIALIZING: dict[str, Any] = {"status": "initializing"}
 
 @dataclass(frozen=True)
 class RankTable:
-    table: Mapping[str, Any]  # the hccl.json content
+    text: str  # hccl.json, compact: 8,192 devices must stay well under the ConfigMap limit of 1 MiB
+    completed: bool
     version: str
     annotated: int  # worker pods whose annotation is usable
     problems: tuple[str, ...]  # why a pod's annotation is not usable (empty when all fine or missing)
 
     @property
-    def completed(self) -> bool:
-        return self.table.get("status") == "completed"
+    def table(self) -> dict[str, Any]:
+        """The hccl.json content as a dict."""
+        loaded: dict[str, Any] = json.loads(self.text)
+        return loaded
 
     def to_json(self) -> str:
-        # Compact: 8,192 devices must stay well under the ConfigMap limit of 1 MiB.
-        return json.dumps(self.table, separators=(",", ":"))
+        return self.text
 
 
 def _index(pod: Mapping[str, Any]) -> int | None:
@@ -45,8 +47,14 @@ def _index(pod: Mapping[str, Any]) -> int | None:
         return None
 
 
-def _server(pod: Mapping[str, Any], devices_per_worker: int) -> tuple[dict[str, Any] | None, str | None]:
-    """(server_list entry without rank ids, problem); both None when the pod is not annotated yet."""
+def _quote(value: str, plain: bool) -> str:
+    # `plain`: the value came from JSON source without backslashes, so it holds no quote, backslash or
+    # control character and can be quoted as is (the fast path for 8,192 devices).
+    return f'"{value}"' if plain else json.dumps(value)
+
+
+def _server(pod: Mapping[str, Any], index: int, devices_per_worker: int) -> tuple[str | None, str | None]:
+    """(server_list entry as JSON, problem); both None when the pod is not annotated or has no IP yet."""
     meta = pod.get("metadata") or {}
     raw = (meta.get("annotations") or {}).get(ASCEND_DEVICE_ANNOTATION)
     if raw is None:
@@ -54,9 +62,7 @@ def _server(pod: Mapping[str, Any], devices_per_worker: int) -> tuple[dict[str, 
     name = meta.get("name", "?")
     try:
         info = json.loads(raw)
-        devices = [
-            {"device_id": str(d["device_id"]), "device_ip": str(d["device_ip"])} for d in info["devices"]
-        ]
+        devices = [(str(d["device_id"]), str(d["device_ip"])) for d in info["devices"]]
         server_id = str(info["server_id"])
     except (ValueError, KeyError, TypeError):
         return None, f"{name}: {ASCEND_DEVICE_ANNOTATION} is not valid JSON with server_id and devices"
@@ -65,37 +71,41 @@ def _server(pod: Mapping[str, Any], devices_per_worker: int) -> tuple[dict[str, 
     pod_ip = (pod.get("status") or {}).get("podIP")
     if not pod_ip:
         return None, None
-    return {"server_id": server_id, "container_ip": pod_ip, "device": devices}, None
+    plain = "\\" not in raw
+    first = index * devices_per_worker
+    device_json = ",".join(
+        f'{{"device_id":{_quote(did, plain)},"device_ip":{_quote(dip, plain)},"rank_id":"{first + pos}"}}'
+        for pos, (did, dip) in enumerate(devices)
+    )
+    return (
+        f'{{"server_id":{_quote(server_id, plain)},"container_ip":{json.dumps(str(pod_ip))},'
+        f'"device":[{device_json}]}}'
+    ), None
 
 
 def build_rank_table(pods: Sequence[Mapping[str, Any]], workers: int, devices_per_worker: int) -> RankTable:
     """The rank table for the current generation's worker pods (any order, some may be missing)."""
     by_index = {i: p for p in pods if (i := _index(p)) is not None and 0 <= i < workers}
-    servers: list[dict[str, Any]] = []
+    servers: list[str] = []
     problems: list[str] = []
     for i in range(workers):
         pod = by_index.get(i)
         if pod is None:
             continue
-        server, problem = _server(pod, devices_per_worker)
+        server, problem = _server(pod, i, devices_per_worker)
         if problem:
             problems.append(problem)
         if server is not None:
-            for position, device in enumerate(server["device"]):
-                device["rank_id"] = str(i * devices_per_worker + position)
             servers.append(server)
-    uids = [str(((by_index.get(i) or {}).get("metadata") or {}).get("uid", "")) for i in range(workers)]
-    table: dict[str, Any]
-    if len(servers) == workers:
-        table = {
-            "status": "completed",
-            "version": "1.0",
-            "server_count": str(workers),
-            "server_list": servers,
-        }
+    completed = len(servers) == workers
+    if completed:
+        text = (
+            f'{{"status":"completed","version":"1.0","server_count":"{workers}",'
+            f'"server_list":[{",".join(servers)}]}}'
+        )
     else:
-        table = dict(INITIALIZING)
-    digest = hashlib.sha256()
-    digest.update(json.dumps(table, separators=(",", ":")).encode())
+        text = json.dumps(INITIALIZING, separators=(",", ":"))
+    uids = [str(((by_index.get(i) or {}).get("metadata") or {}).get("uid", "")) for i in range(workers)]
+    digest = hashlib.sha256(text.encode())
     digest.update("\0".join(uids).encode())
-    return RankTable(table, digest.hexdigest()[:12], len(servers), tuple(problems))
+    return RankTable(text, completed, digest.hexdigest()[:12], len(servers), tuple(problems))

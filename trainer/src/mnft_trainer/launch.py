@@ -308,8 +308,10 @@ def main(argv: Sequence[str]) -> int:
     children = []
     for spec in specs:
         child_env = {**env, **spec.env, "PYTHONUNBUFFERED": "1"}
+        # MindSpore's C++ warnings (dozens per rank while the cluster forms) would drown the progress
+        # lines; errors still show. Set GLOG_v=2 in the pod's env to see them.
+        child_env.setdefault("GLOG_v", "3")
         if spec.rank is None:
-            child_env.setdefault("GLOG_v", "3")  # the scheduler's per-heartbeat warnings drown the ranks
             argv_ = [sys.executable, "-c", SCHEDULER_CODE, platform]
         else:
             argv_ = [sys.executable, "-m", "mnft_trainer", command, *args]

@@ -298,11 +298,15 @@ class KubeClient:
         await self.delete(namespace, ObjectRef(JOB_API_VERSION, JOB_KIND, name))
 
     async def bounded(self, calls: Sequence[Awaitable[T]]) -> list[T]:
-        """Run calls concurrently, at most `parallelism` in flight."""
+        """Run calls concurrently (at most `parallelism` at once); after all, raise the first error."""
         semaphore = asyncio.Semaphore(self.parallelism)
 
         async def one(call: Awaitable[T]) -> T:
             async with semaphore:
                 return await call
 
-        return list(await asyncio.gather(*(one(call) for call in calls)))
+        results = await asyncio.gather(*(one(call) for call in calls), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return [result for result in results if not isinstance(result, BaseException)]

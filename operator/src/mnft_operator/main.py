@@ -42,6 +42,7 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
     settings.watching.client_timeout = 330
     settings.watching.connect_timeout = 10
     settings.posting.reporting_component = "mnft-operator"
+    settings.background.instant_exit_timeout = 2.0
     # Watch only the operator's pods (server-side selector), not every pod of the cluster.
     settings.watching.label_selectors["v1", "pods"] = JOB_LABEL
     settings.peering.standalone = config.peering is None
@@ -56,7 +57,11 @@ def authenticate(**kwargs: Any) -> kopf.ConnectionInfo | None:
     return login.login(**kwargs)
 
 
-@kopf.daemon(GROUP, VERSION, PLURAL, registry=registry, backoff=10, cancellation_backoff=30)
+# On deletion kopf signals the daemon, which finishes its current reconcile and exits (waited for up to
+# instant_exit_timeout); a daemon stuck longer is cancelled after cancellation_backoff seconds.
+@kopf.daemon(
+    GROUP, VERSION, PLURAL, registry=registry, backoff=10, cancellation_backoff=5, cancellation_timeout=30
+)
 async def job(
     *,
     namespace: str | None,

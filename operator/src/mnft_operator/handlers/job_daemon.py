@@ -18,6 +18,18 @@ from mnft_operator.handlers.job_reconciler import Outcome, is_finished, rank0_ru
 from mnft_operator.k8s import KubeClient, KubeUnavailable
 
 
+def describe(outcome: Outcome) -> str:
+    plan = outcome.plan
+    if outcome.observed is None:
+        return f"reconciled in {outcome.requests} requests: the job is gone"
+    return (
+        f"reconciled in {outcome.requests} requests: {len(outcome.observed.pods)} pods seen; "
+        f"created {len(plan.create)}, updated {len(plan.update)}, deleted {len(plan.delete)}, "
+        f"status {'patched' if plan.status is not None else 'unchanged'}, {len(plan.events)} events, "
+        f"requeue {plan.requeue_after}"
+    )
+
+
 def next_wait(outcome: Outcome, config: OperatorConfig) -> float:
     """Seconds to sleep before the next reconcile when no event wakes the job earlier."""
     waits = [config.resync_seconds]
@@ -63,6 +75,7 @@ async def run_job_daemon(
                 raise kopf.TemporaryError(
                     f"API request failed, retrying: {e}", delay=config.error_delay_seconds
                 ) from e
+            logger.debug(describe(outcome))
             if outcome.observed is not None:
                 wakers.seen(namespace, name, outcome.observed.job)
             if is_finished(outcome.observed, outcome.plan):

@@ -79,18 +79,22 @@ async def observe(
 
 
 async def apply(client: KubeClient, job: Mapping[str, Any], plan: Plan, now: datetime) -> None:
-    """Apply a plan: deletes, creates, updates, then status, then events, then the TTL deletion.
+    """Apply a plan in the planner's order: status, deletes, creates, updates, events, TTL deletion.
 
-    Status goes before events so a failed status patch (retried next time) never duplicates events.
+    Status goes first so a restart's new generation is recorded before old pods go. Once the status
+    is patched the plan's events describe a transition that happened, so they are posted even when a
+    later step fails (the next reconcile retries that step, but would not repeat the events).
     """
     namespace = job["metadata"]["namespace"]
-    await client.bounded([client.delete(namespace, ref) for ref in plan.delete])
-    await client.bounded([client.create(namespace, obj) for obj in plan.create])
-    await client.bounded([client.update(namespace, obj) for obj in plan.update])
     if plan.status is not None:
         await client.patch_status(job, plan.status)
-    for event in plan.events:
-        await client.post_event(job, event, now)
+    try:
+        await client.bounded([client.delete(namespace, ref) for ref in plan.delete])
+        await client.bounded([client.create(namespace, obj) for obj in plan.create])
+        await client.bounded([client.update(namespace, obj) for obj in plan.update])
+    finally:
+        for event in plan.events:
+            await client.post_event(job, event, now)
     if plan.delete_job:
         await client.delete_job(namespace, job["metadata"]["name"])
 

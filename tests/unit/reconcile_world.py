@@ -16,6 +16,19 @@ from mnft_operator.reconcile import Event, Observed, Plan, plan
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 
+def merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7386: objects merge recursively, null deletes, anything else replaces."""
+    out = dict(target)
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_patch(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 class World:
     def __init__(self, spec: dict[str, Any], name: str = "flowers") -> None:
         self.job: dict[str, Any] = {
@@ -50,8 +63,8 @@ class World:
     def step(self) -> Plan:
         p = plan(self.observe())
         assert plan(self.observe()) == p  # deterministic
-        if p.status is not None:
-            self.job["status"] = copy.deepcopy(dict(p.status))
+        if p.status is not None:  # a JSON merge patch of the status, as the handlers send it
+            self.job["status"] = merge_patch(self.job.get("status") or {}, copy.deepcopy(dict(p.status)))
         for ref in p.delete:
             obj = self.objects[(ref.kind, ref.name)]
             assert "deletionTimestamp" not in obj["metadata"], f"{ref.name} deleted twice"

@@ -229,6 +229,7 @@ def spec_schema() -> Schema:
                     "type": "object",
                     "description": "The recipe's settings (r1.2 config keys in camelCase); unset keys keep "
                     "the recipe's per-platform defaults.",
+                    "default": {},
                     "properties": dict(HYPERPARAMETERS),
                     "x-kubernetes-validations": [
                         _rule(
@@ -364,6 +365,11 @@ def spec_schema() -> Schema:
             ),
         },
         "x-kubernetes-validations": [
+            _rule(
+                "has(self.pretrained) == has(oldSelf.pretrained)",
+                "spec.pretrained cannot be added or removed; delete and recreate the job",
+                ".pretrained",
+            ),
             _rule(
                 "self.platform != 'Ascend' || self.devicesPerWorker in [1, 2, 4, 8]",
                 "spec.devicesPerWorker must be 1, 2, 4 or 8 on Ascend",

@@ -2,7 +2,8 @@
 
 `plan(observed)` is deterministic and converges: applying its Plan and observing again creates and deletes
 nothing more. Handlers should apply a plan in this order: status, deletes, creates, updates, events (status
-first so a restart's new generation is recorded before the old pods go).
+first so a restart's new generation is recorded before the old pods go). `Plan.status` is the whole new
+status; a key set to None was removed, so a JSON merge patch of `{"status": plan.status}` is exact.
 
 Lifecycle (status.phase):
 - invalid spec -> Failed/InvalidSpec, a Warning event, nothing created (fixing the spec clears it);
@@ -145,9 +146,17 @@ class _Planner:
         self.st["workers"] = c
         self.st["workersReady"] = f"{c['ready']}/{self.spec.workers}"
 
+    def remove(self, key: str) -> None:
+        """Drop a status key; None (not absent) so a JSON merge patch of the status deletes it."""
+        if key in self.old:
+            self.st[key] = None
+        else:
+            self.st.pop(key, None)
+
     def finish(self) -> Plan:
         _observed_generation(self.st, self.observed)
-        status = None if self.st == self.old else self.st
+        unchanged = {k: v for k, v in self.st.items() if v is not None} == self.old
+        status = None if unchanged else self.st
         return Plan(
             create=tuple(self.create),
             update=tuple(self.update),
@@ -164,7 +173,7 @@ class _Planner:
         failed = cond.find(self.conds, cond.FAILED)
         if phase == "Failed" and failed is not None and failed.get("reason") == "InvalidSpec":
             self.set(cond.FAILED, False, "SpecCorrected", "the spec is valid now")
-            self.st.pop("completionTime", None)
+            self.remove("completionTime")
             phase = self.st["phase"] = "Pending"
         if phase in TERMINAL:
             self.apply_end_policies()
@@ -316,7 +325,7 @@ class _Planner:
         if self.set(cond.SUSPENDED, True, "Suspended", "spec.runPolicy.suspend is true; worker pods removed"):
             self.event("Normal", "Suspended", "job suspended; deleting worker pods")
         self.clear(cond.RUNNING, "Suspended", "the job is suspended")
-        self.st.pop("startTime", None)
+        self.remove("startTime")
         self.st["phase"] = "Suspended"
         self.st["message"] = "suspended"
         self.update_counts()
@@ -327,7 +336,8 @@ class _Planner:
         if not missing:
             return
         self.create.extend(build_pod(self.job, i, self.gen) for i in missing)
-        self.st.setdefault("startTime", cond.rfc3339(self.now))
+        if not self.st.get("startTime"):
+            self.st["startTime"] = cond.rfc3339(self.now)
         message = f"created {len(missing)} worker pods (generation {self.gen})"
         self.set(cond.CREATED, True, "PodsCreated", f"worker pods of generation {self.gen} created")
         self.event("Normal", "PodsCreated", message)

@@ -145,6 +145,8 @@ CASES: list[tuple[dict[str, Any], dict[str, Any] | None]] = [
     ({"hyperparameters": {"warmupEpochs": 5, "epochSize": 2}}, None),
     ({"hyperparameters": {"warmupEpochs": 2, "epochSize": 2, "lrEnd": 0.5, "lrMax": 0.1}}, None),
     ({"hyperparameters": {"lrEnd": 0.1, "lrMax": 0.1}}, None),
+    ({"hyperparameters": {"lrEnd": 0, "lrMax": 0.8}}, None),  # JSON integer in a number field
+    ({"hyperparameters": {"lrEnd": 2, "lrMax": 1.5}}, None),
     ({}, {"name": "Bad_Name"}),
     ({}, {"name": "a" * 52}),
     ({}, {"name": "a" * 51}),
@@ -169,4 +171,4 @@ def test_some_cases_are_rejected() -> None:
         if metadata:
             job["metadata"] = metadata
         rejected += bool(validate(job))
-    assert rejected == 18
+    assert rejected == 19

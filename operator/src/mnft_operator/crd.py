@@ -239,7 +239,8 @@ def spec_schema() -> Schema:
                             ".warmupEpochs",
                         ),
                         _rule(
-                            "!has(self.lrEnd) || !has(self.lrMax) || self.lrEnd <= self.lrMax",
+                            "!has(self.lrEnd) || !has(self.lrMax) || "
+                            "double(self.lrEnd) <= double(self.lrMax)",
                             "spec.hyperparameters.lrEnd must not exceed lrMax",
                             ".lrEnd",
                         ),

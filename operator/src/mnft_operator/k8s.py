@@ -163,7 +163,12 @@ class KubeClient:
         self.requests = 0  # counted for the benchmark and the debug log
 
     async def _request(
-        self, method: str, path: str, payload: object | None = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        payload: object | None = None,
+        headers: dict[str, str] | None = None,
+        backoffs: Sequence[float] | None = None,
     ) -> aiohttp.ClientResponse:
         self.requests += 1
         try:
@@ -172,6 +177,7 @@ class KubeClient:
                 path,
                 payload=payload,
                 headers=headers,
+                backoffs=backoffs,
                 settings=self.settings,
                 logger=self.logger,
             )
@@ -201,29 +207,35 @@ class KubeClient:
         return job
 
     async def list_labelled(
-        self, api_version: str, kind: str, namespace: str, job_name: str
+        self, api_version: str, kind: str, namespace: str, job_name: str, optional: bool = False
     ) -> list[dict[str, Any]]:
-        """Objects labelled with the job; [] when the kind is not served (e.g. Volcano not installed)."""
+        """Objects labelled with the job.
+
+        `optional` kinds (Volcano's PodGroup) may be absent (404) or not granted to us (403, Volcano
+        installed but `rbac.volcano` off): that is [] at once, without kopf's retries.
+        """
         query = urllib.parse.urlencode({"labelSelector": job_selector(job_name)})
         path = f"{resource_path(api_version, kind, namespace)}?{query}"
         try:
-            listing = await self._json("get", path)
+            listing = await self._json("get", path, backoffs=() if optional else None)
         except kopf_errors.APINotFoundError:
             return []
+        except KubeUnavailable as e:
+            if optional and isinstance(e.__cause__, kopf_errors.APIForbiddenError):
+                return []
+            raise
         items = listing.get("items") or []
         # Filter again: an API server that ignores the selector must not make us adopt foreign objects.
-        return [
-            item
-            for item in items
-            if ((item.get("metadata") or {}).get("labels") or {}).get(JOB_LABEL) == job_name
-        ]
+        return [item for item in items if labels_of(item).get(JOB_LABEL) == job_name]
 
     async def list_children(self, namespace: str, job_name: str) -> Children:
         pods, services, configmaps, podgroups = await asyncio.gather(
             self.list_labelled("v1", "Pod", namespace, job_name),
             self.list_labelled("v1", "Service", namespace, job_name),
             self.list_labelled("v1", "ConfigMap", namespace, job_name),
-            self.list_labelled("scheduling.volcano.sh/v1beta1", "PodGroup", namespace, job_name),
+            self.list_labelled(
+                "scheduling.volcano.sh/v1beta1", "PodGroup", namespace, job_name, optional=True
+            ),
         )
         return Children(pods=pods, services=services, configmaps=configmaps, podgroups=podgroups)
 

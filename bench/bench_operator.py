@@ -1,0 +1,290 @@
+"""The real operator against the embedded API with one big Ascend job (default 1,024 workers x 8 devices).
+
+Run: .venv/bin/python bench/bench_operator.py [--workers 1024] [--devices 8] [--parallel 16]
+
+Measures, in one process (embedded API thread + operator thread + this driver):
+- seconds from creating the MobileNetFineTune to all worker pods posted (counted on a pods watch), and
+  the same-run baseline: POSTing the same pod objects straight to the API with the same concurrency
+  (what any client must pay), as a ratio;
+- API requests the operator made per worker, from kopf's HTTP client (every request of the operator goes
+  through it: kopf's watches and ours), until the job has settled (no request for 2 s);
+- after the test plays the device plugin (annotation + podIP on every pod): seconds until the
+  ConfigMap holds the completed rank table, and the operator's requests per worker for that;
+- the time plan() takes to render that completed table inside a reconcile (median of 5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from kopf._cogs.clients import api as kopf_api
+
+from mnft_operator.crd import crd
+from mnft_operator.local.apiserver import EmbeddedAPI
+from mnft_operator.names import ASCEND_DEVICE_ANNOTATION
+from mnft_operator.operator_cli import run_operator_in_thread
+from mnft_operator.reconcile import plan
+from mnft_operator.types import Observed
+
+NS = "bench"
+GROUP_VERSION = "finetune.mindspore.io/v1alpha1"
+JOB_LABEL = "finetune.mindspore.io/job-name"
+
+
+class RequestCounter:
+    """Wraps kopf's request function: counts (method, resource kind) of every operator request."""
+
+    def __init__(self) -> None:
+        self.counts: collections.Counter[tuple[str, str]] = collections.Counter()
+        self.last = time.monotonic()
+        self.lock = threading.Lock()
+        self.original = kopf_api.request
+
+    def install(self) -> None:
+        original = self.original
+
+        async def counting(method: str, url: str, **kwargs: Any) -> Any:
+            path = urllib.parse.urlparse(url).path
+            parts = [p for p in path.split("/") if p]
+            kind = "/".join(parts[-2:]) if "watch" not in url else parts[-1] + " (watch)"
+            if "namespaces" in parts:
+                after = parts[parts.index("namespaces") + 2 :]
+                kind = "/".join(p for i, p in enumerate(after) if i != 1) or "namespaces"
+                kind += " (watch)" if "watch=" in url else ""
+            with self.lock:
+                self.counts[(method.upper(), kind)] += 1
+                self.last = time.monotonic()
+            return await original(method, url, **kwargs)
+
+        kopf_api.request = counting  # type: ignore[assignment]
+
+    def snapshot(self) -> collections.Counter[tuple[str, str]]:
+        with self.lock:
+            return collections.Counter(self.counts)
+
+    def wait_quiet(self, seconds: float = 2.0, timeout: float = 600.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                idle = time.monotonic() - self.last
+            if idle >= seconds:
+                return
+            time.sleep(0.2)
+
+
+def without_cel(obj: Any) -> Any:
+    # The embedded API cannot evaluate the CRD's root-level CEL rules yet; the operator validates anyway.
+    if isinstance(obj, dict):
+        return {k: without_cel(v) for k, v in obj.items() if k != "x-kubernetes-validations"}
+    if isinstance(obj, list):
+        return [without_cel(v) for v in obj]
+    return obj
+
+
+def http(url: str, method: str = "GET", body: Any = None, content_type: str = "application/json") -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": content_type})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return json.loads(response.read())
+
+
+def job_manifest(name: str, workers: int, devices: int) -> dict[str, Any]:
+    return {
+        "apiVersion": GROUP_VERSION,
+        "kind": "MobileNetFineTune",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {
+            "platform": "Ascend",
+            "image": "mnft-trainer:bench",
+            "workers": workers,
+            "devicesPerWorker": devices,
+            "dataset": {"path": "data", "volume": {"emptyDir": {}}},
+            "output": {"path": "out", "volume": {"emptyDir": {}}},
+            "communication": {"mode": "rankTable"},
+        },
+    }
+
+
+def watch_count(url: str, selector: str, target: int, stop_when: Callable[[dict[str, Any]], bool]) -> float:
+    """Follow a pods watch until `target` events satisfy stop_when; returns the monotonic end time."""
+    query = urllib.parse.urlencode({"watch": "1", "labelSelector": selector})
+    seen: set[str] = set()
+    with urllib.request.urlopen(f"{url}/api/v1/namespaces/{NS}/pods?{query}", timeout=600) as stream:
+        for line in stream:
+            event = json.loads(line)
+            obj = event.get("object") or {}
+            if event.get("type") in ("ADDED", "MODIFIED") and stop_when(obj):
+                seen.add(obj["metadata"]["name"])
+                if len(seen) >= target:
+                    return time.monotonic()
+    raise RuntimeError("the watch ended early")
+
+
+async def post_all(url: str, objects: list[dict[str, Any]], parallel: int) -> None:
+    semaphore = asyncio.Semaphore(parallel)
+    async with aiohttp.ClientSession() as session:
+
+        async def one(obj: dict[str, Any]) -> None:
+            async with semaphore, session.post(f"{url}/api/v1/namespaces/{NS}/pods", json=obj) as response:
+                response.raise_for_status()
+
+        await asyncio.gather(*(one(obj) for obj in objects))
+
+
+async def patch_all(url: str, patches: list[tuple[str, dict[str, Any], bool]], parallel: int) -> None:
+    semaphore = asyncio.Semaphore(parallel)
+    headers = {"Content-Type": "application/merge-patch+json"}
+    async with aiohttp.ClientSession() as session:
+
+        async def one(name: str, body: dict[str, Any], status: bool) -> None:
+            path = f"{url}/api/v1/namespaces/{NS}/pods/{name}" + ("/status" if status else "")
+            async with semaphore, session.patch(path, data=json.dumps(body), headers=headers) as response:
+                response.raise_for_status()
+
+        await asyncio.gather(*(one(*p) for p in patches))
+
+
+def per_worker(counts: collections.Counter[tuple[str, str]], workers: int) -> str:
+    total = sum(counts.values())
+    rows = [
+        f"    {n:>6}  {method} {kind}" for (method, kind), n in sorted(counts.items(), key=lambda x: -x[1])
+    ]
+    return f"{total} requests = {total / workers:.2f} per worker\n" + "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--workers", type=int, default=1024)
+    parser.add_argument("--devices", type=int, default=8, choices=[1, 2, 4, 8])
+    parser.add_argument("--parallel", type=int, default=16, help="the operator's concurrent requests")
+    args = parser.parse_args(argv)
+    workers, devices = args.workers, args.devices
+
+    counter = RequestCounter()
+    counter.install()
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedAPI(log_dir=Path(tmp)) as api:
+        url = api.url
+        http(f"{url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions", "POST", without_cel(crd()))
+        http(
+            f"{url}/api/v1/namespaces",
+            "POST",
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}},
+        )
+        time.sleep(0.5)  # the CRD becomes served
+
+        # Baseline: the same pod objects, POSTed straight to the API with the same concurrency.
+        fake_job = job_manifest("baseline", workers, devices)
+        fake_job["metadata"]["uid"] = "baseline-uid"
+        pods = [o for o in plan(Observed(fake_job, [], [], [], [], None, datetime.now(timezone.utc))).create]
+        pods = [o for o in pods if o["kind"] == "Pod"]
+        assert len(pods) == workers, f"plan() created {len(pods)} pods for {workers} workers"
+        start = time.monotonic()
+        asyncio.run(post_all(url, pods, args.parallel))
+        baseline = time.monotonic() - start
+        http(f"{url}/api/v1/namespaces/{NS}/pods?labelSelector={JOB_LABEL}%3Dbaseline", "DELETE")
+
+        handle = run_operator_in_thread(url, [NS], parallel_requests=args.parallel, progress_seconds=30.0)
+        try:
+            counter.last = time.monotonic()
+            counter.wait_quiet(1.0)  # kopf's start-up discovery and initial listings are not counted
+            before = counter.snapshot()
+            selector = f"{JOB_LABEL}=big"
+            result: dict[str, float] = {}
+            watcher = threading.Thread(
+                target=lambda: result.setdefault("end", watch_count(url, selector, workers, lambda o: True))
+            )
+            watcher.start()
+            time.sleep(0.3)
+            start = time.monotonic()
+            http(
+                f"{url}/apis/{GROUP_VERSION}/namespaces/{NS}/mobilenetfinetunes",
+                "POST",
+                job_manifest("big", workers, devices),
+            )
+            watcher.join()
+            posted = result["end"] - start
+            counter.wait_quiet(2.0)
+            created = counter.snapshot() - before
+
+            print(f"Ascend job {workers} workers x {devices} devices against the embedded API")
+            print(f"create -> all {workers} pods posted: {posted:.2f} s")
+            print(f"baseline, the same pods POSTed directly ({args.parallel} concurrent): {baseline:.2f} s")
+            print(f"ratio: {posted / baseline:.2f}")
+            print(f"operator requests from create until settled: {per_worker(created, workers)}")
+
+            # Play the device plugin and the kubelet: annotation and podIP on every pod.
+            patches: list[tuple[str, dict[str, Any], bool]] = []
+            for i in range(workers):
+                hi, lo = divmod(i, 250)
+                info = {
+                    "pod_name": f"big-worker-{i}",
+                    "server_id": f"10.0.{hi}.{lo + 1}",
+                    "devices": [
+                        {"device_id": str(d), "device_ip": f"192.168.{d}.{i % 250 + 1}"}
+                        for d in range(devices)
+                    ],
+                }
+                patches.append(
+                    (
+                        f"big-worker-{i}",
+                        {"metadata": {"annotations": {ASCEND_DEVICE_ANNOTATION: json.dumps(info)}}},
+                        False,
+                    )
+                )
+                patches.append(
+                    (
+                        f"big-worker-{i}",
+                        {"status": {"phase": "Pending", "podIP": f"10.244.{hi}.{lo + 2}"}},
+                        True,
+                    )
+                )
+            before = counter.snapshot()
+            start = time.monotonic()
+            asyncio.run(patch_all(url, patches, args.parallel))
+            annotated = time.monotonic() - start
+            cm_url = f"{url}/api/v1/namespaces/{NS}/configmaps/rings-config-big"
+            while json.loads(http(cm_url)["data"]["hccl.json"]).get("status") != "completed":
+                time.sleep(0.1)
+            completed = time.monotonic() - start
+            counter.wait_quiet(2.0)
+            table_requests = counter.snapshot() - before
+            print(f"annotations + podIPs patched by the test in {annotated:.2f} s", end="; ")
+            print(f"rank table completed after {completed:.2f} s")
+            print(f"operator requests from the first annotation on: {per_worker(table_requests, workers)}")
+
+            live = http(f"{url}/api/v1/namespaces/{NS}/pods?labelSelector={JOB_LABEL}%3Dbig")["items"]
+            job = http(f"{url}/apis/{GROUP_VERSION}/namespaces/{NS}/mobilenetfinetunes/big")
+            cms = http(f"{url}/api/v1/namespaces/{NS}/configmaps?labelSelector={JOB_LABEL}%3Dbig")["items"]
+            observed = Observed(job, live, [], cms, [], None, datetime.now(timezone.utc))
+            times = []
+            for _ in range(5):
+                t = time.perf_counter()
+                plan(observed)
+                times.append((time.perf_counter() - t) * 1000)
+            took = statistics.median(times)
+            print(f"plan() of the settled job ({len(live)} pods, completed table): {took:.0f} ms")
+            print(
+                f"pods: {len(live)}, names unique: {len({p['metadata']['name'] for p in live}) == len(live)}"
+            )
+        finally:
+            handle.stop(timeout=60)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -359,3 +359,29 @@ def test_plan_needs_only_the_observed_contract() -> None:
     observed = Observed({"metadata": {"name": "x"}, "spec": {}}, [], [], [], [], None, T0)
     result = plan(observed)
     assert result.create == () and result.status is not None and result.status["phase"] == "Failed"
+
+
+def test_pending_message_says_why_pods_wait() -> None:
+    w = World(spec())
+    w.step()
+    w.pod(1)["status"] = {
+        "phase": "Pending",
+        "conditions": [
+            {
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "Unschedulable",
+                "message": "0/3 nodes are available: 3 Insufficient cpu.",
+            }
+        ],
+    }
+    w.step()
+    assert w.status()["message"] == (
+        "0/2 workers ready; flowers-worker-1: Unschedulable: 0/3 nodes are available: 3 Insufficient cpu."
+    )
+    w.pod(1)["status"] = {
+        "phase": "Pending",
+        "containerStatuses": [{"name": "trainer", "state": {"waiting": {"reason": "ImagePullBackOff"}}}],
+    }
+    w.step()
+    assert w.status()["message"] == "0/2 workers ready; flowers-worker-1: ImagePullBackOff"

@@ -73,6 +73,22 @@ def finished_at(pod: Mapping[str, Any]) -> str:
     return min(times) if times else ""
 
 
+def waiting_reason(pod: Mapping[str, Any]) -> str | None:
+    """Why a pending pod is not running yet (unschedulable, image pull, ...), or None."""
+    status = pod.get("status") or {}
+    name = name_of(pod)
+    for c in status.get("conditions") or []:
+        if c.get("type") == "PodScheduled" and c.get("status") == "False" and c.get("reason"):
+            return f"{name}: {c['reason']}: {c.get('message') or ''}".rstrip(": ")
+    for key in ("initContainerStatuses", "containerStatuses"):
+        for cs in status.get(key) or []:
+            waiting = (cs.get("state") or {}).get("waiting") or {}
+            reason = waiting.get("reason")
+            if reason and reason not in ("ContainerCreating", "PodInitializing"):
+                return f"{name}: {reason}: {waiting.get('message') or ''}".rstrip(": ")
+    return None
+
+
 @dataclass(frozen=True)
 class WorkerPods:
     current: Mapping[int, Mapping[str, Any]]  # index -> pod of this generation

@@ -43,6 +43,7 @@ from mnft_operator.pod_state import (
     phase_of,
     split_pods,
     trainer_terminated,
+    waiting_reason,
 )
 from mnft_operator.progress import parse_progress, parse_result
 from mnft_operator.rank_table import build_rank_table
@@ -408,4 +409,8 @@ class _Planner:
             text += f", epoch {progress['epoch']}/{progress.get('totalEpochs', '?')}"
             if "loss" in progress:
                 text += f", loss {progress['loss']}"
+        if not running:
+            stuck = next((why for p in self.pods.current.values() if (why := waiting_reason(p))), None)
+            if stuck:
+                text += f"; {stuck}"
         return text

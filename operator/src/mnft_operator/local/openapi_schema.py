@@ -83,7 +83,9 @@ def _prune(schema: Mapping[str, Any], value: Any, root: bool = False) -> Any:
         embedded = root or schema.get("x-kubernetes-embedded-resource")
         result = {}
         for key, item in value.items():
-            if props is not None and key in props:
+            if root and key in _ROOT_META:
+                result[key] = copy.deepcopy(item)  # metadata is the server's, whatever the schema says
+            elif props is not None and key in props:
                 result[key] = _prune(props[key], item)
             elif isinstance(additional, Mapping):
                 result[key] = _prune(additional, item)
@@ -120,14 +122,32 @@ def _default(schema: Mapping[str, Any], value: Any) -> Any:
 _MISSING = object()
 
 
+def _cel_visible_metadata(obj: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in obj.items() if k != "metadata"}
+    metadata = obj.get("metadata")
+    if isinstance(metadata, Mapping):
+        out["metadata"] = {k: metadata[k] for k in ("name", "generateName") if k in metadata}
+    return out
+
+
 def validate(schema: Mapping[str, Any], obj: Any, old: Any = None) -> list[FieldError]:
     errors: list[FieldError] = []
+    context: dict[str, Any] = {}
     if isinstance(obj, Mapping):
-        # metadata is validated by the server's own rules, not by the CRD schema
+        # metadata is validated by the server's own rules, not by the CRD schema; root CEL rules still
+        # see metadata.name and metadata.generateName, as on a real server
+        context["self"] = _cel_metadata(obj)
         obj = {k: v for k, v in obj.items() if k != "metadata"}
-        old = {k: v for k, v in old.items() if k != "metadata"} if isinstance(old, Mapping) else _MISSING
-    _validate(schema, obj, _MISSING if old is None else old, "", errors)
+        if isinstance(old, Mapping):
+            context["oldSelf"] = _cel_metadata(old)
+            old = {k: v for k, v in old.items() if k != "metadata"}
+    _validate(schema, obj, _MISSING if old is None else old, "", errors, context)
     return errors
+
+
+def _cel_metadata(obj: Mapping[str, Any]) -> dict[str, Any]:
+    meta = obj.get("metadata") or {}
+    return {k: meta[k] for k in ("name", "generateName") if k in meta}
 
 
 def _type_ok(expected: str, value: Any, schema: Mapping[str, Any]) -> bool:
@@ -141,7 +161,14 @@ def _type_ok(expected: str, value: Any, schema: Mapping[str, Any]) -> bool:
     return actual == expected
 
 
-def _validate(schema: Mapping[str, Any], value: Any, old: Any, path: str, errors: list[FieldError]) -> None:
+def _validate(
+    schema: Mapping[str, Any],
+    value: Any,
+    old: Any,
+    path: str,
+    errors: list[FieldError],
+    root_meta: Mapping[str, Any] | None = None,
+) -> None:
     shown = path or "<root>"
     if value is None and schema.get("nullable"):
         return
@@ -180,7 +207,7 @@ def _validate(schema: Mapping[str, Any], value: Any, old: Any, path: str, errors
     if isinstance(value, Mapping):
         _check_object(schema, value, old, path, errors)
     if len(errors) == before and schema.get("x-kubernetes-validations"):
-        _check_cel(schema, value, old, path, errors)
+        _check_cel(schema, value, old, path, errors, root_meta or {})
 
 
 def _check_number(schema: Mapping[str, Any], value: float, shown: str, errors: list[FieldError]) -> None:
@@ -287,10 +314,20 @@ def _program(rule: str) -> Any:
     return env.program(env.compile(rule))
 
 
-def _check_cel(schema: Mapping[str, Any], value: Any, old: Any, path: str, errors: list[FieldError]) -> None:
+def _check_cel(
+    schema: Mapping[str, Any],
+    value: Any,
+    old: Any,
+    path: str,
+    errors: list[FieldError],
+    root_meta: Mapping[str, Any],
+) -> None:
     import celpy
 
-    shown = path or "<root>"
+    if not path and isinstance(value, Mapping):
+        value = {**value, "metadata": root_meta.get("self", {})}
+        if isinstance(old, Mapping):
+            old = {**old, "metadata": root_meta.get("oldSelf", {})}
     for rule in schema["x-kubernetes-validations"]:
         text = rule["rule"]
         transition = re.search(r"\boldSelf\b", text) is not None
@@ -299,18 +336,23 @@ def _check_cel(schema: Mapping[str, Any], value: Any, old: Any, path: str, error
         activation = {"self": celpy.json_to_cel(value)}
         if transition:
             activation["oldSelf"] = celpy.json_to_cel(old)
-        field_path = shown + rule["fieldPath"] if rule.get("fieldPath") else shown
+        field_path = (
+            _join(path, rule["fieldPath"].lstrip(".")) if rule.get("fieldPath") else (path or "<nil>")
+        )
         try:
             result = _program(text).evaluate(activation)
-        except Exception as error:  # cel-python raises several kinds on a bad expression
+        except Exception as error:  # cel-python raises several kinds on a bad expression or a missing key
+            result = error
+        if isinstance(result, Exception):
+            detail = result.args[0] if result.args else repr(result)
             errors.append(
                 FieldError(
                     field_path,
-                    f'Invalid value: "{schema.get("type", "object")}": {error} evaluating rule: {text}',
+                    f'Invalid value: "{schema.get("type", "object")}": {detail} evaluating rule: {text}',
                 )
             )
             continue
-        if isinstance(result, Exception) or not bool(result):
+        if not bool(result):
             message = rule.get("message") or f"failed rule: {text}"
             reason = rule.get("reason") or "FieldValueInvalid"
             if reason == "FieldValueInvalid":

@@ -35,7 +35,7 @@ def test_json_patch_operations() -> None:
 
 
 def test_json_patch_failures() -> None:
-    with pytest.raises(JsonPatchError, match="^testing value /a failed: test failed$"):
+    with pytest.raises(JsonPatchError, match=r"^testing value /a failed: test failed$"):
         json_patch({"a": 1}, [{"op": "test", "path": "/a", "value": 2}])
     with pytest.raises(JsonPatchError, match="unable to remove nonexistent key"):
         json_patch({"a": 1}, [{"op": "remove", "path": "/b"}])
@@ -109,7 +109,7 @@ def test_field_selector_allows_per_kind_fields() -> None:
     }
     assert parse_field_selector("spec.nodeName=x,status.phase!=Failed", "Pod")(pod)
     assert not parse_field_selector("metadata.name==q", "Pod")(pod)
-    with pytest.raises(ApiError, match="field label not supported: spec.nodeName"):
+    with pytest.raises(ApiError, match=r"field label not supported: spec\.nodeName"):
         parse_field_selector("spec.nodeName=x", "ConfigMap")
     assert parse_field_selector("spec.size=3", "Gadget", ("spec.size",))(
         {"metadata": {}, "spec": {"size": 3}}

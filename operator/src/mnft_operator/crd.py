@@ -10,6 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from mnft_operator.crd_status import status_schema
+from mnft_operator.openapi import (
+    Schema,
+    enum,
+    free_object,
+    immutable,
+    int_,
+    num,
+    rule,
+    str_,
+)
+
 GROUP = "finetune.mindspore.io"
 VERSION = "v1alpha1"
 KIND = "MobileNetFineTune"
@@ -24,63 +36,10 @@ MAX_NAME_LENGTH = 51
 MAX_WORKERS = 4096
 NAME_PATTERN = "^[a-z]([-a-z0-9]*[a-z0-9])?$"
 SHA256_PATTERN = "^[0-9a-f]{64}$"
-IMMUTABLE_MESSAGE = "is immutable while the job exists; delete and recreate the job to change it"
-
-Schema = dict[str, Any]
-
-
-def _int(description: str, minimum: int | None = None, maximum: int | None = None, **extra: Any) -> Schema:
-    schema: Schema = {"type": "integer", "format": "int32", "description": description}
-    if minimum is not None:
-        schema["minimum"] = minimum
-    if maximum is not None:
-        schema["maximum"] = maximum
-    schema.update(extra)
-    return schema
-
-
-def _num(
-    description: str, minimum: float | None = None, maximum: float | None = None, **extra: Any
-) -> Schema:
-    schema: Schema = {"type": "number", "description": description}
-    if minimum is not None:
-        schema["minimum"] = minimum
-    if maximum is not None:
-        schema["maximum"] = maximum
-    schema.update(extra)
-    return schema
-
-
-def _str(description: str, **extra: Any) -> Schema:
-    return {"type": "string", "description": description, **extra}
-
-
-def _enum(description: str, values: list[str], **extra: Any) -> Schema:
-    return {"type": "string", "description": description, "enum": values, **extra}
-
-
-def _free_object(description: str) -> Schema:
-    """A core/v1 structure passed through verbatim (volume source, affinity, ...)."""
-    return {"type": "object", "description": description, "x-kubernetes-preserve-unknown-fields": True}
-
-
-def _immutable(schema: Schema) -> Schema:
-    rules = schema.setdefault("x-kubernetes-validations", [])
-    rules.append({"rule": "self == oldSelf", "message": IMMUTABLE_MESSAGE})
-    return schema
-
-
-def _rule(rule: str, message: str, field_path: str | None = None, reason: str | None = None) -> Schema:
-    out: Schema = {"rule": rule, "message": message}
-    if field_path is not None:
-        out["fieldPath"] = field_path
-    if reason is not None:
-        out["reason"] = reason
-    return out
 
 
 def _volume_path(what: str, mount: str) -> Schema:
-    return _str(
+    return str_(
         f"Path of the {what}. Relative to the volume (mounted at {mount}) when `volume` is set; an absolute "
         "path inside the container otherwise.",
         minLength=1,
@@ -90,33 +49,33 @@ def _volume_path(what: str, mount: str) -> Schema:
 
 def _path_rules(parent: str) -> list[Schema]:
     return [
-        _rule(
+        rule(
             "has(self.volume) ? !self.path.startsWith('/') : self.path.startsWith('/')",
             f"{parent}.path must be relative to the volume when {parent}.volume is set, "
             "and absolute otherwise",
             ".path",
         ),
-        _rule("!self.path.contains('..')", f"{parent}.path must not contain '..'", ".path"),
+        rule("!self.path.contains('..')", f"{parent}.path must not contain '..'", ".path"),
     ]
 
 
 HYPERPARAMETERS: dict[str, Schema] = {
-    "numClasses": _int("Number of classes of the new head (num_classes).", 2, 100000),
-    "imageHeight": _int("Input image height in pixels (image_height).", 32, 1024),
-    "imageWidth": _int("Input image width in pixels (image_width).", 32, 1024),
-    "batchSize": _int("Per-device batch size (batch_size).", 1, 4096),
-    "epochSize": _int("Number of training epochs (epoch_size).", 1, 10000),
-    "warmupEpochs": _int("Epochs of linear learning-rate warm-up (warmup_epochs).", 0, 10000),
-    "lrMax": _num("Peak learning rate of the cosine schedule (lr_max).", 0, 100, exclusiveMinimum=True),
-    "lrEnd": _num("Final learning rate of the cosine schedule (lr_end).", 0, 100),
-    "momentum": _num("Momentum of the optimizer (momentum).", 0, 1),
-    "weightDecay": _num("Weight decay (weight_decay).", 0, 1),
-    "labelSmooth": _num("Label smoothing factor (label_smooth).", 0, 1, exclusiveMaximum=True),
-    "lossScale": _num("Static loss scale (loss_scale).", 1, 16777216),
-    "saveCheckpointEpochs": _int(
+    "numClasses": int_("Number of classes of the new head (num_classes).", 2, 100000),
+    "imageHeight": int_("Input image height in pixels (image_height).", 32, 1024),
+    "imageWidth": int_("Input image width in pixels (image_width).", 32, 1024),
+    "batchSize": int_("Per-device batch size (batch_size).", 1, 4096),
+    "epochSize": int_("Number of training epochs (epoch_size).", 1, 10000),
+    "warmupEpochs": int_("Epochs of linear learning-rate warm-up (warmup_epochs).", 0, 10000),
+    "lrMax": num("Peak learning rate of the cosine schedule (lr_max).", 0, 100, exclusiveMinimum=True),
+    "lrEnd": num("Final learning rate of the cosine schedule (lr_end).", 0, 100),
+    "momentum": num("Momentum of the optimizer (momentum).", 0, 1),
+    "weightDecay": num("Weight decay (weight_decay).", 0, 1),
+    "labelSmooth": num("Label smoothing factor (label_smooth).", 0, 1, exclusiveMaximum=True),
+    "lossScale": num("Static loss scale (loss_scale).", 1, 16777216),
+    "saveCheckpointEpochs": int_(
         "Save a checkpoint every this many epochs (save_checkpoint_epochs).", 1, 10000
     ),
-    "keepCheckpointMax": _int("Keep at most this many checkpoints per rank (keep_checkpoint_max).", 1, 10000),
+    "keepCheckpointMax": int_("Keep at most this many checkpoints per rank (keep_checkpoint_max).", 1, 10000),
 }
 
 
@@ -126,11 +85,11 @@ def spec_schema() -> Schema:
         "description": "What to fine-tune, where and how.",
         "required": ["platform", "image", "dataset"],
         "properties": {
-            "platform": _immutable(_enum("Device type of every worker.", ["Ascend", "GPU", "CPU"])),
-            "image": _str("Trainer container image (runs `mnft launch train`).", minLength=1),
-            "workers": _immutable(_int("Number of worker pods.", 1, MAX_WORKERS, default=1)),
-            "devicesPerWorker": _immutable(
-                _int(
+            "platform": immutable(enum("Device type of every worker.", ["Ascend", "GPU", "CPU"])),
+            "image": str_("Trainer container image (runs `mnft launch train`).", minLength=1),
+            "workers": immutable(int_("Number of worker pods.", 1, MAX_WORKERS, default=1)),
+            "devicesPerWorker": immutable(
+                int_(
                     "Devices (Ascend NPUs, GPUs) per pod, one training process each; on CPU the number of "
                     "local training processes. Ascend: 1, 2, 4 or 8, and exactly 8 when workers > 1.",
                     1,
@@ -138,63 +97,63 @@ def spec_schema() -> Schema:
                     default=1,
                 )
             ),
-            "dataset": _immutable(
+            "dataset": immutable(
                 {
                     "type": "object",
                     "description": "The training data: an ImageFolder tree (one directory per class).",
                     "required": ["path"],
                     "properties": {
                         "path": _volume_path("dataset", "/mnt/dataset"),
-                        "volume": _free_object("A core/v1 volume source (persistentVolumeClaim, nfs, ...)."),
+                        "volume": free_object("A core/v1 volume source (persistentVolumeClaim, nfs, ...)."),
                     },
                     "x-kubernetes-validations": _path_rules("spec.dataset"),
                 }
             ),
-            "pretrained": _immutable(
+            "pretrained": immutable(
                 {
                     "type": "object",
                     "description": "The checkpoint to start from: `checkpoint` (with optional `volume`) or "
                     "`url` with `sha256`. Absent: train from scratch.",
                     "properties": {
                         "checkpoint": _volume_path("checkpoint file", "/mnt/pretrained"),
-                        "volume": _free_object("A core/v1 volume source holding `checkpoint`."),
-                        "url": _str(
+                        "volume": free_object("A core/v1 volume source holding `checkpoint`."),
+                        "url": str_(
                             "HTTP(S) URL of the checkpoint, fetched by an init container.",
                             pattern="^https?://",
                             maxLength=2048,
                         ),
-                        "sha256": _str(
+                        "sha256": str_(
                             "SHA-256 of the file at `url`, 64 lowercase hex digits.", pattern=SHA256_PATTERN
                         ),
-                        "freezeLayer": _enum(
+                        "freezeLayer": enum(
                             "Train only the head (`backbone` frozen) or every layer (`none`).",
                             ["none", "backbone"],
                             default="none",
                         ),
                     },
                     "x-kubernetes-validations": [
-                        _rule(
+                        rule(
                             "has(self.checkpoint) != has(self.url)",
                             "set exactly one of spec.pretrained.checkpoint and spec.pretrained.url",
                         ),
-                        _rule(
+                        rule(
                             "!has(self.url) || has(self.sha256)",
                             "spec.pretrained.sha256 is required with spec.pretrained.url",
                             ".sha256",
                         ),
-                        _rule(
+                        rule(
                             "!has(self.url) || !has(self.volume)",
                             "spec.pretrained.volume cannot be used with spec.pretrained.url",
                             ".volume",
                         ),
-                        _rule(
+                        rule(
                             "!has(self.checkpoint) || (has(self.volume) ? !self.checkpoint.startsWith('/') "
                             ": self.checkpoint.startsWith('/'))",
                             "spec.pretrained.checkpoint must be relative to the volume when "
                             "spec.pretrained.volume is set, and absolute otherwise",
                             ".checkpoint",
                         ),
-                        _rule(
+                        rule(
                             "!has(self.checkpoint) || !self.checkpoint.contains('..')",
                             "spec.pretrained.checkpoint must not contain '..'",
                             ".checkpoint",
@@ -202,21 +161,21 @@ def spec_schema() -> Schema:
                     ],
                 }
             ),
-            "output": _immutable(
+            "output": immutable(
                 {
                     "type": "object",
                     "description": "Where checkpoints and summary.json go; an emptyDir without `volume`.",
                     "default": {},
                     "properties": {
-                        "path": _str(
+                        "path": str_(
                             "Checkpoint directory, relative to the output volume (at /mnt/output).",
                             default="checkpoint",
                             maxLength=1024,
                         ),
-                        "volume": _free_object("A core/v1 volume source for the outputs."),
+                        "volume": free_object("A core/v1 volume source for the outputs."),
                     },
                     "x-kubernetes-validations": [
-                        _rule(
+                        rule(
                             "!has(self.path) || (!self.path.startsWith('/') && !self.path.contains('..'))",
                             "spec.output.path must be relative to /mnt/output and not contain '..'",
                             ".path",
@@ -224,7 +183,7 @@ def spec_schema() -> Schema:
                     ],
                 }
             ),
-            "hyperparameters": _immutable(
+            "hyperparameters": immutable(
                 {
                     "type": "object",
                     "description": "The recipe's settings (r1.2 config keys in camelCase); unset keys keep "
@@ -232,13 +191,13 @@ def spec_schema() -> Schema:
                     "default": {},
                     "properties": dict(HYPERPARAMETERS),
                     "x-kubernetes-validations": [
-                        _rule(
+                        rule(
                             "!has(self.warmupEpochs) || !has(self.epochSize) || "
                             "self.warmupEpochs <= self.epochSize",
                             "spec.hyperparameters.warmupEpochs must not exceed epochSize",
                             ".warmupEpochs",
                         ),
-                        _rule(
+                        rule(
                             "!has(self.lrEnd) || !has(self.lrMax) || "
                             "double(self.lrEnd) <= double(self.lrMax)",
                             "spec.hyperparameters.lrEnd must not exceed lrMax",
@@ -253,18 +212,18 @@ def spec_schema() -> Schema:
                 "default": {},
                 "properties": {"enabled": {"type": "boolean", "description": "Run eval.", "default": True}},
             },
-            "communication": _immutable(
+            "communication": immutable(
                 {
                     "type": "object",
                     "description": "How ranks find each other.",
                     "default": {},
                     "properties": {
-                        "mode": _enum(
+                        "mode": enum(
                             "`auto`: rankTable on Ascend, dynamicCluster on GPU/CPU. rankTable: Ascend only.",
                             ["auto", "rankTable", "dynamicCluster"],
                             default="auto",
                         ),
-                        "schedulerPort": _int(
+                        "schedulerPort": int_(
                             "Port of the dynamic-cluster scheduler on worker 0 (MS_SCHED_PORT).",
                             1024,
                             65535,
@@ -297,12 +256,12 @@ def spec_schema() -> Schema:
             "tolerations": {
                 "type": "array",
                 "description": "Pod tolerations (core/v1 Toleration).",
-                "items": _free_object("A core/v1 Toleration."),
+                "items": free_object("A core/v1 Toleration."),
             },
-            "affinity": _free_object("Pod affinity (core/v1 Affinity)."),
-            "priorityClassName": _str("PriorityClass of the pods (and of the PodGroup)."),
-            "schedulerName": _str("Scheduler of the pods; `volcano` when scheduling.gang is volcano."),
-            "serviceAccountName": _str("ServiceAccount of the pods (needs no API permissions)."),
+            "affinity": free_object("Pod affinity (core/v1 Affinity)."),
+            "priorityClassName": str_("PriorityClass of the pods (and of the PodGroup)."),
+            "schedulerName": str_("Scheduler of the pods; `volcano` when scheduling.gang is volcano."),
+            "serviceAccountName": str_("ServiceAccount of the pods (needs no API permissions)."),
             "env": {
                 "type": "array",
                 "description": "Extra container env (core/v1 EnvVar), appended after the operator's, "
@@ -311,7 +270,7 @@ def spec_schema() -> Schema:
                     "type": "object",
                     "description": "A core/v1 EnvVar (value or valueFrom).",
                     "required": ["name"],
-                    "properties": {"name": _str("Variable name.", minLength=1)},
+                    "properties": {"name": str_("Variable name.", minLength=1)},
                     "x-kubernetes-preserve-unknown-fields": True,
                 },
             },
@@ -322,7 +281,7 @@ def spec_schema() -> Schema:
                     "type": "object",
                     "description": "A reference to a docker-registry Secret.",
                     "required": ["name"],
-                    "properties": {"name": _str("Secret name.", minLength=1)},
+                    "properties": {"name": str_("Secret name.", minLength=1)},
                 },
             },
             "runPolicy": {
@@ -330,14 +289,14 @@ def spec_schema() -> Schema:
                 "description": "Restarts, deadlines and clean-up.",
                 "default": {},
                 "properties": {
-                    "backoffLimit": _int(
+                    "backoffLimit": int_(
                         "Whole-job restarts allowed after retryable failures.", 0, 100, default=3
                     ),
-                    "activeDeadlineSeconds": _int(
+                    "activeDeadlineSeconds": int_(
                         "Fail the job (DeadlineExceeded) after this many seconds.", 1
                     ),
-                    "ttlSecondsAfterFinished": _int("Delete the finished job after this many seconds.", 0),
-                    "cleanPodPolicy": _enum(
+                    "ttlSecondsAfterFinished": int_("Delete the finished job after this many seconds.", 0),
+                    "cleanPodPolicy": enum(
                         "Pods deleted when the job ends: `Running` (only still-running ones; failed pods "
                         "keep their logs), `All`, or `None`.",
                         ["Running", "All", "None"],
@@ -350,117 +309,50 @@ def spec_schema() -> Schema:
                     },
                 },
             },
-            "scheduling": _immutable(
+            "scheduling": immutable(
                 {
                     "type": "object",
                     "description": "Gang scheduling.",
                     "default": {},
                     "properties": {
-                        "gang": _enum(
+                        "gang": enum(
                             "`volcano` creates a Volcano PodGroup.", ["none", "volcano"], default="none"
                         ),
-                        "queue": _str("Volcano queue of the PodGroup."),
-                        "minAvailable": _int("PodGroup minMember (default: workers).", 1, MAX_WORKERS),
+                        "queue": str_("Volcano queue of the PodGroup."),
+                        "minAvailable": int_("PodGroup minMember (default: workers).", 1, MAX_WORKERS),
                     },
                 }
             ),
         },
         "x-kubernetes-validations": [
-            _rule(
+            rule(
                 "has(self.pretrained) == has(oldSelf.pretrained)",
                 "spec.pretrained cannot be added or removed; delete and recreate the job",
                 ".pretrained",
             ),
-            _rule(
+            rule(
                 "self.platform != 'Ascend' || self.devicesPerWorker in [1, 2, 4, 8]",
                 "spec.devicesPerWorker must be 1, 2, 4 or 8 on Ascend",
                 ".devicesPerWorker",
             ),
-            _rule(
+            rule(
                 "self.platform != 'Ascend' || self.workers == 1 || self.devicesPerWorker == 8",
                 "spec.devicesPerWorker must be 8 on Ascend when spec.workers > 1",
                 ".devicesPerWorker",
             ),
-            _rule(
+            rule(
                 "!has(self.communication) || !has(self.communication.mode) || "
                 "self.communication.mode != 'rankTable' || self.platform == 'Ascend'",
                 "spec.communication.mode rankTable needs platform Ascend; use auto or dynamicCluster",
                 ".communication.mode",
             ),
-            _rule(
+            rule(
                 "!has(self.scheduling) || !has(self.scheduling.minAvailable) || "
                 "self.scheduling.minAvailable <= self.workers",
                 "spec.scheduling.minAvailable must not exceed spec.workers",
                 ".scheduling.minAvailable",
             ),
         ],
-    }
-
-
-def status_schema() -> Schema:
-    condition = {
-        "type": "object",
-        "description": "One condition.",
-        "required": ["type", "status"],
-        "properties": {
-            "type": _str("Created, RankTableReady, Running, Restarting, Succeeded, Failed or Suspended."),
-            "status": _enum("Condition status.", ["True", "False", "Unknown"]),
-            "reason": _str("CamelCase reason."),
-            "message": _str("Human-readable detail."),
-            "lastTransitionTime": _str("When status last changed.", format="date-time"),
-        },
-    }
-    counts = {
-        "type": "object",
-        "description": "Worker pods by state.",
-        "properties": {
-            "active": _int("Pods pending or running."),
-            "ready": _int("Pods running with a ready trainer."),
-            "succeeded": _int("Pods that exited 0."),
-            "failed": _int("Pods that failed."),
-        },
-    }
-    return {
-        "type": "object",
-        "description": "Observed state, written by the operator.",
-        "properties": {
-            "phase": _enum(
-                "Lifecycle phase.", ["Pending", "Running", "Restarting", "Succeeded", "Failed", "Suspended"]
-            ),
-            "conditions": {
-                "type": "array",
-                "description": "Conditions in a fixed order.",
-                "items": condition,
-                "x-kubernetes-list-type": "map",
-                "x-kubernetes-list-map-keys": ["type"],
-            },
-            "workers": counts,
-            "workersReady": _str("Ready worker pods of the total, e.g. 1/2."),
-            "restarts": _int("Whole-job restarts so far (the pods' generation)."),
-            "startTime": _str("When the first pods were created.", format="date-time"),
-            "completionTime": _str("When the job succeeded or failed.", format="date-time"),
-            "progress": {
-                "type": "object",
-                "description": "Read from rank 0's log while it runs.",
-                "properties": {
-                    "epoch": _int("Last epoch reported."),
-                    "totalEpochs": _int("Epochs in the run."),
-                    "loss": _num("Last average loss."),
-                },
-            },
-            "result": {
-                "type": "object",
-                "description": "From rank 0's termination message.",
-                "properties": {
-                    "accuracy": _num("Eval accuracy (absent when not evaluated)."),
-                    "checkpoint": _str("Path of the final checkpoint inside the output volume."),
-                    "finalLoss": _num("Loss of the last epoch."),
-                },
-            },
-            "rankTableVersion": _str("Version of the current hccl.json (Ascend)."),
-            "observedGeneration": {"type": "integer", "format": "int64", "description": "Generation seen."},
-            "message": _str("Summary of the current state."),
-        },
     }
 
 
@@ -511,13 +403,13 @@ def crd() -> dict[str, Any]:
                                 "status": status_schema(),
                             },
                             "x-kubernetes-validations": [
-                                _rule(
+                                rule(
                                     f"size(self.metadata.name) <= {MAX_NAME_LENGTH}",
                                     f"metadata.name must be at most {MAX_NAME_LENGTH} characters (pod "
                                     "hostnames are <name>-worker-<i>)",
                                     ".metadata.name",
                                 ),
-                                _rule(
+                                rule(
                                     f"self.metadata.name.matches('{NAME_PATTERN}')",
                                     "metadata.name must be a DNS-1035 label (lowercase letters, digits, '-', "
                                     "starting with a letter): it names the job's Service",

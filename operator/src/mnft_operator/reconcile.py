@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from mnft_operator import conditions as cond
-from mnft_operator.builders.configmap import build_configmap, rank_table_data
+from mnft_operator.builders.configmap import build_configmap, configmap_patch, rank_table_data
 from mnft_operator.builders.podgroup import build_podgroup
 from mnft_operator.builders.pods import build_pod
 from mnft_operator.builders.service import build_service
@@ -357,14 +357,7 @@ class _Planner:
             (c for c in self.observed.configmaps if (c.get("metadata") or {}).get("name") == name), None
         )
         if existing is not None and dict(existing.get("data") or {}) != data:
-            self.update.append(
-                {
-                    "apiVersion": "v1",
-                    "kind": "ConfigMap",
-                    "metadata": {"name": name, "namespace": self.job.namespace},
-                    "data": data,
-                }
-            )
+            self.update.append(configmap_patch(self.job, table))
         self.st["rankTableVersion"] = table.version
         devices = self.spec.world_size
         if table.completed:

@@ -20,3 +20,9 @@ def build_configmap(job: Job, table: RankTable) -> dict[str, Any]:
         "metadata": child_metadata(job.name, job.namespace, job.uid, rings_configmap_name(job.name)),
         "data": rank_table_data(table),
     }
+
+
+def configmap_patch(job: Job, table: RankTable) -> dict[str, Any]:
+    """The merge patch (Plan.update entry) that puts a rebuilt table into the existing ConfigMap."""
+    meta = {"name": rings_configmap_name(job.name), "namespace": job.namespace}
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": rank_table_data(table)}

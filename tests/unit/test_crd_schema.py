@@ -103,7 +103,11 @@ def cel_failures(obj: Mapping[str, Any]) -> set[str]:
                 continue
             program = CEL.program(CEL.compile(rule["rule"]))
             if not bool(program.evaluate({"self": celpy.json_to_cel(value)})):
-                failures.add(path + rule.get("fieldPath", ""))
+                # Root rules have no fieldPath; their message starts with the field.
+                where = (
+                    path + rule["fieldPath"] if "fieldPath" in rule else path or rule["message"].split(" ")[0]
+                )
+                failures.add(where)
         if isinstance(value, dict):
             for key, sub in schema.get("properties", {}).items():
                 if key in value:
@@ -111,6 +115,11 @@ def cel_failures(obj: Mapping[str, Any]) -> set[str]:
 
     visit(ROOT, obj, "")
     return {f.lstrip(".") for f in failures}
+
+
+def test_root_rules_name_their_field_in_the_message() -> None:
+    assert [r["message"].split(" ")[0] for r in ROOT["x-kubernetes-validations"]] == ["metadata.name"] * 2
+    assert all("fieldPath" not in r for r in ROOT["x-kubernetes-validations"])
 
 
 BASE: dict[str, Any] = {

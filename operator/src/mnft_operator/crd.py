@@ -402,18 +402,18 @@ def crd() -> dict[str, Any]:
                                 "spec": spec_schema(),
                                 "status": status_schema(),
                             },
+                            # No fieldPath: an API server resolves fieldPath through the schema, which
+                            # cannot describe metadata; the messages name the field instead.
                             "x-kubernetes-validations": [
                                 rule(
                                     f"size(self.metadata.name) <= {MAX_NAME_LENGTH}",
                                     f"metadata.name must be at most {MAX_NAME_LENGTH} characters (pod "
                                     "hostnames are <name>-worker-<i>)",
-                                    ".metadata.name",
                                 ),
                                 rule(
                                     f"self.metadata.name.matches('{NAME_PATTERN}')",
                                     "metadata.name must be a DNS-1035 label (lowercase letters, digits, '-', "
                                     "starting with a letter): it names the job's Service",
-                                    ".metadata.name",
                                 ),
                             ],
                         }

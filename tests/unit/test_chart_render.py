@@ -20,40 +20,30 @@ REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "mnft-operator"
 HELM = Path(sys.executable).parent / "helm"
 
-# The operator's permissions (docs/architecture.md, "Operator RBAC").
-CLUSTER_RULES = [
-    {
-        "apiGroups": ["apiextensions.k8s.io"],
-        "resources": ["customresourcedefinitions"],
-        "verbs": ["list", "watch"],
-    },
-    {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"]},
-]
+# The operator's permissions: docs/architecture.md, "Operator RBAC".
+CRD_RULE = {
+    "apiGroups": ["apiextensions.k8s.io"],
+    "resources": ["customresourcedefinitions"],
+    "verbs": ["list", "watch"],
+}
+NAMESPACES_RULE = {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"]}
 NAMESPACED_RULES = [
     {
         "apiGroups": ["finetune.mindspore.io"],
         "resources": ["mobilenetfinetunes"],
         "verbs": ["get", "list", "watch", "patch", "delete"],
     },
-    {
-        "apiGroups": ["finetune.mindspore.io"],
-        "resources": ["mobilenetfinetunes/status"],
-        "verbs": ["get", "patch"],
-    },
-    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "create", "delete"]},
+    {"apiGroups": ["finetune.mindspore.io"], "resources": ["mobilenetfinetunes/status"], "verbs": ["patch"]},
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch", "create", "delete"]},
     {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
-    {"apiGroups": [""], "resources": ["services"], "verbs": ["get", "list", "watch", "create", "delete"]},
-    {
-        "apiGroups": [""],
-        "resources": ["configmaps"],
-        "verbs": ["get", "list", "watch", "create", "patch", "delete"],
-    },
-    {"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
+    {"apiGroups": [""], "resources": ["services"], "verbs": ["list", "create"]},
+    {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["list", "create", "patch"]},
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
 ]
 VOLCANO_RULE = {
     "apiGroups": ["scheduling.volcano.sh"],
     "resources": ["podgroups"],
-    "verbs": ["get", "list", "watch", "create", "delete"],
+    "verbs": ["list", "create"],
 }
 CONTAINER_SECURITY = {
     "runAsNonRoot": True,
@@ -121,8 +111,9 @@ def test_default_values_render_exactly_these_objects() -> None:
 
 def test_default_rbac_is_one_cluster_role_with_every_rule() -> None:
     objects = render()
+    # All namespaces: kopf never lists namespaces, so no namespaces rule.
     assert objects[("ClusterRole", "mnft-operator", None)]["rules"] == [
-        *CLUSTER_RULES,
+        CRD_RULE,
         *NAMESPACED_RULES,
         VOLCANO_RULE,
     ]
@@ -148,7 +139,7 @@ def test_watch_namespaces_gives_a_role_per_namespace_and_only_cluster_scoped_rea
         ("RoleBinding", "mnft-operator", "team-b"),
         ("ServiceAccount", "mnft-operator", "mnft-system"),
     ]
-    assert objects[("ClusterRole", "mnft-operator", None)]["rules"] == CLUSTER_RULES
+    assert objects[("ClusterRole", "mnft-operator", None)]["rules"] == [CRD_RULE, NAMESPACES_RULE]
     for namespace in ("team-a", "team-b"):
         assert objects[("Role", "mnft-operator", namespace)]["rules"] == [*NAMESPACED_RULES, VOLCANO_RULE]
         binding = objects[("RoleBinding", "mnft-operator", namespace)]
@@ -173,7 +164,7 @@ def test_watch_namespaces_gives_a_role_per_namespace_and_only_cluster_scoped_rea
 
 def test_volcano_rule_and_rbac_objects_can_be_switched_off() -> None:
     objects = render("--set", "rbac.volcano=false")
-    assert objects[("ClusterRole", "mnft-operator", None)]["rules"] == [*CLUSTER_RULES, *NAMESPACED_RULES]
+    assert objects[("ClusterRole", "mnft-operator", None)]["rules"] == [CRD_RULE, *NAMESPACED_RULES]
     none = render("--set", "rbac.create=false,serviceAccount.create=false,serviceAccount.name=ops")
     assert kinds(none) == [
         ("CustomResourceDefinition", "mobilenetfinetunes.finetune.mindspore.io", None),

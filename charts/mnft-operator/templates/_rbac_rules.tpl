@@ -1,15 +1,18 @@
 {{/*
-The operator's permissions, exactly the verbs listed under "Operator RBAC" in docs/architecture.md.
-clusterRules: cluster-scoped reads kopf makes to notice CRDs and namespaces appear and go.
-namespacedRules: the jobs and everything the operator creates for them.
+The operator's permissions: exactly the table "Operator RBAC" in docs/architecture.md (kopf included).
+clusterRules: cluster-scoped reads; kopf lists namespaces only when it watches listed namespaces.
+namespacedRules: the jobs and what the operator creates for them (children are removed by the garbage
+collector through ownerReferences, so services and configmaps need no delete).
 */}}
 {{- define "mnft-operator.clusterRules" -}}
 - apiGroups: ["apiextensions.k8s.io"]
   resources: ["customresourcedefinitions"]
   verbs: ["list", "watch"]
+{{- if .Values.watchNamespaces }}
 - apiGroups: [""]
   resources: ["namespaces"]
   verbs: ["list", "watch"]
+{{- end }}
 {{- end }}
 
 {{- define "mnft-operator.namespacedRules" -}}
@@ -18,25 +21,25 @@ namespacedRules: the jobs and everything the operator creates for them.
   verbs: ["get", "list", "watch", "patch", "delete"]
 - apiGroups: ["finetune.mindspore.io"]
   resources: ["mobilenetfinetunes/status"]
-  verbs: ["get", "patch"]
+  verbs: ["patch"]
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["get", "list", "watch", "create", "delete"]
+  verbs: ["list", "watch", "create", "delete"]
 - apiGroups: [""]
   resources: ["pods/log"]
   verbs: ["get"]
 - apiGroups: [""]
   resources: ["services"]
-  verbs: ["get", "list", "watch", "create", "delete"]
+  verbs: ["list", "create"]
 - apiGroups: [""]
   resources: ["configmaps"]
-  verbs: ["get", "list", "watch", "create", "patch", "delete"]
-- apiGroups: ["", "events.k8s.io"]
+  verbs: ["list", "create", "patch"]
+- apiGroups: [""]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create"]
 {{- if .Values.rbac.volcano }}
 - apiGroups: ["scheduling.volcano.sh"]
   resources: ["podgroups"]
-  verbs: ["get", "list", "watch", "create", "delete"]
+  verbs: ["list", "create"]
 {{- end }}
 {{- end }}

@@ -176,6 +176,11 @@ def main(argv: Sequence[str]) -> int:
         print(f"mnft operator: {e}", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s [%(name)s] %(message)s")
+    if args.log_level != "DEBUG":
+        # One INFO line per handled pod event ("Handler 'pod_event' succeeded") and per liveness probe
+        # would drown everything else; the job transitions are Kubernetes Events anyway.
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     scope = ", ".join(config.namespaces) if config.namespaces else "all namespaces"
     log.info(f"watching {scope}; {'peering ' + config.peering if config.peering else 'standalone'}")
     try:

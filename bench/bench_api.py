@@ -1,0 +1,158 @@
+"""Benchmark of the embedded Kubernetes API with the sync `kubernetes` client (numbers for docs/benchmarks.md).
+
+Scenarios, each against our EmbeddedAPI and, as the same-run baseline, kmock 0.8's unmodified
+KubernetesEmulator (what the embedded API is built on) serving the same requests:
+
+1. `get`: N reads of one pod.
+2. `pods`: P pods created, then each patched (status) to Running and then to Succeeded, with one watch on
+   pods open the whole time (as the kubelet and the operator keep); reports the wall time and requests/s.
+
+Usage: python bench/bench_api.py [--pods 1000] [--reads 1000] [--baseline-pods 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kubernetes import client as k8s
+
+from mnft_operator.local.apiserver import EmbeddedAPI
+
+
+class KmockBaseline:
+    """kmock's KubernetesEmulator as shipped (bundled resources declared), on its own loop in a thread."""
+
+    def __init__(self) -> None:
+        import kmock
+
+        self.emulator = kmock.KubernetesEmulator()
+        self.emulator.resources.load_bundled()
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.url = ""
+        self._stop: asyncio.Event | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import kmock
+
+        async def main() -> None:
+            self._stop = asyncio.Event()
+            async with self.emulator, kmock.Server(self.emulator) as server:
+                self.url = str(server.url).rstrip("/")
+                self.ready.set()
+                await self._stop.wait()
+
+        self.loop.run_until_complete(main())
+
+    def __enter__(self) -> KmockBaseline:
+        self.thread.start()
+        self.ready.wait(30)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._stop is not None:
+            self.loop.call_soon_threadsafe(self._stop.set)
+        self.thread.join(10)
+
+
+def core(url: str) -> k8s.CoreV1Api:
+    return k8s.CoreV1Api(k8s.ApiClient(k8s.Configuration(host=url)))
+
+
+def pod(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"containers": [{"name": "main", "image": "x"}]},
+    }
+
+
+def timed(fn: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def bench_get(url: str, reads: int) -> dict[str, float]:
+    api = core(url)
+    api.create_namespaced_pod("default", pod("reader"))
+    seconds = timed(lambda: [api.read_namespaced_pod("reader", "default") for _ in range(reads)])
+    return {"requests": reads, "seconds": round(seconds, 3), "requests_per_s": round(reads / seconds, 1)}
+
+
+def bench_pods(url: str, count: int) -> dict[str, float]:
+    api = core(url)
+    events: list[int] = [0]
+    stop = threading.Event()
+
+    def watch() -> None:
+        with urllib.request.urlopen(
+            f"{url}/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=600"
+        ) as stream:
+            for _line in stream:
+                events[0] += 1
+                if stop.is_set():
+                    return
+
+    threading.Thread(target=watch, daemon=True).start()
+    time.sleep(0.2)
+    names = [f"bench-{i:05d}" for i in range(count)]
+    created = timed(lambda: [api.create_namespaced_pod("default", pod(n)) for n in names])
+
+    def run_phases() -> None:
+        for name in names:
+            api.patch_namespaced_pod_status(name, "default", {"status": {"phase": "Running"}})
+            api.patch_namespaced_pod_status(name, "default", {"status": {"phase": "Succeeded"}})
+
+    patched = timed(run_phases)
+    time.sleep(0.5)
+    stop.set()
+    total = created + patched
+    return {
+        "pods": count,
+        "create_s": round(created, 3),
+        "patch_s": round(patched, 3),
+        "total_s": round(total, 3),
+        "requests_per_s": round(3 * count / total, 1),
+        "watch_events": events[0],
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pods", type=int, default=1000)
+    parser.add_argument("--reads", type=int, default=1000)
+    parser.add_argument(
+        "--baseline-pods", type=int, default=200, help="kmock's store is quadratic: keep it small"
+    )
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args(argv)
+    results: dict[str, Any] = {}
+    with EmbeddedAPI() as api:
+        results["embedded_get"] = bench_get(api.url, args.reads)
+        results["embedded_pods"] = bench_pods(api.url, args.pods)
+    with EmbeddedAPI() as api:
+        results["embedded_pods_small"] = bench_pods(api.url, args.baseline_pods)
+    if not args.no_baseline:
+        with KmockBaseline() as baseline:
+            results["kmock_get"] = bench_get(baseline.url, min(args.reads, 300))
+        with KmockBaseline() as baseline:
+            results["kmock_pods_small"] = bench_pods(baseline.url, args.baseline_pods)
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

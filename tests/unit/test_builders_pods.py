@@ -110,7 +110,10 @@ def test_gpu_pod_with_pvc_checkpoint_and_pod_settings() -> None:
         "platform": "GPU",
         "image": "trainer:gpu",
         "devicesPerWorker": 8,
-        "dataset": {"path": "flowers", "volume": {"persistentVolumeClaim": {"claimName": "data"}}},
+        "dataset": {
+            "path": "flowers",
+            "volume": {"name": "ignored", "persistentVolumeClaim": {"claimName": "data"}},
+        },
         "pretrained": {
             "checkpoint": "mobilenetv2.ckpt",
             "volume": {"persistentVolumeClaim": {"claimName": "models", "readOnly": True}},

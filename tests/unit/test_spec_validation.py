@@ -214,3 +214,19 @@ def test_valid_full_examples() -> None:
         )
         == []
     )
+
+
+def test_volumes_need_exactly_one_source() -> None:
+    bad = with_spec(
+        dataset={"path": "d", "volume": {}}, output={"volume": {"emptyDir": {}, "nfs": {"server": "s"}}}
+    )
+    assert validate(bad) == [
+        SpecError(
+            "spec.dataset.volume",
+            "must hold exactly one volume source such as persistentVolumeClaim (found none)",
+        ),
+        SpecError(
+            "spec.output.volume",
+            "must hold exactly one volume source such as persistentVolumeClaim (found emptyDir, nfs)",
+        ),
+    ]

@@ -126,7 +126,8 @@ def validate(job: Mapping[str, Any]) -> list[SpecError]:
     structural = [SpecError(f, m) for f, m in check(spec, crd.spec_schema(), "spec")]
     if structural:
         return errors + structural
-    return errors + [SpecError(f, m) for f, m in cross_field_errors(spec)]
+    more = cross_field_errors(spec) + volume_source_errors(spec)
+    return errors + [SpecError(f, m) for f, m in more]
 
 
 def _name_errors(job: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -148,6 +149,25 @@ def _path_error(field: str, path: str, has_volume: bool, volume_field: str) -> t
     if not has_volume and not path.startswith("/"):
         return (field, f"must be an absolute path when {volume_field} is not set (or set {volume_field})")
     return None
+
+
+def volume_source_errors(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Each given volume must name exactly one core/v1 volume source (checked here only, not by CEL)."""
+    out = []
+    for parent in ("dataset", "pretrained", "output"):
+        volume = (spec.get(parent) or {}).get("volume")
+        if volume is None:
+            continue
+        sources = [k for k in volume if k != "name"]
+        if len(sources) != 1:
+            found = ", ".join(sources) or "none"
+            out.append(
+                (
+                    f"spec.{parent}.volume",
+                    f"must hold exactly one volume source such as persistentVolumeClaim (found {found})",
+                )
+            )
+    return out
 
 
 def cross_field_errors(spec: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import posixpath
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from mnft_operator.env import pod_env
@@ -100,19 +101,24 @@ def _resources(job: Job) -> dict[str, Any]:
     return resources
 
 
+def _volume(name: str, source: Mapping[str, Any]) -> dict[str, Any]:
+    """A pod volume from a spec volume source; the name is ours (a `name` in the source is ignored)."""
+    return {"name": name, **{k: copy.deepcopy(v) for k, v in source.items() if k != "name"}}
+
+
 def _volumes_and_mounts(job: Job) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     spec = job.spec
     volumes: list[dict[str, Any]] = []
     mounts: list[dict[str, Any]] = []
     if spec.dataset.volume is not None:
-        volumes.append({"name": "dataset", **copy.deepcopy(dict(spec.dataset.volume))})
+        volumes.append(_volume("dataset", spec.dataset.volume))
         mounts.append({"name": "dataset", "mountPath": DATASET_MOUNT, "readOnly": True})
     pre = spec.pretrained
     if pre is not None and pre.url is not None:
         volumes.append({"name": "pretrained", "emptyDir": {}})
         mounts.append({"name": "pretrained", "mountPath": PRETRAINED_MOUNT, "readOnly": True})
     elif pre is not None and pre.volume is not None:
-        volumes.append({"name": "pretrained", **copy.deepcopy(dict(pre.volume))})
+        volumes.append(_volume("pretrained", pre.volume))
         mounts.append({"name": "pretrained", "mountPath": PRETRAINED_MOUNT, "readOnly": True})
     output_source = (
         copy.deepcopy(dict(spec.output.volume)) if spec.output.volume is not None else {"emptyDir": {}}

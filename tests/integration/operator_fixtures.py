@@ -205,13 +205,7 @@ def without_cel(obj: Any) -> Any:
     return obj
 
 
-# The embedded API cannot evaluate the CRD's root-level CEL rules on `self.metadata.name` yet (it
-# answers 422 "no such member in mapping: 'metadata'"), so the operator tests apply the CRD without CEL
-# by default; the operator re-validates every rule itself, which test_invalid_spec relies on anyway.
-USE_CEL = False
-
-
-def serve_api(tmp_path: Path, cel: bool = USE_CEL) -> Iterator[Api]:
+def serve_api(tmp_path: Path, cel: bool = True) -> Iterator[Api]:
     from mnft_operator.crd import crd
     from mnft_operator.local.apiserver import EmbeddedAPI
 

@@ -54,6 +54,7 @@ class LocalKubelet:
         self._workers: dict[str, PodWorker] = {}  # by pod uid
         self._by_name: dict[tuple[str, str], PodWorker] = {}
         self._pods: dict[str, dict[str, Any]] = {}  # every pod seen, by uid
+        self._subdomain_pods: dict[str, dict[str, int]] = {}  # namespace -> subdomain -> pods using it
         self._binding: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._ascend_slots = 0
@@ -189,12 +190,21 @@ class LocalKubelet:
         )
 
     def _subdomains(self, namespace: str) -> set[str]:
-        return {
-            sub
-            for pod in self._pods.values()
-            if pod["metadata"].get("namespace") == namespace
-            and (sub := (pod.get("spec") or {}).get("subdomain"))
-        }
+        return set(self._subdomain_pods.get(namespace, {}))
+
+    def _remember(self, uid: str, pod: dict[str, Any]) -> None:
+        if uid not in self._pods and (sub := (pod.get("spec") or {}).get("subdomain")):
+            counts = self._subdomain_pods.setdefault(pod["metadata"].get("namespace", "default"), {})
+            counts[sub] = counts.get(sub, 0) + 1
+        self._pods[uid] = pod
+
+    def _forget(self, uid: str) -> None:
+        pod = self._pods.pop(uid, None)
+        if pod is not None and (sub := (pod.get("spec") or {}).get("subdomain")):
+            counts = self._subdomain_pods.get(pod["metadata"].get("namespace", "default"), {})
+            counts[sub] = counts.get(sub, 1) - 1
+            if counts[sub] <= 0:
+                del counts[sub]
 
     async def _on_pod_list(self, items: list[dict[str, Any]]) -> None:
         seen = {p["metadata"].get("uid") for p in items}
@@ -208,11 +218,11 @@ class LocalKubelet:
         uid = meta.get("uid") or f"{meta.get('namespace')}/{meta['name']}"
         worker = self._workers.get(uid)
         if kind == "DELETED":
-            self._pods.pop(uid, None)
+            self._forget(uid)
             if worker is not None:
                 self._spawn(self._delete(worker, grace_seconds(pod), confirm=False))
             return
-        self._pods[uid] = pod
+        self._remember(uid, pod)
         node = spec.get("nodeName")
         if not node:
             if self._should_bind(pod) and uid not in self._binding:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -91,3 +92,12 @@ def test_missing_file_through_the_mnft_command(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert proc.stderr == f"error: {missing}: cannot read: No such file or directory\n"
+
+
+def test_reads_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO(ASCEND.replace("Ascend", "CPU").replace("devicesPerWorker: 8", ""))
+    )
+    assert main(["-"]) == 0
+    kinds = [d["kind"] for d in yaml.safe_load_all(capsys.readouterr().out)]
+    assert kinds == ["Service", "Pod", "Pod"]

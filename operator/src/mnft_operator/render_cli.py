@@ -35,7 +35,7 @@ class RenderError(Exception):
 def load_jobs(path: Path) -> list[dict[str, Any]]:
     """The MobileNetFineTune documents of a YAML file (other kinds are skipped)."""
     try:
-        text = path.read_text()
+        text = sys.stdin.read() if str(path) == "-" else path.read_text()
     except OSError as exc:
         raise RenderError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
@@ -104,7 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="mnft render", description=__doc__.splitlines()[0] if __doc__ else ""
     )
-    parser.add_argument("file", type=Path, help="a YAML file with one or more MobileNetFineTune resources")
+    parser.add_argument(
+        "file", type=Path, help="a YAML file with one or more MobileNetFineTune resources ('-': stdin)"
+    )
     parser.add_argument(
         "--simulate-ascend-devices",
         action="store_true",

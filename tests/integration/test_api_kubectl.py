@@ -116,8 +116,12 @@ def test_pod_apply_patch_logs_wait_delete(kubectl, api: EmbeddedAPI, http: Http)
         "spec: {containers: [{name: main, image: x, env: [{name: A, value: '1'}]}]}\n"
     )
     kubectl("apply", "--validate=false", "-f", "-", stdin=pod)
-    kubectl("apply", "--validate=false", "-f", "-", stdin=pod.replace("value: '1'", "value: '2'"))
-    assert kubectl("get", "pod", "kp", "-o", "jsonpath={.spec.containers[0].env[0].value}").stdout == "2"
+    kubectl("apply", "--validate=false", "-f", "-", stdin=pod.replace("image: x", "image: busybox:2"))
+    assert kubectl("get", "pod", "kp", "-o", "jsonpath={.spec.containers[0].image}").stdout == "busybox:2"
+    env_change = kubectl(
+        "apply", "--validate=false", "-f", "-", stdin=pod.replace("value: '1'", "value: '2'"), ok=False
+    )
+    assert env_change.returncode == 1 and "pod updates may not change fields" in env_change.stderr
     kubectl("patch", "pod", "kp", "-p", '{"metadata":{"labels":{"extra":"yes"}}}')
     assert kubectl("get", "pods", "-l", "app=demo,extra=yes", "-o", "name").stdout.strip() == "pod/kp"
     assert api.log_dir is not None

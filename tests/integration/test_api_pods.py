@@ -89,6 +89,22 @@ def test_binding_assigns_the_node_once(http: Http, ns: str) -> None:
     assert again.status_code == 409 and 'is already assigned to node "local"' in again.json()["message"]
 
 
+def test_pod_spec_is_immutable_but_for_images_and_deadline(http: Http, ns: str) -> None:
+    http.create_pod("im", ns)
+    path = f"/api/v1/namespaces/{ns}/pods/im"
+    changed = http.patch(path, {"spec": {"nodeName": "elsewhere"}})
+    assert changed.status_code == 422
+    assert changed.json()["message"].startswith(
+        'Pod "im" is invalid: spec: Forbidden: pod updates may not change fields other than '
+        "`spec.containers[*].image`"
+    )
+    replaced = http.get(path).json()
+    replaced["spec"]["containers"][0]["image"] = "new"
+    replaced["spec"]["activeDeadlineSeconds"] = 30
+    assert http.put(path, replaced).status_code == 200
+    assert http.patch(path, {"metadata": {"labels": {"ok": "yes"}}}).status_code == 200
+
+
 def test_core_discovery_reports_v1_not_slash_v1(http: Http) -> None:
     core = http.get("/api/v1").json()
     assert core["kind"] == "APIResourceList" and core["groupVersion"] == "v1"

@@ -48,7 +48,8 @@ def test_field_selectors(http: Http, ns: str) -> None:
     http.create_pod("a", ns)
     http.create_pod("b", ns)
     http.patch(f"/api/v1/namespaces/{ns}/pods/b/status", {"status": {"phase": "Running"}})
-    http.patch(f"/api/v1/namespaces/{ns}/pods/a", {"spec": {"nodeName": "n1"}})
+    binding = {"metadata": {"name": "a"}, "target": {"kind": "Node", "name": "n1"}}
+    assert http.post(f"/api/v1/namespaces/{ns}/pods/a/binding", binding).status_code == 201
     path = f"/api/v1/namespaces/{ns}/pods"
     assert names(http.get(path, fieldSelector="metadata.name=a").json()["items"]) == ["a"]
     assert names(http.get(path, fieldSelector="status.phase=Running").json()["items"]) == ["b"]

@@ -98,6 +98,40 @@ def json_response(body: Any, status: int = 200) -> web.Response:
     return web.Response(body=dumps(body), status=status, content_type="application/json")
 
 
+class WatchView:
+    """How one watch renders events: its selector, and Table rows when kubectl asked for them."""
+
+    def __init__(self, res: ResourceDef, match: Callable[[Mapping[str, Any]], bool], table: bool) -> None:
+        self.res, self.match, self.table = res, match, table
+        self.columns_sent = False
+
+    def line(self, kind: str, obj: Mapping[str, Any]) -> bytes:
+        out: Any = (
+            obj
+            if obj.get("apiVersion") == self.res.api_version
+            else {**obj, "apiVersion": self.res.api_version}
+        )
+        if self.table:
+            out = api_table.table(self.res, [out], obj["metadata"].get("resourceVersion", ""))
+            if self.columns_sent:  # like the real server: column definitions only in the first event
+                out["columnDefinitions"] = []
+            self.columns_sent = True
+        return b'{"type":"' + kind.encode() + b'","object":' + dumps(out) + b"}\n"
+
+    def event_line(self, event: WatchEvent) -> bytes:
+        """The event as this watch sees it: objects entering or leaving the selector are ADDED / DELETED."""
+        new_ok = self.match(event.obj)
+        kind = event.type
+        if kind == "MODIFIED":
+            old_ok = event.old is not None and self.match(event.old)
+            if not new_ok and not old_ok:
+                return b""
+            kind = "MODIFIED" if new_ok and old_ok else ("ADDED" if new_ok else "DELETED")
+        elif not new_ok:
+            return b""
+        return self.line(kind, event.obj)
+
+
 class Handler:
     def __init__(self, store: Store, log_dir: Path | None, closing: asyncio.Event) -> None:
         self.store = store
@@ -307,7 +341,7 @@ class Handler:
                 f'pod {name} is already assigned to node "{pod["spec"]["nodeName"]}"',
             )
         spec = {**pod.get("spec", {}), "nodeName": node}
-        pod, _ = self.store.update(pods, target.namespace, name, {**pod, "spec": spec})
+        pod, _ = self.store.update(pods, target.namespace, name, {**pod, "spec": spec}, internal=True)
         conditions = [
             c for c in pod.get("status", {}).get("conditions", []) if c.get("type") != "PodScheduled"
         ]
@@ -327,7 +361,9 @@ class Handler:
 
     # ---- watch --------------------------------------------------------------------------------------
     async def _watch(self, request: web.Request, res: ResourceDef, target: Target) -> web.StreamResponse:
-        match = self._matcher(request, res, target)
+        view = WatchView(
+            res, self._matcher(request, res, target), "as=Table" in request.headers.get("Accept", "")
+        )
         query = request.query
         bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
         timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
@@ -342,9 +378,7 @@ class Handler:
             send_initial = query.get("sendInitialEvents") in ("true", "1")
             if since == "0" or send_initial:
                 initial = [
-                    b'{"type":"ADDED","object":' + dumps(self._out(res, o)) + b"}\n"
-                    for o in self.store.list(res, target.namespace)
-                    if match(o)
+                    view.line("ADDED", o) for o in self.store.list(res, target.namespace) if view.match(o)
                 ]
                 if send_initial:  # the WatchList protocol: a bookmark marks the end of the initial state
                     initial.append(self._bookmark(res, {"k8s.io/initial-events-end": "true"}))
@@ -354,17 +388,14 @@ class Handler:
                 except ValueError:
                     raise errors.bad_request(f'invalid resource version "{since}"') from None
                 try:
-                    initial = [
-                        line
-                        for e in self.store.events_since(res.store_key, since_rv)
-                        if (line := self._event_line(res, e, match))
-                    ]
+                    history = self.store.events_since(res.store_key, since_rv)
+                    initial = [line for e in history if (line := view.event_line(e))]
                 except ApiError as error:
                     await response.write(dumps({"type": "ERROR", "object": error.status()}) + b"\n")
                     return response
             if initial:
                 await response.write(b"".join(initial))
-            await self._stream(request, response, res, queue, match, timeout, bookmarks)
+            await self._stream(request, response, view, queue, timeout, bookmarks)
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
@@ -376,9 +407,8 @@ class Handler:
         self,
         request: web.Request,
         response: web.StreamResponse,
-        res: ResourceDef,
+        view: WatchView,
         queue: asyncio.Queue[WatchEvent | None],
-        match: Callable[[Mapping[str, Any]], bool],
         timeout: float | None,
         bookmarks: bool,
     ) -> None:
@@ -398,16 +428,16 @@ class Handler:
                 if request.transport is None or request.transport.is_closing():
                     return
                 if bookmarks:
-                    await response.write(self._bookmark(res))
+                    await response.write(self._bookmark(view.res))
                 continue
             if event is None:
                 return  # the server is stopping
-            lines = [self._event_line(res, event, match)]
+            lines = [view.event_line(event)]
             while not queue.empty():
                 more = queue.get_nowait()
                 if more is None:
                     break
-                lines.append(self._event_line(res, more, match))
+                lines.append(view.event_line(more))
             data = b"".join(line for line in lines if line)
             if data:
                 await response.write(data)
@@ -425,20 +455,6 @@ class Handler:
             )
             + b"\n"
         )
-
-    def _event_line(
-        self, res: ResourceDef, event: WatchEvent, match: Callable[[Mapping[str, Any]], bool]
-    ) -> bytes:
-        new_ok = match(event.obj)
-        kind = event.type
-        if kind == "MODIFIED":
-            old_ok = event.old is not None and match(event.old)
-            if not new_ok and not old_ok:
-                return b""
-            kind = "MODIFIED" if new_ok and old_ok else ("ADDED" if new_ok else "DELETED")
-        elif not new_ok:
-            return b""
-        return b'{"type":"' + kind.encode() + b'","object":' + dumps(self._out(res, event.obj)) + b"}\n"
 
     # ---- discovery ----------------------------------------------------------------------------------
     def _discovery(self, parts: list[str]) -> web.Response:

@@ -207,6 +207,7 @@ class Store:
         subresource: str | None = None,
         allow_create: bool = False,
         dry_run: bool = False,
+        internal: bool = False,
     ) -> tuple[dict[str, Any], bool]:
         """Replace an object (PUT, and every patch after it is applied). Returns (object, created)."""
         key = (ns or "", name) if res.namespaced else ("", name)
@@ -258,6 +259,8 @@ class Store:
                     }
                     raise errors.invalid(res.kind, res.group, name, [cause])
         new["apiVersion"], new["kind"] = old["apiVersion"], old["kind"]
+        if res.kind == "Pod" and subresource is None and not internal:
+            check_pod_update(name, old.get("spec") or {}, new.get("spec") or {})
         if self.admit is not None:
             new = self.admit(res, new, old)
             meta = new["metadata"]
@@ -466,6 +469,34 @@ class Store:
             if not refs:
                 del new["metadata"]["ownerReferences"]
             self.update(self.registry.versions_of(*store_key)[0], key[0] or None, key[1], new)
+
+
+_POD_MUTABLE = (
+    "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,"
+    "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),"
+    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
+)
+
+
+def check_pod_update(name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    """A pod's spec is immutable but for images, activeDeadlineSeconds, added tolerations and grace period."""
+
+    def frozen(spec: Mapping[str, Any]) -> dict[str, Any]:
+        result = {
+            k: v
+            for k, v in spec.items()
+            if k not in ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds")
+        }
+        for key in ("containers", "initContainers"):
+            if key in result:
+                result[key] = [{k: v for k, v in c.items() if k != "image"} for c in result[key]]
+        return result
+
+    old_tolerations = list(old.get("tolerations") or [])
+    new_tolerations = list(new.get("tolerations") or [])
+    if frozen(old) != frozen(new) or new_tolerations[: len(old_tolerations)] != old_tolerations:
+        cause = {"reason": "FieldValueForbidden", "field": "spec", "message": f"Forbidden: {_POD_MUTABLE}"}
+        raise errors.invalid("Pod", "", name, [cause])
 
 
 def _spec_changed(res: ResourceDef, old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:

@@ -62,7 +62,11 @@ def _pod_cells(pod: Mapping[str, Any]) -> list[Any]:
     if pod["metadata"].get("deletionTimestamp"):
         phase = "Terminating"
     restarts = sum(int(s.get("restartCount", 0)) for s in statuses)
-    return [f"{ready}/{len(spec.get('containers') or [])}", phase, restarts]
+    return [
+        f"{ready}/{len(spec.get('containers') or [])}",
+        phase,
+        restarts,
+    ]
 
 
 def table(res: ResourceDef, items: Sequence[Mapping[str, Any]], resource_version: str) -> dict[str, Any]:
@@ -86,6 +90,11 @@ def table(res: ResourceDef, items: Sequence[Mapping[str, Any]], resource_version
         for c in printer
     ]
     columns.append({"name": "Age", "type": "string", "format": "", "description": "Age", "priority": 0})
+    if res.kind == "Pod":  # shown by `-o wide`
+        columns += [
+            {"name": n, "type": "string", "format": "", "description": n, "priority": 1}
+            for n in ("IP", "Node")
+        ]
     rows = []
     for obj in items:
         meta = obj["metadata"]
@@ -96,6 +105,11 @@ def table(res: ResourceDef, items: Sequence[Mapping[str, Any]], resource_version
             value = json_path(obj, column["jsonPath"])
             cells.append(age(value) if column.get("type") == "date" and value else value)
         cells.append(age(meta.get("creationTimestamp")))
+        if res.kind == "Pod":
+            cells += [
+                (obj.get("status") or {}).get("podIP") or "<none>",
+                (obj.get("spec") or {}).get("nodeName") or "<none>",
+            ]
         partial = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta}
         rows.append({"cells": cells, "object": partial})
     return {

@@ -369,3 +369,48 @@ def test_deletion_with_a_finalizer_stops_the_pod_and_waits_for_the_finalizer(bed
     while bed.pod("held") is not None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert bed.pod("held") is None
+
+
+def test_containers_run_concurrently_and_mnft_is_the_venvs(bed: Bed) -> None:
+    mounts = [{"name": "x", "mountPath": "/x"}]
+    bed.create_pod(
+        "duo",
+        [
+            {
+                "name": "waiter",
+                "image": "x",
+                "volumeMounts": mounts,
+                "command": ["sh", "-c", "while [ ! -f /x/flag ]; do sleep 0.05; done; command -v mnft"],
+            },
+            {
+                "name": "writer",
+                "image": "x",
+                "volumeMounts": mounts,
+                "command": ["sh", "-c", "touch /x/flag"],
+            },
+        ],
+        volumes=[{"name": "x", "emptyDir": {}}],
+    )
+    pod = bed.wait_phase("duo", "Succeeded", "Failed")
+    assert pod["status"]["phase"] == "Succeeded"
+    assert [s["name"] for s in pod["status"]["containerStatuses"]] == ["waiter", "writer"]
+    assert (
+        bed.core.read_namespaced_pod_log("duo", NS, container="waiter")
+        == f"{Path(sys.executable).parent}/mnft\n"
+    )
+
+
+def test_a_recreated_pod_of_the_same_name_is_not_given_the_old_ones_status(bed: Bed) -> None:
+    bed.create_pod("reborn", [{"name": "main", "image": "x", "command": ["sleep", "300"]}])
+    old_pid = pid_of(bed.wait_phase("reborn", "Running"))
+    bed.core.delete_namespaced_pod("reborn", NS)
+    deadline = time.monotonic() + 10
+    while bed.pod("reborn") is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    bed.create_pod("reborn", [{"name": "main", "image": "x", "command": ["sh", "-c", "sleep 0.5; echo new"]}])
+    pod = bed.wait_phase("reborn", "Succeeded", "Failed")
+    assert (pod["status"]["phase"], terminated(pod)["exitCode"]) == ("Succeeded", 0)
+    assert pid_of(pod) != old_pid
+    time.sleep(0.3)  # the old pod's SIGTERM exit must not be reported onto the new object
+    assert bed.pod("reborn")["status"]["phase"] == "Succeeded"
+    assert bed.core.read_namespaced_pod_log("reborn", NS) == "new\n"

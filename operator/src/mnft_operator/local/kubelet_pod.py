@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from mnft_operator.local import kubelet_status as ks
 from mnft_operator.local.kubelet_client import ApiError, KubeletClient
 from mnft_operator.local.pod_env import EnvError, expand, referenced_objects, resolve_env
@@ -97,6 +99,8 @@ class PodWorker:
         self._before = before
         self.task: asyncio.Task[None] | None = None
         self.gone = asyncio.Event()  # set once deleted and its directories removed
+        # Once the API object is gone no status is sent: a new pod of the same name must not get ours.
+        self.object_gone = False
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -331,12 +335,16 @@ class PodWorker:
 
     async def report(self) -> None:
         async with self._status_lock:
+            if self.object_gone:
+                return
             try:
                 await self.ctx.client.merge_patch(
                     pod_path(self.pod, "/status"), {"status": self.status(now_utc())}
                 )
             except ApiError as exc:
                 log.warning("pod %s/%s: status patch refused: %s", self.namespace, self.name, exc)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                log.debug("pod %s/%s: status patch not sent: %s", self.namespace, self.name, exc)
 
     # -- volumes kept in sync ---------------------------------------------------------------------------
 
@@ -365,12 +373,16 @@ class PodWorker:
 
     async def delete(self, grace: float, confirm: bool) -> None:
         """Stop the pod; with `confirm`, remove the API object the way a kubelet does (grace 0)."""
+        if not confirm:
+            self.object_gone = True
         await self.stop(grace)
         if confirm:
             body = {"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0}
             if self.uid:
                 body["preconditions"] = {"uid": self.uid}
-            with contextlib.suppress(ApiError):
-                await self.ctx.client.request("DELETE", pod_path(self.pod), body)
+            async with self._status_lock:
+                self.object_gone = True
+                with contextlib.suppress(ApiError, aiohttp.ClientError, asyncio.TimeoutError):
+                    await self.ctx.client.request("DELETE", pod_path(self.pod), body)
         shutil.rmtree(pod_dir(self.ctx.state_dir, self.namespace, self.name), ignore_errors=True)
         self.gone.set()

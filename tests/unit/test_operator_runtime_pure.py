@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from mnft_operator.handlers.config import OperatorConfig, Wakers
-from mnft_operator.handlers.job_daemon import next_wait, wait_for_wake
+from mnft_operator.handlers.job_daemon import next_wait, retry_delay, wait_for_wake
 from mnft_operator.handlers.job_reconciler import Outcome, is_finished
 from mnft_operator.k8s import event_body, merge_patch, resource_path, update_patch_body
 from mnft_operator.operator_cli import build_parser, config_from_args
@@ -172,3 +172,8 @@ def test_config_from_args(tmp_path: object) -> None:
         config_from_args(parser.parse_args(["--server", "localhost:1"]))
     with pytest.raises(SystemExit):
         parser.parse_args(["--peering", "x", "--standalone"])
+
+
+def test_retry_delay_backs_off_exponentially_with_a_cap() -> None:
+    assert [retry_delay(5.0, r) for r in range(7)] == [5.0, 10.0, 20.0, 40.0, 80.0, 120.0, 120.0]
+    assert retry_delay(5.0, 10_000) == 120.0

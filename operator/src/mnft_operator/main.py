@@ -69,6 +69,7 @@ async def job(
     memo: Any,
     logger: logging.Logger | logging.LoggerAdapter[Any],
     stopped: kopf.DaemonStopped,
+    retry: int,
     **_: Any,
 ) -> None:
     await job_daemon.run_job_daemon(
@@ -77,6 +78,7 @@ async def job(
         memo=memo,
         logger=logger,
         stopped=stopped,
+        retry=retry,
     )
 
 

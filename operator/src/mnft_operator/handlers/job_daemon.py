@@ -8,14 +8,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, MutableMapping
 from typing import Any
 
 import kopf
 
-from mnft_operator.handlers.config import MEMO_CONFIG, MEMO_SETTINGS, MEMO_WAKERS, OperatorConfig, Wakers
+from mnft_operator.handlers.config import (
+    MEMO_CONFIG,
+    MEMO_LAST_ERROR,
+    MEMO_SETTINGS,
+    MEMO_WAKERS,
+    OperatorConfig,
+    Wakers,
+)
 from mnft_operator.handlers.job_reconciler import Outcome, is_finished, rank0_running, reconcile_once
 from mnft_operator.k8s import KubeClient, KubeUnavailable
+
+
+def retry_delay(base: float, retry: int, cap: float = 120.0) -> float:
+    """Exponential backoff for a failing reconcile: base, 2 x base, 4 x base, ... at most `cap`."""
+    return float(min(cap, base * 2 ** min(retry, 16)))
 
 
 def describe(outcome: Outcome) -> str:
@@ -57,10 +69,12 @@ async def run_job_daemon(
     *,
     namespace: str,
     name: str,
-    memo: Mapping[str, Any],
+    memo: MutableMapping[str, Any],
     logger: logging.Logger | logging.LoggerAdapter[Any],
     stopped: kopf.DaemonStopped,
+    retry: int = 0,
 ) -> None:
+    """The job's reconcile loop; `memo` is kopf's per-job memo, `retry` kopf's count of earlier failures."""
     config: OperatorConfig = memo[MEMO_CONFIG]
     wakers: Wakers = memo[MEMO_WAKERS]
     settings: kopf.OperatorSettings = memo[MEMO_SETTINGS]
@@ -72,9 +86,20 @@ async def run_job_daemon(
             try:
                 outcome = await reconcile_once(client, namespace, name, config.log_tail_lines)
             except KubeUnavailable as e:
+                delay = retry_delay(config.error_delay_seconds, retry)
                 raise kopf.TemporaryError(
-                    f"API request failed, retrying: {e}", delay=config.error_delay_seconds
+                    f"API request failed, retrying in {delay:g} s: {e}", delay=delay
                 ) from e
+            except Exception as e:
+                # A bug (e.g. in plan()): one traceback per distinct error, then one line per retry.
+                delay = retry_delay(config.error_delay_seconds, retry)
+                if memo.get(MEMO_LAST_ERROR) != repr(e):
+                    memo[MEMO_LAST_ERROR] = repr(e)
+                    logger.exception(f"reconcile failed: {e!r}")
+                raise kopf.TemporaryError(
+                    f"reconcile failed, retrying in {delay:g} s: {e!r}", delay=delay
+                ) from e
+            memo.pop(MEMO_LAST_ERROR, None)
             logger.debug(describe(outcome))
             if outcome.observed is not None:
                 wakers.seen(namespace, name, outcome.observed.job)

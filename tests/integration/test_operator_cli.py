@@ -61,3 +61,66 @@ def test_operator_cli_rejects_bad_options_in_one_line(tmp_path: Path) -> None:
     result = subprocess.run([MNFT, "operator", "--kubeconfig", str(missing)], capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip() == f"mnft operator: --kubeconfig {missing}: no such file"
+
+
+def kopf_peering_crd(kind: str, plural: str, scope: str) -> dict[str, object]:
+    """kopf's own peering CRD (as in kopf's peering.yaml)."""
+    status = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.kopf.dev"},
+        "spec": {
+            "scope": scope,
+            "group": "kopf.dev",
+            "names": {"kind": kind, "plural": plural, "singular": kind.lower()},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": {"type": "object", "properties": {"status": status}}},
+                }
+            ],
+        },
+    }
+
+
+def test_operator_with_kopf_peering_handles_jobs_and_keeps_the_peering_alive(operator_api: Api) -> None:
+    from kubernetes import client as k8s
+
+    from mnft_operator.operator_cli import run_operator_in_thread
+
+    extensions = k8s.ApiextensionsV1Api(operator_api.client)
+    extensions.create_custom_resource_definition(
+        kopf_peering_crd("KopfPeering", "kopfpeerings", "Namespaced")
+    )
+    peering = {
+        "apiVersion": "kopf.dev/v1",
+        "kind": "KopfPeering",
+        "metadata": {"name": "mnft", "namespace": NS},
+    }
+
+    def create_peering() -> bool:
+        try:
+            operator_api.custom.create_namespaced_custom_object("kopf.dev", "v1", NS, "kopfpeerings", peering)
+        except k8s.ApiException:
+            return False  # the new CRD is not served yet
+        return True
+
+    wait_for("the KopfPeering object", create_peering)
+    handle = run_operator_in_thread(operator_api.url, [NS], peering="mnft", priority=10)
+    try:
+        operator_api.create_job(job_manifest("peered", workers=1))
+        wait_for("the pod", lambda: operator_api.pods("peered"))
+
+        def peers() -> dict[str, object]:
+            obj = operator_api.custom.get_namespaced_custom_object(
+                "kopf.dev", "v1", NS, "kopfpeerings", "mnft"
+            )
+            return dict(obj.get("status") or {})
+
+        status = wait_for("this instance in the peering status", peers)
+        assert [peer["priority"] for peer in status.values()] == [10]  # type: ignore[index]
+    finally:
+        handle.stop()

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from kubernetes import client as k8s
+from kubernetes import watch as k8s_watch
 
 from mnft_operator.local.apiserver import EmbeddedAPI
 from mnft_operator.local.kubelet import LocalKubelet
@@ -401,16 +402,30 @@ def test_containers_run_concurrently_and_mnft_is_the_venvs(bed: Bed) -> None:
 
 
 def test_a_recreated_pod_of_the_same_name_is_not_given_the_old_ones_status(bed: Bed) -> None:
-    bed.create_pod("reborn", [{"name": "main", "image": "x", "command": ["sleep", "300"]}])
+    # The old pod takes 1 s to exit on SIGTERM, with code 7: that exit must never show on the new object.
+    slow_exit = "trap 'sleep 1; exit 7' TERM; sleep 300 & wait"
+    bed.create_pod("reborn", [{"name": "main", "image": "x", "command": ["sh", "-c", slow_exit]}])
     old_pid = pid_of(bed.wait_phase("reborn", "Running"))
     bed.core.delete_namespaced_pod("reborn", NS)
     deadline = time.monotonic() + 10
     while bed.pod("reborn") is not None and time.monotonic() < deadline:
         time.sleep(0.02)
-    bed.create_pod("reborn", [{"name": "main", "image": "x", "command": ["sh", "-c", "sleep 0.5; echo new"]}])
-    pod = bed.wait_phase("reborn", "Succeeded", "Failed")
-    assert (pod["status"]["phase"], terminated(pod)["exitCode"]) == ("Succeeded", 0)
-    assert pid_of(pod) != old_pid
-    time.sleep(0.3)  # the old pod's SIGTERM exit must not be reported onto the new object
-    assert bed.pod("reborn")["status"]["phase"] == "Succeeded"
+    bed.create_pod("reborn", [{"name": "main", "image": "x", "command": ["sh", "-c", "echo new"]}])
+    new = bed.pod("reborn")
+    assert new is not None
+    seen = []
+    for event in k8s_watch.Watch().stream(
+        bed.core.list_namespaced_pod,
+        NS,
+        field_selector="metadata.name=reborn",
+        resource_version=new["metadata"]["resourceVersion"],
+        timeout_seconds=10,
+    ):
+        status = bed.client.sanitize_for_serialization(event["object"]).get("status") or {}
+        seen.append(status.get("phase"))
+        if status.get("phase") in ("Succeeded", "Failed"):
+            break
+    assert seen[-1] == "Succeeded" and "Failed" not in seen, seen
+    pod = bed.wait_phase("reborn", "Succeeded")
+    assert terminated(pod)["exitCode"] == 0 and pid_of(pod) != old_pid
     assert bed.core.read_namespaced_pod_log("reborn", NS) == "new\n"

@@ -71,7 +71,8 @@ def test_gc_keeps_a_dependent_that_has_another_live_owner(http: Http, ns: str) -
     one = http.post(f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "one"}}).json()
     two = http.post(f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "two"}}).json()
     child = owned_by(one, "child")
-    child["metadata"]["ownerReferences"] += owned_by(two, "child")["metadata"]["ownerReferences"]
+    second = owned_by(two, "child")["metadata"]["ownerReferences"][0]
+    child["metadata"]["ownerReferences"].append({**second, "controller": False})
     http.post(f"/api/v1/namespaces/{ns}/secrets", child)
     http.delete(f"/api/v1/namespaces/{ns}/configmaps/one")
     path = f"/api/v1/namespaces/{ns}/secrets/child"
@@ -107,6 +108,23 @@ def test_foreground_deletion_removes_dependents_first(http: Http, ns: str) -> No
     assert http.get(f"/api/v1/namespaces/{ns}/configmaps/owner").status_code == 200
     http.patch(f"/api/v1/namespaces/{ns}/secrets/child", {"metadata": {"finalizers": None}})
     wait_for(lambda: http.get(f"/api/v1/namespaces/{ns}/configmaps/owner").status_code == 404)
+
+
+def test_owner_references_are_validated(http: Http, ns: str) -> None:
+    owner = http.post(f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "o"}}).json()
+    twice = owned_by(owner, "twice")
+    twice["metadata"]["ownerReferences"].append({**twice["metadata"]["ownerReferences"][0], "uid": "other"})
+    response = http.post(f"/api/v1/namespaces/{ns}/secrets", twice)
+    assert response.status_code == 422
+    assert response.json()["details"]["causes"][0]["message"].endswith(
+        "Only one reference can have Controller set to true"
+    )
+    no_uid = owned_by(owner, "no-uid")
+    del no_uid["metadata"]["ownerReferences"][0]["uid"]
+    response = http.post(f"/api/v1/namespaces/{ns}/secrets", no_uid)
+    assert response.json()["message"] == (
+        'Secret "no-uid" is invalid: metadata.ownerReferences.uid: Invalid value: "": uid must not be empty'
+    )
 
 
 def test_dependent_of_a_missing_owner_is_collected(http: Http, ns: str) -> None:

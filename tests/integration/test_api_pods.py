@@ -105,6 +105,53 @@ def test_pod_spec_is_immutable_but_for_images_and_deadline(http: Http, ns: str) 
     assert http.patch(path, {"metadata": {"labels": {"ok": "yes"}}}).status_code == 200
 
 
+def test_pods_get_server_defaults_and_structural_validation(http: Http, ns: str) -> None:
+    spec = http.create_pod("d", ns)["spec"]
+    assert {
+        k: spec[k] for k in ("restartPolicy", "terminationGracePeriodSeconds", "dnsPolicy", "schedulerName")
+    } == {
+        "restartPolicy": "Always",
+        "terminationGracePeriodSeconds": 30,
+        "dnsPolicy": "ClusterFirst",
+        "schedulerName": "default-scheduler",
+    }
+    container = spec["containers"][0]
+    assert container["terminationMessagePath"] == "/dev/termination-log"
+    assert container["terminationMessagePolicy"] == "File" and container["imagePullPolicy"] == "Always"
+    bad = {
+        "metadata": {"name": "bad", "labels": {"job": "x" * 64}},
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [
+                {"name": "main", "image": "i:1", "volumeMounts": [{"name": "data", "mountPath": "/d"}]}
+            ],
+        },
+    }
+    response = http.post(f"/api/v1/namespaces/{ns}/pods", bad)
+    assert response.status_code == 422
+    assert response.json()["details"]["causes"] == [
+        {
+            "reason": "FieldValueInvalid",
+            "field": "metadata.labels",
+            "message": f'Invalid value: "{"x" * 64}": must be no more than 63 characters',
+        },
+        {
+            "reason": "FieldValueNotFound",
+            "field": "spec.containers[0].volumeMounts[0].name",
+            "message": 'Not found: "data"',
+        },
+    ]
+
+
+def test_services_get_a_cluster_ip(http: Http, ns: str) -> None:
+    body = {"metadata": {"name": "svc"}, "spec": {"selector": {"a": "b"}, "ports": [{"port": 80}]}}
+    spec = http.post(f"/api/v1/namespaces/{ns}/services", body).json()["spec"]
+    assert spec["type"] == "ClusterIP" and spec["clusterIP"].startswith("10.96.")
+    assert spec["ports"] == [{"protocol": "TCP", "port": 80}]
+    headless = {"metadata": {"name": "hl"}, "spec": {"clusterIP": "None", "selector": {"a": "b"}}}
+    assert http.post(f"/api/v1/namespaces/{ns}/services", headless).json()["spec"]["clusterIP"] == "None"
+
+
 def test_core_discovery_reports_v1_not_slash_v1(http: Http) -> None:
     core = http.get("/api/v1").json()
     assert core["kind"] == "APIResourceList" and core["groupVersion"] == "v1"

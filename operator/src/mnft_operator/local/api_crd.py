@@ -1,8 +1,9 @@
-"""CustomResourceDefinitions in the embedded API: serving, status, and schema admission of custom objects.
+"""CustomResourceDefinitions in the embedded API: serving, status, and admission of every write.
 
 `install(store)` hooks the store so that a created/updated CRD serves its resource at once (discovery
 and endpoints, marked Established), a deleted CRD takes its objects with it, and every write of a
-custom object is pruned, defaulted and validated against its version's `openAPIV3Schema`.
+custom object is pruned, defaulted and validated against its version's `openAPIV3Schema` (after the
+built-in admission of `api_validation`, which every kind goes through).
 """
 
 from __future__ import annotations
@@ -13,18 +14,19 @@ from mnft_operator.local import api_errors as errors
 from mnft_operator.local import openapi_schema
 from mnft_operator.local.api_resources import ResourceDef, resources_from_crd
 from mnft_operator.local.api_store import Store, now_rfc3339
+from mnft_operator.local.api_validation import admit_builtin
 
 CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
 
 
 def install(store: Store) -> None:
     def admit(res: ResourceDef, obj: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+        obj = admit_builtin(res.kind, res.group, obj, old)
         if res.store_key == CRD_KEY:
             check_crd(obj)
-            return obj
-        if not res.custom or res.schema is None:
-            return obj
-        return admit_custom(res, obj, old)
+        if res.custom and res.schema is not None:
+            obj = admit_custom(res, obj, old)
+        return obj
 
     def after_write(res: ResourceDef, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         if res.store_key != CRD_KEY:

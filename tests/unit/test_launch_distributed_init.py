@@ -18,6 +18,7 @@ from mnft_trainer.errors import TrainerError
         ({"MS_ROLE": "MS_WORKER", "MS_WORKER_NUM": "2", "MS_NODE_ID": "1"}, "dynamicCluster"),
         ({"MS_ROLE": "MS_WORKER", "MS_WORKER_NUM": "1"}, None),
         ({"MS_SCHED_HOST": "h", "MS_WORKER_NUM": "4"}, None),  # the pod's env alone: launch sets MS_ROLE
+        ({"MS_ROLE": "MS_SCHED", "MS_WORKER_NUM": "2"}, "scheduler"),  # msrun runs the script as scheduler
         ({"RANK_TABLE_FILE": "/t/hccl.json", "RANK_SIZE": "16", "RANK_ID": "3"}, "rankTable"),
         ({"RANK_TABLE_FILE": "/t/hccl.json", "RANK_SIZE": "1"}, None),
         ({"RANK_TABLE_FILE": "/t/hccl.json"}, None),

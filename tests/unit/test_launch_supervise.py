@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
+
 from mnft_trainer.supervise import Child, Outcome, exit_code, supervise
 
 ENV = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -20,11 +22,11 @@ def child(label: str, code: str) -> Child:
 
 
 def pid_alive(pid: int) -> bool:
+    """Running, not merely an unreaped zombie (an orphan's reaper may be slow inside a container)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    return True
 
 
 def test_exit_code_of_a_signalled_child_is_128_plus_signal():
@@ -112,3 +114,20 @@ def test_sigterm_to_launch_is_forwarded_and_gives_143(tmp_path: Path):
     assert "launch: received SIGTERM, stopping 2 process(es)" in out
     for pid_file in pid_files:
         assert not pid_alive(int(pid_file.read_text()))
+
+
+def test_children_die_with_a_sigkilled_launch(tmp_path: Path):
+    prefix = str(tmp_path / "pid")
+    proc = subprocess.Popen([sys.executable, "-c", SUPERVISOR_SCRIPT, prefix], stdout=subprocess.DEVNULL)
+    pid_files = [Path(prefix + "0"), Path(prefix + "1")]
+    deadline = time.monotonic() + 30
+    while not all(p.exists() and p.read_text() for p in pid_files):
+        assert time.monotonic() < deadline, "children did not start"
+        time.sleep(0.05)
+    pids = [int(p.read_text()) for p in pid_files]
+    proc.kill()
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while any(pid_alive(pid) for pid in pids):
+        assert time.monotonic() < deadline, "children outlived launch"
+        time.sleep(0.05)

@@ -43,9 +43,12 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 
 
 def detect_mode(env: Mapping[str, str]) -> str | None:
-    """`dynamicCluster`, `rankTable` or None when this process runs alone."""
+    """`dynamicCluster`, `scheduler`, `rankTable` or None when this process runs alone."""
     if env.get("MS_ROLE") == "MS_WORKER" and _int(env, "MS_WORKER_NUM", 1) > 1:
         return "dynamicCluster"
+    if env.get("MS_ROLE") == "MS_SCHED":
+        # msrun starts the training script itself as the scheduler; `mnft launch` uses a bare one.
+        return "scheduler"
     if env.get("RANK_TABLE_FILE") and _int(env, "RANK_SIZE", 1) > 1:
         return "rankTable"
     return None
@@ -87,15 +90,17 @@ def init_from_env(platform: str, env: Mapping[str, str] | None = None) -> DistCo
 
     started = time.monotonic()
     try:
-        init()
+        init()  # as the scheduler: serves the cluster, then exits the process once every worker is done
     except RuntimeError as exc:
         first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
         where = (
             f"scheduler {env.get('MS_SCHED_HOST')}:{env.get('MS_SCHED_PORT')}"
-            if mode == "dynamicCluster"
+            if mode != "rankTable"
             else f"rank table {env.get('RANK_TABLE_FILE')}"
         )
         raise DistributedError(f"distributed init failed ({mode}, {where}): {first}") from None
+    if mode == "scheduler":
+        raise SystemExit(0)
     rank, size = int(get_rank()), int(get_group_size())
     ms.set_auto_parallel_context(
         parallel_mode=ms.ParallelMode.DATA_PARALLEL, gradients_mean=True, device_num=size

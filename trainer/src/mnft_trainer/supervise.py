@@ -1,24 +1,28 @@
 """Run a pod's processes together: prefixed output, first failure stops the rest, signals forwarded.
 
 Each child runs in its own session (process group) so stopping it also stops anything it spawned,
-and a Ctrl-C on a terminal reaches the children only once, through us.
+and a Ctrl-C on a terminal reaches the children only once, through us. Being outside our process group,
+a child would survive a SIGKILL of launch (a local kubelet kills the pod's group), so on Linux each child
+asks the kernel to SIGKILL it when launch dies.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import FrameType
 from typing import IO
 
 POLL_S = 0.05
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,18 @@ class Outcome:
     code: int  # what launch exits with
     failed: str | None  # label of the first child that failed, if any
     signal: int | None  # the signal launch received and forwarded, if any
+
+
+def _die_with(parent: int) -> Callable[[], None] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def set_parent_death_signal() -> None:  # runs in the child between fork and exec
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+        if os.getppid() != parent:  # launch died before prctl took effect
+            os._exit(128 + int(signal.SIGKILL))
+
+    return set_parent_death_signal
 
 
 def exit_code(returncode: int) -> int:
@@ -98,6 +114,7 @@ def supervise(children: Sequence[Child], grace_s: float = 10.0, out: IO[str] | N
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_die_with(os.getpid()),
             )
             procs.append(proc)
             assert proc.stdout is not None

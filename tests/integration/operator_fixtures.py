@@ -259,7 +259,7 @@ class Operator:
 
         assert self.handle is None
         self.handle = run_operator_in_thread(
-            self.api.url, [NS], progress_seconds=0.3, resync_seconds=5.0, error_delay_seconds=0.5
+            self.api.url, (), progress_seconds=0.3, resync_seconds=5.0, error_delay_seconds=0.5
         )
 
     def stop(self) -> None:
@@ -279,7 +279,7 @@ def run_operator(api: Api) -> Iterator[Operator]:
 
 @pytest.fixture
 def operator(operator_api: Api) -> Iterator[Operator]:
-    """The real operator (kopf in a thread) against `operator_api`."""
+    """The real operator (kopf in a thread, all namespaces) against `operator_api`."""
     yield from run_operator(operator_api)
 
 

@@ -25,6 +25,17 @@ def test_list_has_kind_and_current_resource_version(http: Http, ns: str) -> None
     assert names(body["items"]) == ["a"]
 
 
+def test_list_pages_with_limit_and_continue(http: Http, ns: str) -> None:
+    for name in ("a", "b", "c"):
+        http.create_pod(name, ns)
+    path = f"/api/v1/namespaces/{ns}/pods"
+    first = http.get(path, limit=2).json()
+    assert names(first["items"]) == ["a", "b"] and first["metadata"]["remainingItemCount"] == 1
+    second = http.get(path, limit=2, **{"continue": first["metadata"]["continue"]}).json()
+    assert names(second["items"]) == ["c"] and "continue" not in second["metadata"]
+    assert http.get(path, **{"continue": "%%%"}).status_code == 400
+
+
 def test_label_selectors(http: Http, ns: str) -> None:
     http.create_pod("a", ns, labels={"app": "x", "tier": "web"})
     http.create_pod("b", ns, labels={"app": "y"})

@@ -8,6 +8,7 @@ kube-apiserver does and renders `ApiError`s as `Status` bodies.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -88,6 +89,18 @@ def parse_target(parts: list[str]) -> Target | None:
         rest[2] if len(rest) > 2 else None,
         watch,
     )
+
+
+def _encode_continue(key: tuple[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode()
+
+
+def _decode_continue(token: str) -> tuple[str, str]:
+    try:
+        namespace, name = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, TypeError):
+        raise errors.bad_request("continue key is not valid: illegal base64 data") from None
+    return (str(namespace), str(name))
 
 
 def dumps(body: Any) -> bytes:
@@ -258,17 +271,27 @@ class Handler:
 
     def _list(self, request: web.Request, res: ResourceDef, target: Target) -> web.Response:
         match = self._matcher(request, res, target)
-        items = [self._out(res, o) for o in self.store.list(res, target.namespace) if match(o)]
-        rv = str(self.store.rv)
+        objects = [o for o in self.store.list(res, target.namespace) if match(o)]
+        meta: dict[str, Any] = {"resourceVersion": str(self.store.rv)}
+        token = request.query.get("continue")
+        if token:
+            start = _decode_continue(token)
+            objects = [
+                o for o in objects if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > start
+            ]
+        limit = int(request.query.get("limit") or 0)
+        if 0 < limit < len(objects):
+            last = objects[limit - 1]["metadata"]
+            meta["continue"] = _encode_continue((last.get("namespace", ""), last["name"]))
+            meta["remainingItemCount"] = len(objects) - limit
+            objects = objects[:limit]
+        items = [self._out(res, o) for o in objects]
         if "as=Table" in request.headers.get("Accept", ""):
-            return json_response(api_table.table(res, items, rv))
+            table = api_table.table(res, items, meta["resourceVersion"])
+            table["metadata"] = meta
+            return json_response(table)
         return json_response(
-            {
-                "kind": f"{res.kind}List",
-                "apiVersion": res.api_version,
-                "metadata": {"resourceVersion": rv},
-                "items": items,
-            }
+            {"kind": f"{res.kind}List", "apiVersion": res.api_version, "metadata": meta, "items": items}
         )
 
     async def _delete_collection(

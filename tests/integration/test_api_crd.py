@@ -237,3 +237,36 @@ def test_unknown_resource_is_404_until_its_crd_exists_and_after_it_is_deleted(ht
     assert http.get(f"{path}/w").json()["metadata"].get("namespace") is None
     http.delete(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.{GROUP}")
     assert http.get(path).status_code == 404
+
+
+def test_the_projects_crd_rejects_zero_workers_as_a_real_server_words_it(http: Http) -> None:
+    from mnft_operator.crd import crd as mnft_crd
+
+    assert http.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", mnft_crd()).status_code == 201
+    job = {
+        "apiVersion": "finetune.mindspore.io/v1alpha1",
+        "kind": "MobileNetFineTune",
+        "metadata": {"name": "x"},
+        "spec": {
+            "platform": "CPU",
+            "image": "mnft-trainer:0.1.0",
+            "workers": 0,
+            "dataset": {"path": "d", "volume": {"persistentVolumeClaim": {"claimName": "data"}}},
+        },
+    }
+    response = http.post("/apis/finetune.mindspore.io/v1alpha1/namespaces/default/mobilenetfinetunes", job)
+    assert response.status_code == 422
+    assert response.json()["message"] == (
+        'MobileNetFineTune.finetune.mindspore.io "x" is invalid: spec.workers: Invalid value: 0: '
+        "spec.workers in body should be greater than or equal to 1"
+    )
+    assert response.json()["details"]["causes"] == [
+        {
+            "reason": "FieldValueInvalid",
+            "field": "spec.workers",
+            "message": "Invalid value: 0: spec.workers in body should be greater than or equal to 1",
+        }
+    ]
+    job["spec"]["workers"] = 2
+    created = http.post("/apis/finetune.mindspore.io/v1alpha1/namespaces/default/mobilenetfinetunes", job)
+    assert created.status_code == 201, created.text

@@ -281,3 +281,15 @@ def test_deleting_a_namespace_deletes_its_contents(http: Http) -> None:
     assert deleted.status_code == 200 and deleted.json()["status"]["phase"] == "Terminating"
     wait_for(lambda: http.get("/api/v1/namespaces/doomed").status_code == 404)
     assert http.get("/api/v1/namespaces/doomed/configmaps/c").status_code == 404
+
+
+def test_server_side_dry_run_stores_nothing(http: Http, ns: str) -> None:
+    response = http.post(f"/api/v1/namespaces/{ns}/configmaps", configmap("dry"), dryRun="All")
+    assert response.status_code == 201 and response.json()["metadata"]["uid"]
+    assert http.get(f"/api/v1/namespaces/{ns}/configmaps/dry").status_code == 404
+    http.post(f"/api/v1/namespaces/{ns}/configmaps", configmap("real", a="1"))
+    patched = http.patch(f"/api/v1/namespaces/{ns}/configmaps/real", {"data": {"a": "2"}}, dryRun="All")
+    assert patched.json()["data"] == {"a": "2"}
+    assert http.get(f"/api/v1/namespaces/{ns}/configmaps/real").json()["data"] == {"a": "1"}
+    assert http.delete(f"/api/v1/namespaces/{ns}/configmaps/real", dryRun="All").status_code == 200
+    assert http.get(f"/api/v1/namespaces/{ns}/configmaps/real").status_code == 200

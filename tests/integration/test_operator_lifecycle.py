@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from operator_fixtures import Api, Operator, job_manifest, wait_for
 
@@ -80,3 +81,30 @@ def test_delete_running_job_stops_its_daemon_and_removes_children(
     api.delete_job("doomed")
     wait_for("the job to be gone", lambda: api.job("doomed") is None)
     wait_for("children garbage-collected", lambda: not api.pods("doomed") and not api.services("doomed"))
+
+
+def test_suspend_and_resume_wake_the_job_through_its_spec(operator_api: Api, operator: Operator) -> None:
+    api = operator_api
+    api.create_job(job_manifest("pause", workers=2))
+    wait_for("2 pods", lambda: len(api.live_pods("pause")) == 2)
+    api.patch_job("pause", {"spec": {"runPolicy": {"suspend": True}}})
+    wait_for("Suspended", lambda: phase(api, "pause") == "Suspended")
+    wait_for("pods removed", lambda: api.live_pods("pause") == [])
+    api.patch_job("pause", {"spec": {"runPolicy": {"suspend": False}}})
+    wait_for("pods again", lambda: len(api.live_pods("pause")) == 2)
+    wait_for("Pending again", lambda: phase(api, "pause") == "Pending")
+
+
+def test_active_deadline_fails_the_job_with_no_event_to_wake_it(
+    operator_api: Api, operator: Operator
+) -> None:
+    api = operator_api
+    api.create_job(job_manifest("slow", workers=1, runPolicy={"activeDeadlineSeconds": 2}))
+    wait_for("the pod", lambda: api.pods("slow"))
+    start = time.monotonic()
+    # The pod stays Pending and nothing changes: only plan()'s requeue_after (2 s) brings the operator
+    # back before the fixture's 5 s resync.
+    failed = wait_for("DeadlineExceeded", lambda: api.condition("slow", "Failed"), timeout=20)
+    assert time.monotonic() - start < 4.5
+    assert failed["status"] == "True" and failed["reason"] == "DeadlineExceeded"
+    assert phase(api, "slow") == "Failed"

@@ -13,7 +13,8 @@ rm -rf "$demo/pretrain" "$demo/finetune"
 mkdir -p "$demo/pretrain" "$demo/finetune"
 
 echo "== 1/3 writing the demo dataset (scikit-learn digits as PNG files) to $demo/data"
-"$bin/mnft" demo-data --output "$demo/data"
+"$bin/mnft" demo-data --classes 0,1,2,3,4 --output "$demo/data/digits-0-4"
+"$bin/mnft" demo-data --classes 5,6,7,8,9 --output "$demo/data/digits-5-9"
 
 echo "== 2/3 pre-training from scratch on the digits 0-4 (2 CPU workers)"
 "$bin/mnft" local manifests/examples/demo-pretrain.yaml \

@@ -88,7 +88,8 @@ class LocalCluster:
     def start_operator(self) -> None:
         from mnft_operator.operator_cli import run_operator_in_thread
 
-        self._operator = run_operator_in_thread(server=self.url, namespaces=[self.namespace])
+        # Progress (epoch, loss) is read from rank 0's log: often, since local jobs are short.
+        self._operator = run_operator_in_thread(self.url, [self.namespace], progress_seconds=2.0)
 
     def stop_operator(self) -> None:
         if self._operator is not None:

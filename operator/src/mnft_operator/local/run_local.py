@@ -7,6 +7,8 @@ the pods run as local process groups. Every rank's output is streamed as `[worke
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import shutil
 import signal
 import sys
@@ -105,6 +107,27 @@ def _wait_forever() -> None:
         time.sleep(3600)
 
 
+def _put_this_installation_on_path() -> None:
+    """Pods run `mnft launch ...`: in local mode "the image" is this installation, so they find our `mnft`."""
+    bindir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if bindir not in path.split(os.pathsep):
+        os.environ["PATH"] = f"{bindir}{os.pathsep}{path}" if path else bindir
+
+
+def _log_operator_to(path: Path) -> None:
+    """The operator's and kopf's log go to a file; only errors reach the terminal."""
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    to_file = logging.FileHandler(path)
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    to_terminal = logging.StreamHandler(sys.stderr)
+    to_terminal.setLevel(logging.ERROR)
+    to_terminal.setFormatter(logging.Formatter("[mnft local] %(name)s: %(message)s"))
+    root.addHandler(to_file)
+    root.addHandler(to_terminal)
+
+
 def run(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     try:
@@ -116,9 +139,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"mnft local: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
+    _put_this_installation_on_path()
     name, namespace = job["metadata"]["name"], job["metadata"]["namespace"]
     temporary = args.state_dir is None
     state_dir = Path(tempfile.mkdtemp(prefix="mnft-local-")) if temporary else args.state_dir.resolve()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    _log_operator_to(state_dir / "operator.log")
     cluster = LocalCluster(
         state_dir=state_dir,
         namespace=namespace,

@@ -108,11 +108,15 @@ def decode_image(path: str) -> np.ndarray:
 
     try:
         data = Path(path).read_bytes()
-        with Image.open(io.BytesIO(data)) as image:
-            return np.asarray(image.convert("RGB"), dtype=np.uint8)
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+        with Image.open(io.BytesIO(data)) as opened:
+            image = np.asarray(opened.convert("RGB"), dtype=np.uint8)
+    except UnidentifiedImageError:
+        reason = "unknown or corrupt image format"
+    except (OSError, ValueError, SyntaxError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise TrainerError(f"{path}: not a readable image ({reason}); replace or remove the file") from None
+    else:
+        return image
+    raise TrainerError(f"{path}: not a readable image ({reason}); replace or remove the file")
 
 
 class ImageSource:

@@ -7,7 +7,7 @@ import time
 
 from api_helpers import Http
 
-from mnft_operator.local import api_http
+from mnft_operator.local import api_watch
 from mnft_operator.local.apiserver import EmbeddedAPI
 
 pytest_plugins = ["api_fixtures"]
@@ -155,7 +155,7 @@ def test_watch_bookmarks_and_initial_events_end(http: Http, ns: str, monkeypatch
     assert bookmark["kind"] == "Pod" and bookmark["metadata"]["annotations"] == {
         "k8s.io/initial-events-end": "true"
     }
-    monkeypatch.setattr(api_http, "BOOKMARK_INTERVAL", 0.1)
+    monkeypatch.setattr(api_watch, "BOOKMARK_INTERVAL", 0.1)
     idle = list(
         http.watch(
             f"/api/v1/namespaces/{ns}/pods",

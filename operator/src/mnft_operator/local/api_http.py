@@ -25,7 +25,8 @@ from mnft_operator.local.api_errors import ApiError
 from mnft_operator.local.api_logs import serve_log
 from mnft_operator.local.api_resources import ResourceDef
 from mnft_operator.local.api_selectors import parse_field_selector, parse_label_selector
-from mnft_operator.local.api_store import Store, WatchEvent, now_rfc3339
+from mnft_operator.local.api_store import Store, now_rfc3339
+from mnft_operator.local.api_watch import serve_watch
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,6 @@ VERSION_INFO = {
     "compiler": "gc",
     "platform": "linux/amd64",
 }
-BOOKMARK_INTERVAL = 5.0
 _PATCH_TYPES = {
     "application/json-patch+json": "json",
     "application/merge-patch+json": "merge",
@@ -109,40 +109,6 @@ def dumps(body: Any) -> bytes:
 
 def json_response(body: Any, status: int = 200) -> web.Response:
     return web.Response(body=dumps(body), status=status, content_type="application/json")
-
-
-class WatchView:
-    """How one watch renders events: its selector, and Table rows when kubectl asked for them."""
-
-    def __init__(self, res: ResourceDef, match: Callable[[Mapping[str, Any]], bool], table: bool) -> None:
-        self.res, self.match, self.table = res, match, table
-        self.columns_sent = False
-
-    def line(self, kind: str, obj: Mapping[str, Any]) -> bytes:
-        out: Any = (
-            obj
-            if obj.get("apiVersion") == self.res.api_version
-            else {**obj, "apiVersion": self.res.api_version}
-        )
-        if self.table:
-            out = api_table.table(self.res, [out], obj["metadata"].get("resourceVersion", ""))
-            if self.columns_sent:  # like the real server: column definitions only in the first event
-                out["columnDefinitions"] = []
-            self.columns_sent = True
-        return b'{"type":"' + kind.encode() + b'","object":' + dumps(out) + b"}\n"
-
-    def event_line(self, event: WatchEvent) -> bytes:
-        """The event as this watch sees it: objects entering or leaving the selector are ADDED / DELETED."""
-        new_ok = self.match(event.obj)
-        kind = event.type
-        if kind == "MODIFIED":
-            old_ok = event.old is not None and self.match(event.old)
-            if not new_ok and not old_ok:
-                return b""
-            kind = "MODIFIED" if new_ok and old_ok else ("ADDED" if new_ok else "DELETED")
-        elif not new_ok:
-            return b""
-        return self.line(kind, event.obj)
 
 
 class Handler:
@@ -384,100 +350,12 @@ class Handler:
 
     # ---- watch --------------------------------------------------------------------------------------
     async def _watch(self, request: web.Request, res: ResourceDef, target: Target) -> web.StreamResponse:
-        view = WatchView(
-            res, self._matcher(request, res, target), "as=Table" in request.headers.get("Accept", "")
-        )
-        query = request.query
-        bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
-        timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
-        since = query.get("resourceVersion") or "0"
-        queue: asyncio.Queue[WatchEvent | None] = asyncio.Queue()
-        self.store.watchers[res.store_key].add(queue)
+        match = self._matcher(request, res, target)
         self.open_watches += 1
-        response = web.StreamResponse(headers={"Content-Type": "application/json"})
-        response.enable_chunked_encoding()
         try:
-            await response.prepare(request)
-            send_initial = query.get("sendInitialEvents") in ("true", "1")
-            if since == "0" or send_initial:
-                initial = [
-                    view.line("ADDED", o) for o in self.store.list(res, target.namespace) if view.match(o)
-                ]
-                if send_initial:  # the WatchList protocol: a bookmark marks the end of the initial state
-                    initial.append(self._bookmark(res, {"k8s.io/initial-events-end": "true"}))
-            else:
-                try:
-                    since_rv = int(since)
-                except ValueError:
-                    raise errors.bad_request(f'invalid resource version "{since}"') from None
-                try:
-                    history = self.store.events_since(res.store_key, since_rv)
-                    initial = [line for e in history if (line := view.event_line(e))]
-                except ApiError as error:
-                    await response.write(dumps({"type": "ERROR", "object": error.status()}) + b"\n")
-                    return response
-            if initial:
-                await response.write(b"".join(initial))
-            await self._stream(request, response, view, queue, timeout, bookmarks)
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+            return await serve_watch(request, self.store, res, target.namespace, match, self.closing)
         finally:
-            self.store.watchers[res.store_key].discard(queue)
             self.open_watches -= 1
-        return response
-
-    async def _stream(
-        self,
-        request: web.Request,
-        response: web.StreamResponse,
-        view: WatchView,
-        queue: asyncio.Queue[WatchEvent | None],
-        timeout: float | None,
-        bookmarks: bool,
-    ) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout if timeout is not None else None
-        while not self.closing.is_set():
-            wait = BOOKMARK_INTERVAL
-            if deadline is not None:
-                wait = min(wait, deadline - loop.time())
-                if wait <= 0:
-                    return
-            try:
-                event = await asyncio.wait_for(queue.get(), wait)
-            except asyncio.TimeoutError:
-                if deadline is not None and loop.time() >= deadline:
-                    return
-                if request.transport is None or request.transport.is_closing():
-                    return
-                if bookmarks:
-                    await response.write(self._bookmark(view.res))
-                continue
-            if event is None:
-                return  # the server is stopping
-            lines = [view.event_line(event)]
-            while not queue.empty():
-                more = queue.get_nowait()
-                if more is None:
-                    break
-                lines.append(view.event_line(more))
-            data = b"".join(line for line in lines if line)
-            if data:
-                await response.write(data)
-
-    def _bookmark(self, res: ResourceDef, annotations: dict[str, str] | None = None) -> bytes:
-        meta: dict[str, Any] = {"resourceVersion": str(self.store.rv)}
-        if annotations:
-            meta["annotations"] = annotations
-        return (
-            dumps(
-                {
-                    "type": "BOOKMARK",
-                    "object": {"kind": res.kind, "apiVersion": res.api_version, "metadata": meta},
-                }
-            )
-            + b"\n"
-        )
 
     # ---- discovery ----------------------------------------------------------------------------------
     def _discovery(self, parts: list[str]) -> web.Response:

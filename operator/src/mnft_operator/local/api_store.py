@@ -1,8 +1,8 @@
-"""The object store behind the embedded API: server-side metadata, writes, deletion, watch history, GC.
+"""The object store behind the embedded API: server-side metadata, writes, deletion, watch history.
 
 Everything here runs on the server's event loop thread, one request at a time between awaits, so no
 locks are needed. Stored objects are never mutated in place (every write stores a fresh dict), so
-watch events and list results can share them safely.
+watch events and list results can share them safely. Garbage collection lives in `api_gc`.
 """
 
 from __future__ import annotations
@@ -12,17 +12,16 @@ import collections
 import functools
 import random
 import re
-import string
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from mnft_operator.local import api_errors as errors
+from mnft_operator.local.api_events import StoreKey, WatchEvent, now_rfc3339
+from mnft_operator.local.api_gc import Collector
 from mnft_operator.local.api_resources import CREATE_ON_UPDATE, STATUS_RESET_ON_CREATE, Registry, ResourceDef
+from mnft_operator.local.api_validation import check_pod_update
 
-StoreKey = tuple[str, str]  # (group, plural)
 ObjKey = tuple[str, str]  # (namespace or "", name)
 Admit = Callable[[ResourceDef, dict[str, Any], "dict[str, Any] | None"], dict[str, Any]]
 
@@ -30,19 +29,6 @@ _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _GENERATE_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 _SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
-
-
-def now_rfc3339() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass(frozen=True)
-class WatchEvent:
-    rv: int
-    store_key: StoreKey
-    type: str  # ADDED | MODIFIED | DELETED
-    obj: Mapping[str, Any]
-    old: Mapping[str, Any] | None  # the previous state for MODIFIED (selectors turn these into ADDED/DELETED)
 
 
 class Store:
@@ -61,6 +47,7 @@ class Store:
             Callable[[ResourceDef, dict[str, Any] | None, dict[str, Any] | None], None]
         ] = []
         self.schedule: Callable[[Callable[[], None]], None] = lambda fn: fn()
+        self.gc = Collector(self)
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.create(self.resource("", "v1", "namespaces"), None, {"metadata": {"name": ns}})
 
@@ -153,7 +140,7 @@ class Store:
         self._index(res.store_key, key, obj)
         self._emit(WatchEvent(self.rv, res.store_key, "ADDED", obj, None))
         self._after(res, None, obj)
-        self._check_orphaned(res.store_key, key, obj)
+        self.gc.check_orphaned(res.store_key, key, obj)
         return obj
 
     def _validate_name(self, res: ResourceDef, name: str) -> None:
@@ -315,7 +302,7 @@ class Store:
             "Orphan" if options.get("orphanDependents") else "Background"
         )
         if policy == "Orphan":
-            self._orphan(meta["uid"])
+            self.gc.orphan(meta["uid"])
         finalizers = list(meta.get("finalizers") or ())
         if (
             policy == "Foreground"
@@ -324,7 +311,7 @@ class Store:
         ):
             finalizers.append("foregroundDeletion")
         if res.kind == "Namespace" and not meta.get("deletionTimestamp"):
-            return self._delete_namespace(res, obj)
+            return self.gc.delete_namespace(res, obj)
         if finalizers:
             if meta.get("deletionTimestamp"):
                 return obj
@@ -341,44 +328,9 @@ class Store:
             self.objects[res.store_key][key] = new
             self._emit(WatchEvent(self.rv, res.store_key, "MODIFIED", new, obj))
             if "foregroundDeletion" in finalizers:
-                self.schedule(lambda: self._collect(meta["uid"], foreground=True))
+                self.schedule(lambda: self.gc.collect(meta["uid"], foreground=True))
             return new
         return self._remove(res.store_key, key)
-
-    def _delete_namespace(self, res: ResourceDef, obj: dict[str, Any]) -> dict[str, Any]:
-        ns = obj["metadata"]["name"]
-        new_meta = {**obj["metadata"], "deletionTimestamp": now_rfc3339(), "deletionGracePeriodSeconds": 0}
-        new_meta["resourceVersion"] = str(self._next_rv())
-        new = {**obj, "metadata": new_meta, "status": {"phase": "Terminating"}}
-        self.objects[res.store_key][("", ns)] = new
-        self._emit(WatchEvent(self.rv, res.store_key, "MODIFIED", new, obj))
-
-        def purge() -> None:
-            for store_key, items in list(self.objects.items()):
-                for key in [k for k in items if k[0] == ns]:
-                    self._delete_by_key(store_key, key, "Background")
-            self._maybe_finish_namespace(ns)
-
-        self.schedule(purge)
-        return new
-
-    def _maybe_finish_namespace(self, ns: str) -> None:
-        namespace = self.objects[("", "namespaces")].get(("", ns))
-        if namespace is None or not namespace["metadata"].get("deletionTimestamp"):
-            return
-        if any(k[0] == ns for items in self.objects.values() for k in items):
-            return
-        self._remove(("", "namespaces"), ("", ns))
-
-    def _delete_by_key(self, store_key: StoreKey, key: ObjKey, policy: str) -> None:
-        obj = self.objects[store_key].get(key)
-        if obj is None:
-            return
-        versions = self.registry.versions_of(*store_key)
-        if not versions:
-            self._remove(store_key, key)
-            return
-        self.delete(versions[0], key[0] or None, key[1], {"propagationPolicy": policy})
 
     def _remove(self, store_key: StoreKey, key: ObjKey) -> dict[str, Any]:
         old = self.objects[store_key].pop(key)
@@ -389,18 +341,18 @@ class Store:
         if versions:
             self._after(versions[0], old, None)
         uid = old["metadata"]["uid"]
-        self.schedule(lambda: self._collect(uid))
+        self.schedule(lambda: self.gc.collect(uid))
         for owner_uid in {ref.get("uid", "") for ref in old["metadata"].get("ownerReferences") or ()}:
-            self.schedule(functools.partial(self._finish_foreground, owner_uid))
+            self.schedule(functools.partial(self.gc.finish_foreground, owner_uid))
         if key[0]:
-            self.schedule(lambda: self._maybe_finish_namespace(key[0]))
+            self.schedule(lambda: self.gc.maybe_finish_namespace(key[0]))
         return gone
 
     def _after(self, res: ResourceDef, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         for hook in self.after_write:
             hook(res, old, new)
 
-    # ---- garbage collection -------------------------------------------------------------------------
+    # ---- ownership index (for garbage collection) -----------------------------------------------------
     def _index(self, store_key: StoreKey, key: ObjKey, obj: Mapping[str, Any]) -> None:
         self.uids[obj["metadata"]["uid"]] = (store_key, key)
         for ref in obj["metadata"].get("ownerReferences") or ():
@@ -416,94 +368,8 @@ class Store:
                 if not deps:
                     del self.dependents[ref["uid"]]
 
-    def _check_orphaned(self, store_key: StoreKey, key: ObjKey, obj: Mapping[str, Any]) -> None:
-        refs = obj["metadata"].get("ownerReferences") or ()
-        if refs and not any(ref.get("uid") in self.uids for ref in refs):
-            self.schedule(lambda: self._collect_one(store_key, key, None))
-
-    def _collect(self, owner_uid: str, foreground: bool = False) -> None:
-        for store_key, key in list(self.dependents.get(owner_uid, ())):
-            self._collect_one(store_key, key, owner_uid, "Foreground" if foreground else "Background")
-        if foreground:
-            self._finish_foreground(owner_uid)
-
-    def _collect_one(
-        self, store_key: StoreKey, key: ObjKey, owner_uid: str | None, policy: str = "Background"
-    ) -> None:
-        obj = self.objects[store_key].get(key)
-        if obj is None:
-            return
-        refs = obj["metadata"].get("ownerReferences") or []
-        live = [r for r in refs if r.get("uid") in self.uids and r.get("uid") != owner_uid]
-        owner_deleting = owner_uid is not None and owner_uid in self.uids
-        if live and not owner_deleting:
-            versions = self.registry.versions_of(*store_key)
-            new = {**obj, "metadata": {**obj["metadata"], "ownerReferences": live}}
-            self.update(versions[0], key[0] or None, key[1], new)
-        elif not obj["metadata"].get("deletionTimestamp"):
-            self._delete_by_key(store_key, key, policy)
-
-    def _finish_foreground(self, owner_uid: str | None) -> None:
-        where = self.uids.get(owner_uid or "")
-        if where is None or self.dependents.get(owner_uid or ""):
-            return
-        store_key, key = where
-        obj = self.objects[store_key][key]
-        finalizers = obj["metadata"].get("finalizers") or []
-        if "foregroundDeletion" in finalizers:
-            new = {
-                **obj,
-                "metadata": {
-                    **obj["metadata"],
-                    "finalizers": [f for f in finalizers if f != "foregroundDeletion"],
-                },
-            }
-            versions = self.registry.versions_of(*store_key)
-            self.update(versions[0], key[0] or None, key[1], new)
-
-    def _orphan(self, owner_uid: str) -> None:
-        for store_key, key in list(self.dependents.get(owner_uid, ())):
-            obj = self.objects[store_key][key]
-            refs = [r for r in obj["metadata"].get("ownerReferences") or [] if r.get("uid") != owner_uid]
-            new = {**obj, "metadata": {**obj["metadata"], "ownerReferences": refs}}
-            if not refs:
-                del new["metadata"]["ownerReferences"]
-            self.update(self.registry.versions_of(*store_key)[0], key[0] or None, key[1], new)
-
-
-_POD_MUTABLE = (
-    "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,"
-    "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),"
-    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
-)
-
-
-def check_pod_update(name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
-    """A pod's spec is immutable but for images, activeDeadlineSeconds, added tolerations and grace period."""
-
-    def frozen(spec: Mapping[str, Any]) -> dict[str, Any]:
-        result = {
-            k: v
-            for k, v in spec.items()
-            if k not in ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds")
-        }
-        for key in ("containers", "initContainers"):
-            if key in result:
-                result[key] = [{k: v for k, v in c.items() if k != "image"} for c in result[key]]
-        return result
-
-    old_tolerations = list(old.get("tolerations") or [])
-    new_tolerations = list(new.get("tolerations") or [])
-    if frozen(old) != frozen(new) or new_tolerations[: len(old_tolerations)] != old_tolerations:
-        cause = {"reason": "FieldValueForbidden", "field": "spec", "message": f"Forbidden: {_POD_MUTABLE}"}
-        raise errors.invalid("Pod", "", name, [cause])
-
 
 def _spec_changed(res: ResourceDef, old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     skip = {"metadata", "status"} if res.has_status else {"metadata"}
     keys = (set(old) | set(new)) - skip
     return any(old.get(k) != new.get(k) for k in keys)
-
-
-def random_suffix(length: int = 5) -> str:
-    return "".join(random.choices(string.ascii_lowercase, k=length))

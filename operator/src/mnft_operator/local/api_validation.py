@@ -189,6 +189,34 @@ def check_pod_spec(spec: Mapping[str, Any]) -> list[Cause]:
     return causes
 
 
+_POD_MUTABLE = (
+    "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,"
+    "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),"
+    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
+)
+
+
+def check_pod_update(name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    """A pod's spec is immutable but for images, activeDeadlineSeconds, added tolerations and grace period."""
+
+    def frozen(spec: Mapping[str, Any]) -> dict[str, Any]:
+        result = {
+            k: v
+            for k, v in spec.items()
+            if k not in ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds")
+        }
+        for key in ("containers", "initContainers"):
+            if key in result:
+                result[key] = [{k: v for k, v in c.items() if k != "image"} for c in result[key]]
+        return result
+
+    old_tolerations = list(old.get("tolerations") or [])
+    new_tolerations = list(new.get("tolerations") or [])
+    if frozen(old) != frozen(new) or new_tolerations[: len(old_tolerations)] != old_tolerations:
+        cause = {"reason": "FieldValueForbidden", "field": "spec", "message": f"Forbidden: {_POD_MUTABLE}"}
+        raise errors.invalid("Pod", "", name, [cause])
+
+
 def default_service(service: dict[str, Any], old: Mapping[str, Any] | None) -> dict[str, Any]:
     spec = dict(service.get("spec") or {})
     spec.setdefault("type", "ClusterIP")

@@ -81,3 +81,20 @@ def test_operator_restart_mid_job_duplicates_nothing(operator_api: Api, operator
     api.set_terminated("survivor-worker-0", 0, message=json.dumps({"epochs": 2, "accuracy": 0.5}))
     wait_for("Succeeded", lambda: api.status("survivor").get("phase") == "Succeeded")
     assert {p["metadata"]["name"]: p["metadata"]["uid"] for p in api.pods("survivor")} == before
+
+
+def test_operator_stopped_while_creating_pods_completes_the_set_after_restart(
+    operator_api: Api, operator: Operator
+) -> None:
+    api = operator_api
+    workers = 120
+    api.create_job(job_manifest("wide", workers=workers))
+    wait_for("the first pods", lambda: api.pods("wide"))
+    operator.stop()  # most likely in the middle of the creates
+    stopped_with = len(api.pods("wide"))
+    operator.start()
+    pods = wait_for("every pod", lambda: (p := api.pods("wide")) and len(p) >= workers and p, timeout=30)
+    names = sorted(p["metadata"]["name"] for p in pods)
+    assert names == sorted(f"wide-worker-{i}" for i in range(workers)), f"stopped with {stopped_with} pods"
+    wait_for("status counting every pod", lambda: api.status("wide")["workers"]["active"] == workers)
+    assert len(api.pods("wide")) == workers

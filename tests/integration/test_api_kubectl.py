@@ -32,6 +32,7 @@ spec:
     subresources: {status: {}}
     additionalPrinterColumns:
     - {name: Size, type: integer, jsonPath: .spec.size}
+    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
     schema:
       openAPIV3Schema:
         type: object
@@ -70,7 +71,7 @@ def test_kubeconfig_points_at_the_server(api: EmbeddedAPI, tmp_path: Path) -> No
     assert config.stat().st_mode & 0o777 == 0o600
 
 
-def test_api_resources_and_get(kubectl) -> None:  # type: ignore[no-untyped-def]
+def test_api_resources_and_get(kubectl, http: Http) -> None:  # type: ignore[no-untyped-def]
     resources = kubectl("api-resources").stdout
     assert "pods" in resources and "customresourcedefinitions" in resources
     assert kubectl("get", "namespaces", "-o", "name").stdout.split() == [
@@ -79,6 +80,17 @@ def test_api_resources_and_get(kubectl) -> None:  # type: ignore[no-untyped-def]
         "namespace/kube-public",
         "namespace/kube-system",
     ]
+    event = {
+        "metadata": {"name": "ev"},
+        "involvedObject": {"kind": "Pod", "name": "p", "namespace": "default"},
+        "reason": "Tested",
+        "message": "hello",
+        "type": "Normal",
+    }
+    http.post("/api/v1/namespaces/default/events", event)
+    header, row = kubectl("get", "events").stdout.splitlines()
+    assert header.split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    assert row.split()[1:] == ["Normal", "Tested", "pod/p", "hello"]
 
 
 def test_crd_apply_wait_and_custom_resource_lifecycle(kubectl) -> None:  # type: ignore[no-untyped-def]

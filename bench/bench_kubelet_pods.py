@@ -57,7 +57,9 @@ def run(count: int) -> None:
                 core.create_namespaced_pod("default", pod(f"bench-{i}"))
             created = time.perf_counter() - start
             while True:  # raw JSON: the client's model decoding of hundreds of pods would dominate
-                raw = core.list_namespaced_pod("default", label_selector="bench=kubelet", _preload_content=False)
+                raw = core.list_namespaced_pod(
+                    "default", label_selector="bench=kubelet", _preload_content=False
+                )
                 pods = json.loads(raw.data)["items"]
                 done = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Succeeded")
                 if done == count:

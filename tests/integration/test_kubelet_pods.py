@@ -64,6 +64,19 @@ class Bed:
             time.sleep(0.05)
         raise AssertionError(f"pod {name} never matched; last seen: {json.dumps(pod, indent=1)[:3000]}")
 
+    def wait_events(self, name: str, *reasons: str, timeout: float = 5) -> list[tuple[str, str, str]]:
+        """(type, reason, message) of the pod's events, once every reason in `reasons` is among them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            events = [
+                (e.type, e.reason, e.message)
+                for e in self.core.list_namespaced_event(NS).items
+                if e.involved_object.name == name
+            ]
+            if set(reasons) <= {e[1] for e in events} or time.monotonic() > deadline:
+                return events
+            time.sleep(0.05)
+
     def wait_phase(self, name: str, *phases: str, timeout: float = 20) -> dict[str, Any]:
         return self.wait_pod(name, lambda p: p.get("status", {}).get("phase") in phases, timeout)
 
@@ -159,6 +172,9 @@ def test_env_pod_succeeds_with_message_and_logs(bed: Bed) -> None:
         "Ready": "False",
         "ContainersReady": "False",
     }
+    events = bed.wait_events("env-pod", "Scheduled", "Started")
+    assert ("Normal", "Scheduled", "Successfully assigned default/env-pod to mnft-local") in events
+    assert ("Normal", "Started", "Started container main") in events
     expected = f"POD=env-pod NS=default IP={ip} LABEL=t LR=0.05 IMAGE=busybox:1.36\nto-stderr\n"
     assert bed.core.read_namespaced_pod_log("env-pod", NS, container="main") == expected
     out = subprocess.run(
@@ -185,6 +201,11 @@ def test_missing_command_fails_with_127(bed: Bed) -> None:
     state = terminated(pod)
     assert (pod["status"]["phase"], state["exitCode"], state["reason"]) == ("Failed", 127, "StartError")
     assert state["message"] == 'exec: "no-such-binary-mnft": executable file not found in $PATH'
+    assert (
+        "Warning",
+        "Failed",
+        'Error: exec: "no-such-binary-mnft": executable file not found in $PATH',
+    ) in bed.wait_events("nocmd-pod", "Failed")
 
 
 def test_fallback_to_logs_on_error(bed: Bed) -> None:
@@ -225,6 +246,7 @@ def test_deleting_a_running_pod_kills_its_process_group(bed: Bed) -> None:
         alive = {p for p in alive if process_exists(p)}
         time.sleep(0.05)
     assert alive == set()
+    assert ("Normal", "Killing", "Stopping container main") in bed.wait_events("sleeper", "Killing")
 
 
 def test_configmap_volume_follows_updates(bed: Bed) -> None:
@@ -429,3 +451,33 @@ def test_a_recreated_pod_of_the_same_name_is_not_given_the_old_ones_status(bed: 
     pod = bed.wait_phase("reborn", "Succeeded")
     assert terminated(pod)["exitCode"] == 0 and pid_of(pod) != old_pid
     assert bed.core.read_namespaced_pod_log("reborn", NS) == "new\n"
+
+
+def test_missing_configmap_waits_with_config_error_until_it_exists(bed: Bed) -> None:
+    bed.create_pod(
+        "needs-cm",
+        [
+            {
+                "name": "main",
+                "image": "x",
+                "command": ["sh", "-c", 'echo "lr=$LR"'],
+                "env": [{"name": "LR", "valueFrom": {"configMapKeyRef": {"name": "late", "key": "lr"}}}],
+            }
+        ],
+    )
+    pod = bed.wait_pod(
+        "needs-cm",
+        lambda p: (
+            "waiting" in ((p.get("status") or {}).get("containerStatuses") or [{}])[0].get("state", {})
+            and p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]
+            == "CreateContainerConfigError"
+        ),
+    )
+    assert pod["status"]["phase"] == "Pending"
+    assert (
+        pod["status"]["containerStatuses"][0]["state"]["waiting"]["message"]
+        == "env LR: configMap 'late' not found"
+    )
+    bed.core.create_namespaced_config_map(NS, {"metadata": {"name": "late"}, "data": {"lr": "0.1"}})
+    bed.wait_phase("needs-cm", "Succeeded")
+    assert bed.core.read_namespaced_pod_log("needs-cm", NS) == "lr=0.1\n"

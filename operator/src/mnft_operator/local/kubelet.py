@@ -22,6 +22,7 @@ from typing import Any
 
 from mnft_operator.local import kubelet_node as kn
 from mnft_operator.local.kubelet_client import ApiError, KubeletClient, list_and_watch
+from mnft_operator.local.kubelet_events import EventRecorder
 from mnft_operator.local.kubelet_pod import NodeContext, PodWorker, grace_seconds, pod_path
 from mnft_operator.local.pod_process import now_utc
 from mnft_operator.local.podnet import PodIPAllocator
@@ -64,6 +65,7 @@ class LocalKubelet:
         self._failure: BaseException | None = None
         self._stopping: asyncio.Event | None = None
         self._client = KubeletClient(api_url)
+        self._events = EventRecorder(self._client, node_name)
 
     # -- sync API ---------------------------------------------------------------------------------------
 
@@ -187,6 +189,7 @@ class LocalKubelet:
             mounts=self.mounts,
             ip_for=self._ips.ip_for,
             subdomains=self._subdomains,
+            events=self._events,
         )
 
     def _subdomains(self, namespace: str) -> set[str]:
@@ -282,6 +285,9 @@ class LocalKubelet:
         }
         try:
             await self._client.request("POST", pod_path(pod, "/binding"), body)
+            namespace = pod["metadata"].get("namespace", "default")
+            message = f"Successfully assigned {namespace}/{name} to {self.node_name}"
+            self._events.record(pod, "Scheduled", message, component="default-scheduler")
         except ApiError as exc:
             if exc.status != 409:
                 log.warning("bind %s: %s", name, exc)

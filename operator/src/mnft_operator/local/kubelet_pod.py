@@ -19,6 +19,7 @@ import aiohttp
 
 from mnft_operator.local import kubelet_status as ks
 from mnft_operator.local.kubelet_client import ApiError, KubeletClient
+from mnft_operator.local.kubelet_events import EventRecorder
 from mnft_operator.local.pod_env import EnvError, expand, referenced_objects, resolve_env
 from mnft_operator.local.pod_process import ContainerProcess, StartError, now_utc
 from mnft_operator.local.pod_volumes import (
@@ -54,6 +55,7 @@ class NodeContext:
     mounts: Mapping[str, Path]
     ip_for: Callable[[str, str], str]
     subdomains: Callable[[str], set[str]]
+    events: EventRecorder
 
 
 def venv_bin() -> str:
@@ -101,6 +103,7 @@ class PodWorker:
         self.gone = asyncio.Event()  # set once deleted and its directories removed
         # Once the API object is gone no status is sent: a new pod of the same name must not get ours.
         self.object_gone = False
+        self._last_config_error = ""
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -174,6 +177,9 @@ class PodWorker:
                 return configmaps, secrets
             except (EnvError, VolumeError) as exc:
                 message = str(exc)
+                if message != self._last_config_error:
+                    self._last_config_error = message
+                    self.event("Failed", f"Error: {message}", warning=True)
                 self.main = [
                     r.with_state(ks.waiting("CreateContainerConfigError", message)) for r in self.main
                 ]
@@ -226,6 +232,7 @@ class PodWorker:
     ) -> None:
         """Run the container, restarting it as restartPolicy says (init containers only on failure)."""
         policy = (self.pod.get("spec") or {}).get("restartPolicy") or "Always"
+        name = spec["name"]
         backoff = RESTART_BACKOFF_SECONDS[0]
         while True:
             state = await self._run_once(spec, index, init=init, configmaps=configmaps, secrets=secrets)
@@ -242,6 +249,7 @@ class PodWorker:
                 restart_count=records[index].restart_count + 1,
             )
             self._set(init, index, record)
+            self.event("BackOff", "Back-off restarting failed container", warning=True, container=name)
             await self.report()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, RESTART_BACKOFF_SECONDS[1])
@@ -284,8 +292,10 @@ class PodWorker:
             message = exc.message if isinstance(exc, StartError) else str(exc)
             with open(log_path, "a") as log_file:
                 log_file.write(f"mnft kubelet: cannot start container {name!r}: {message}\n")
+            self.event("Failed", f"Error: {message}", warning=True, container=name)
             return ks.terminated(code, started, now_utc(), message=message, reason="StartError")
         container_id = f"mnft://{pid}"
+        self.event("Started", f"Started container {name}", container=name)
         self._set(init, index, records[index].with_state(ks.running(process.started_at), container_id))
         await self.report()
         result = await process.wait()
@@ -309,6 +319,9 @@ class PodWorker:
             oom_killed=result.oom_killed,
             container_id=container_id,
         )
+
+    def event(self, reason: str, message: str, *, warning: bool = False, container: str = "") -> None:
+        self.ctx.events.record(self.pod, reason, message, warning=warning, container=container)
 
     # -- status -----------------------------------------------------------------------------------------
 
@@ -362,6 +375,9 @@ class PodWorker:
     async def stop(self, grace: float) -> None:
         """SIGTERM every container, SIGKILL after `grace`; wait for the pod's task to finish."""
         self.deleting = True
+        for name, process in self.processes.items():
+            if process.running:
+                self.event("Killing", f"Stopping container {name}", container=name)
         await asyncio.gather(*(p.stop(grace) for p in list(self.processes.values())))
         if self.task is not None and not self.task.done():
             try:

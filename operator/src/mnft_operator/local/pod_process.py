@@ -87,6 +87,10 @@ class ContainerProcess:
         return self._proc.pid if self._proc else None
 
     @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.returncode is None
+
+    @property
     def started_at(self) -> datetime:
         return self._started_at
 

@@ -293,3 +293,15 @@ def test_server_side_dry_run_stores_nothing(http: Http, ns: str) -> None:
     assert http.get(f"/api/v1/namespaces/{ns}/configmaps/real").json()["data"] == {"a": "1"}
     assert http.delete(f"/api/v1/namespaces/{ns}/configmaps/real", dryRun="All").status_code == 200
     assert http.get(f"/api/v1/namespaces/{ns}/configmaps/real").status_code == 200
+
+
+def test_malformed_bodies_are_400_not_500(http: Http, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    assert http.post(path, "{not json").status_code == 400
+    assert http.post(path, [1, 2]).status_code == 400
+    assert http.post(path, {"metadata": "x"}).status_code == 400
+    assert http.post(path, {"metadata": {"name": "l", "labels": ["a"]}}).status_code == 400
+    http.post(path, configmap("ok"))
+    assert http.patch(f"{path}/ok", {"metadata": {"labels": "x"}}).status_code == 400
+    assert http.patch(f"{path}/ok", {"op": "add"}, JSONPATCH).status_code == 422
+    assert http.patch(f"{path}/ok", "").status_code == 400

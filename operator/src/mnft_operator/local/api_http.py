@@ -103,6 +103,19 @@ def _decode_continue(token: str) -> tuple[str, str]:
     return (str(namespace), str(name))
 
 
+def check_object(body: Any) -> dict[str, Any]:
+    """A request's object must be a JSON object whose metadata (labels, annotations) are objects too."""
+    if not isinstance(body, dict):
+        raise errors.bad_request(f"the object must be a JSON object, not {type(body).__name__}")
+    meta = body.get("metadata", {})
+    if not isinstance(meta, dict):
+        raise errors.bad_request("the object's metadata must be a JSON object")
+    for field in ("labels", "annotations"):
+        if not isinstance(meta.get(field) or {}, dict):
+            raise errors.bad_request(f"the object's metadata.{field} must be a JSON object")
+    return body
+
+
 def dumps(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
@@ -191,19 +204,23 @@ class Handler:
         raise errors.method_not_allowed()
 
     # ---- helpers ------------------------------------------------------------------------------------
-    async def _body(self, request: web.Request, optional: bool = False) -> dict[str, Any]:
+    async def _raw_body(self, request: web.Request) -> Any:
         raw = await request.read()
         if not raw.strip():
-            if optional:
-                return {}
-            raise errors.bad_request("the body of the request was empty")
+            return None
         try:
-            body = yaml.safe_load(raw) if "yaml" in request.content_type else json.loads(raw)
+            return yaml.safe_load(raw) if "yaml" in request.content_type else json.loads(raw)
         except (ValueError, yaml.YAMLError) as error:
             raise errors.bad_request(f"the body of the request could not be decoded: {error}") from None
-        if not isinstance(body, (dict, list)):
-            raise errors.bad_request("the body of the request must be a JSON object")
-        return body  # type: ignore[return-value]
+
+    async def _body(self, request: web.Request, optional: bool = False) -> dict[str, Any]:
+        """The request's object: a JSON (or YAML) object whose metadata, if any, is an object too."""
+        body = await self._raw_body(request)
+        if body is None and optional:
+            return {}
+        if body is None:
+            raise errors.bad_request("the body of the request was empty")
+        return check_object(body)
 
     @staticmethod
     def _out(res: ResourceDef, obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -287,7 +304,9 @@ class Handler:
         kind = _PATCH_TYPES.get(request.content_type)
         if kind is None or (kind == "strategic" and res.custom):
             raise errors.unsupported_media_type(request.content_type)
-        patch = await self._body(request)
+        patch = await self._raw_body(request)
+        if patch is None:
+            raise errors.bad_request("the body of the request was empty")
         current = self.store.find(res, target.namespace, target.name)
         if current is None:
             if kind == "apply" and target.subresource is None:
@@ -308,8 +327,7 @@ class Handler:
             patched = api_patch.strategic_merge_patch(current, patch)
         else:
             patched = api_patch.apply_patch(current, patch)
-        if not isinstance(patched, dict):
-            raise errors.bad_request("the patch made the object something other than a JSON object")
+        check_object(patched)
         obj, _ = self.store.update(
             res, target.namespace, target.name, patched, subresource=target.subresource, dry_run=dry_run
         )

@@ -242,17 +242,21 @@ class KubeClient:
     async def read_log_tail(
         self, namespace: str, pod: str, container: str = "trainer", lines: int = 50
     ) -> str | None:
-        """The last lines of a container's log through pods/log; None when there is none (yet)."""
+        """The last lines of a container's log through pods/log; None when it cannot be read now.
+
+        Best effort, no retries: the API server proxies pods/log to the node's kubelet, which may be
+        unreachable (5xx), the container may not have started (400), or pods/log may not be granted
+        (403). Progress is simply not updated this time; the status is reconciled anyway.
+        """
         query = urllib.parse.urlencode({"container": container, "tailLines": lines})
         path = f"{resource_path('v1', 'Pod', namespace, pod)}/log?{query}"
         try:
-            response = await self._request("get", path)
-        except kopf_errors.APIClientError:
-            return None  # 404 pod gone, 400 container not started: no progress to read
-        except kopf_errors.APIError as e:
-            raise KubeUnavailable(f"GET {path}: HTTP {e.status} {e}") from e
-        async with response:
-            return await response.text(errors="replace")
+            response = await self._request("get", path, backoffs=())
+            async with response:
+                return await response.text(errors="replace")
+        except (kopf_errors.APIError, KubeUnavailable) as e:
+            self.logger.debug(f"no log tail of {pod} this time: {e}")
+            return None
 
     async def create(self, namespace: str, obj: Mapping[str, Any]) -> bool:
         """Create an object; False when it already existed (409), which is success."""

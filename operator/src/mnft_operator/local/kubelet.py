@@ -20,6 +20,8 @@ from collections.abc import Collection, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from mnft_operator.local import kubelet_node as kn
 from mnft_operator.local.kubelet_client import ApiError, KubeletClient, list_and_watch
 from mnft_operator.local.kubelet_events import EventRecorder
@@ -31,6 +33,7 @@ log = logging.getLogger("mnft.kubelet")
 
 STOP_GRACE_CAP_SECONDS = 5.0  # stop(): pods get at most this long between SIGTERM and SIGKILL
 START_TIMEOUT_SECONDS = 20.0
+BIND_RETRY_SECONDS = 1.0
 
 
 class LocalKubelet:
@@ -64,6 +67,7 @@ class LocalKubelet:
         self._ready = threading.Event()
         self._failure: BaseException | None = None
         self._stopping: asyncio.Event | None = None
+        self._closing = False
         self._client = KubeletClient(api_url)
         self._events = EventRecorder(self._client, node_name)
 
@@ -158,6 +162,7 @@ class LocalKubelet:
             await self._client.close()
 
     async def _shutdown(self) -> None:
+        self._closing = True  # no new pods from here on
         workers = list(self._workers.values())
         await asyncio.gather(
             *(w.stop(min(grace_seconds(w.pod), STOP_GRACE_CAP_SECONDS)) for w in workers),
@@ -222,6 +227,7 @@ class LocalKubelet:
         worker = self._workers.get(uid)
         if kind == "DELETED":
             self._forget(uid)
+            self._binding.discard(uid)
             if worker is not None:
                 self._spawn(self._delete(worker, grace_seconds(pod), confirm=False))
             return
@@ -283,17 +289,25 @@ class LocalKubelet:
             "metadata": {"name": name, "namespace": pod["metadata"].get("namespace", "default")},
             "target": {"apiVersion": "v1", "kind": "Node", "name": self.node_name},
         }
-        try:
-            await self._client.request("POST", pod_path(pod, "/binding"), body)
-            namespace = pod["metadata"].get("namespace", "default")
-            message = f"Successfully assigned {namespace}/{name} to {self.node_name}"
-            self._events.record(pod, "Scheduled", message, component="default-scheduler")
-        except ApiError as exc:
-            if exc.status != 409:
-                log.warning("bind %s: %s", name, exc)
-                self._binding.discard(pod["metadata"].get("uid", ""))
+        uid = pod["metadata"].get("uid", "")
+        namespace = pod["metadata"].get("namespace", "default")
+        while uid in self._pods and not (self._pods[uid].get("spec") or {}).get("nodeName"):
+            try:
+                await self._client.request("POST", pod_path(pod, "/binding"), body)
+                message = f"Successfully assigned {namespace}/{name} to {self.node_name}"
+                self._events.record(pod, "Scheduled", message, component="default-scheduler")
+                return
+            except ApiError as exc:
+                if exc.status in (404, 409):  # gone, or bound by someone else
+                    return
+                log.warning("bind %s/%s: %s; retrying", namespace, name, exc)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                log.debug("bind %s/%s: %s; retrying", namespace, name, exc)
+            await asyncio.sleep(BIND_RETRY_SECONDS)
 
     async def _start_pod(self, uid: str, pod: dict[str, Any]) -> None:
+        if self._closing:
+            return
         key = (pod["metadata"].get("namespace", "default"), pod["metadata"]["name"])
         if self.simulate_ascend_devices:
             await self._annotate_ascend(pod)

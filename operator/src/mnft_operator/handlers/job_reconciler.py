@@ -16,7 +16,7 @@ TERMINAL_PHASES = ("Succeeded", "Failed")
 
 @dataclass(frozen=True)
 class Outcome:
-    observed: Observed | None  # None: the job is gone
+    observed: Observed | None  # None: the job is gone or being deleted
     plan: Plan
     requests: int  # API requests this reconcile made
 
@@ -61,8 +61,8 @@ async def observe(
     client: KubeClient, namespace: str, name: str, now: datetime, log_tail_lines: int = 50
 ) -> Observed | None:
     job = await client.get_job(namespace, name)
-    if job is None:
-        return None
+    if job is None or (job.get("metadata") or {}).get("deletionTimestamp"):
+        return None  # gone or going: never create children for a job being deleted
     children = await client.list_children(namespace, name)
     log_tail = None
     if rank0_running(name, children.pods):

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from mnft_operator.local.api_errors import ApiError
-from mnft_operator.local.api_patch import JsonPatchError, json_patch, merge_patch, strategic_merge_patch
+from mnft_operator.local.api_patch import (
+    JsonPatchError,
+    apply_patch,
+    json_patch,
+    merge_patch,
+    strategic_merge_patch,
+)
 from mnft_operator.local.api_selectors import parse_field_selector, parse_label_selector
 
 
@@ -82,6 +88,54 @@ def test_strategic_merge_by_key_and_directives() -> None:
         {"spec": {"a": {"b": 1}}}, {"spec": {"a": {"$patch": "replace", "c": 2}}}
     ) == {"spec": {"a": {"c": 2}}}
     assert strategic_merge_patch({"args": ["a", "b"]}, {"args": ["c"]}) == {"args": ["c"]}
+
+
+def test_apply_patch_on_custom_resources_follows_list_types() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "spec": {
+                "type": "object",
+                "properties": {
+                    "env": {"type": "array", "items": {"type": "object"}},
+                    "ports": {
+                        "type": "array",
+                        "x-kubernetes-list-type": "map",
+                        "x-kubernetes-list-map-keys": ["name"],
+                        "items": {"type": "object"},
+                    },
+                    "tags": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
+                },
+            }
+        },
+    }
+    live = {
+        "spec": {
+            "env": [{"name": "A", "value": "1"}],
+            "ports": [{"name": "a", "port": 1}],
+            "tags": ["x"],
+            "keep": True,
+        }
+    }
+    applied = {
+        "spec": {
+            "env": [{"name": "B", "value": "2"}],
+            "ports": [{"name": "a", "port": 2}, {"name": "b"}],
+            "tags": ["y"],
+        }
+    }
+    assert apply_patch(live, applied, schema) == {
+        "spec": {
+            "env": [{"name": "B", "value": "2"}],
+            "ports": [{"name": "a", "port": 2}, {"name": "b"}],
+            "tags": ["x", "y"],
+            "keep": True,
+        }
+    }
+    assert apply_patch(live, applied)["spec"]["env"] == [
+        {"name": "A", "value": "1"},
+        {"name": "B", "value": "2"},
+    ]
 
 
 def labelled(**labels: str) -> dict:

@@ -326,7 +326,7 @@ class Handler:
         elif kind == "strategic":
             patched = api_patch.strategic_merge_patch(current, patch)
         else:
-            patched = api_patch.apply_patch(current, patch)
+            patched = api_patch.apply_patch(current, patch, res.schema if res.custom else None)
         check_object(patched)
         obj, _ = self.store.update(
             res, target.namespace, target.name, patched, subresource=target.subresource, dry_run=dry_run

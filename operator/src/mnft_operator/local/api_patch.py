@@ -217,6 +217,44 @@ def _merge_list(live: list[Any], patch: list[Any], field: str, parent: str) -> l
     return merged
 
 
-def apply_patch(target: Any, applied: Any) -> Any:
-    """Server-side apply (without field ownership): the applied fields win, everything else is kept."""
-    return strategic_merge_patch(target, applied)
+def apply_patch(target: Any, applied: Any, schema: Mapping[str, Any] | None = None) -> Any:
+    """Server-side apply (without field ownership): the applied fields win, everything else is kept.
+
+    Built-in kinds merge lists by their strategic keys; a custom resource (pass its structural schema)
+    merges lists by `x-kubernetes-list-type` (`map` by `x-kubernetes-list-map-keys`, `set` as a set) and
+    replaces atomic lists, as the real server does.
+    """
+    if schema is None:
+        return strategic_merge_patch(target, applied)
+    return _apply_schema(target, applied, schema)
+
+
+def _apply_schema(live: Any, applied: Any, schema: Mapping[str, Any]) -> Any:
+    if isinstance(applied, Mapping) and isinstance(live, Mapping):
+        props = schema.get("properties") or {}
+        additional = schema.get("additionalProperties")
+        result = dict(live)
+        for key, value in applied.items():
+            sub = props.get(key, additional if isinstance(additional, Mapping) else {})
+            result[key] = _apply_schema(live.get(key), value, sub) if value is not None else None
+            if value is None:
+                del result[key]
+        return result
+    if isinstance(applied, list) and isinstance(live, list):
+        kind = schema.get("x-kubernetes-list-type")
+        items = schema.get("items") if isinstance(schema.get("items"), Mapping) else {}
+        if kind == "set":
+            return list(live) + [v for v in applied if v not in live]
+        if kind == "map":
+            keys = schema.get("x-kubernetes-list-map-keys") or []
+            merged = [copy.deepcopy(i) for i in live]
+            for item in applied:
+                index = next(
+                    (n for n, m in enumerate(merged) if all(m.get(k) == item.get(k) for k in keys)), None
+                )
+                if index is None:
+                    merged.append(copy.deepcopy(item))
+                else:
+                    merged[index] = _apply_schema(merged[index], item, items or {})
+            return merged
+    return copy.deepcopy(applied)

@@ -64,3 +64,7 @@ def test_invalid_spec_creates_nothing_and_says_why(
     )
     assert warning[0]["type"] == "Warning" and "devicesPerWorker" in warning[0]["message"]
     assert api.pods("bad") == [] and api.services("bad") == [] and api.configmaps("bad") == []
+
+    api.patch_job("bad", {"spec": {"devicesPerWorker": 8}})  # fixed: the same operator picks it up
+    wait_for("pods of the fixed job", lambda: len(api.pods("bad")) == 2)
+    wait_for("Failed cleared", lambda: (api.condition("bad", "Failed") or {}).get("status") != "True")

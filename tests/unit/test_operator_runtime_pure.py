@@ -125,6 +125,12 @@ def test_is_finished() -> None:
     assert not is_finished(observed("Failed"), Plan(events=(Event("Warning", "Failed", "x"),)))
     assert not is_finished(observed("Running"), Plan())
     assert not is_finished(observed(None), Plan())
+    invalid = observed("Failed")
+    conditions = [{"type": "Failed", "status": "True", "reason": "InvalidSpec", "message": "spec.workers"}]
+    invalid.job["status"]["conditions"] = conditions  # type: ignore[index]
+    assert not is_finished(invalid, Plan())  # fixing the spec resumes the job
+    conditions[0]["reason"] = "TrainerError"
+    assert is_finished(invalid, Plan())
 
 
 async def test_wakers_skip_status_only_changes() -> None:

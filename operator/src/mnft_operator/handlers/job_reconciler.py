@@ -50,11 +50,17 @@ def plan_is_idle(plan: Plan) -> bool:
 
 
 def is_finished(observed: Observed | None, plan: Plan) -> bool:
-    """The job is gone, or terminal with nothing left to do: its daemon may exit."""
+    """The job is gone, or terminal with nothing left to do: its daemon may exit.
+
+    Failed with reason InvalidSpec is not final: fixing the spec resumes the job, so its daemon stays.
+    """
     if observed is None:
         return True
-    phase = (observed.job.get("status") or {}).get("phase")
-    return phase in TERMINAL_PHASES and plan_is_idle(plan)
+    status = observed.job.get("status") or {}
+    if status.get("phase") not in TERMINAL_PHASES or not plan_is_idle(plan):
+        return False
+    failed = [c for c in status.get("conditions") or [] if c.get("type") == "Failed"]
+    return not (failed and failed[0].get("status") == "True" and failed[0].get("reason") == "InvalidSpec")
 
 
 async def observe(

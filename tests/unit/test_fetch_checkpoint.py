@@ -137,3 +137,52 @@ def test_cli_subprocess_writes_the_termination_message_and_does_not_import_minds
     assert (
         termination.read_text() == f"error: downloading {base}/missing.ckpt failed: HTTP 404 File not found"
     )
+
+
+class Flaky(http.server.BaseHTTPRequestHandler):
+    """Cuts the body short on the first `failures` requests, then serves it whole."""
+
+    failures = 1
+    count = 0
+
+    def do_GET(self) -> None:
+        type(self).count += 1
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(PAYLOAD)))
+        self.end_headers()
+        whole = type(self).count > type(self).failures
+        self.wfile.write(PAYLOAD if whole else PAYLOAD[:1000])
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def serve(handler: type[http.server.BaseHTTPRequestHandler]) -> http.server.ThreadingHTTPServer:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    return httpd
+
+
+@pytest.mark.parametrize(("failures", "ok"), [(1, True), (3, False)])
+def test_a_cut_download_is_retried(tmp_path, failures, ok):
+    handler = type("F", (Flaky,), {"failures": failures, "count": 0})
+    httpd = serve(handler)
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/model.ckpt"
+    output = tmp_path / "model.ckpt"
+    try:
+        if ok:
+            assert "sha256 verified" in fetch.fetch(url, DIGEST, output, timeout_s=10, retry_wait_s=0.01)
+            assert output.read_bytes() == PAYLOAD
+            assert handler.count == 2
+        else:
+            with pytest.raises(
+                fetch.FetchError,
+                match=f"downloading {url} failed: connection closed after 1000 of {len(PAYLOAD)} bytes",
+            ):
+                fetch.fetch(url, DIGEST, output, timeout_s=10, retry_wait_s=0.01)
+            assert handler.count == fetch.ATTEMPTS
+            assert list(tmp_path.iterdir()) == []
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

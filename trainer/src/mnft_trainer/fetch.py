@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import http.client
 import os
 import re
 import sys
@@ -48,13 +49,20 @@ def _download(url: str, target: Path, timeout_s: float) -> tuple[str, int]:
                 digest.update(chunk)
                 handle.write(chunk)
                 size += len(chunk)
+            # read(n) just returns b"" when the server closes early, so check the length ourselves
+            length = response.headers.get("Content-Length")
+            if length is not None and length.isdigit() and int(length) != size:
+                raise _Transient(
+                    f"downloading {url} failed: connection closed after {size} of {length} bytes"
+                )
     except urllib.error.HTTPError as exc:
         message = f"downloading {url} failed: HTTP {exc.code} {exc.reason}"
         raise (_Transient if exc.code >= 500 else FetchError)(message) from None
     except urllib.error.URLError as exc:
         raise _Transient(f"downloading {url} failed: {exc.reason}") from None
-    except (TimeoutError, ConnectionError) as exc:
-        raise _Transient(f"downloading {url} failed: {exc}") from None
+    except (TimeoutError, ConnectionError, http.client.HTTPException) as exc:
+        # a dropped connection mid-body shows up as http.client.IncompleteRead
+        raise _Transient(f"downloading {url} failed: {type(exc).__name__} {exc}".rstrip()) from None
     except ValueError as exc:
         raise FetchError(f"--url {url!r} is not a URL this command can fetch ({exc})") from None
     return digest.hexdigest(), size

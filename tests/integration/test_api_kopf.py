@@ -126,7 +126,7 @@ def test_kopf_handles_a_custom_resource_lifecycle(api: EmbeddedAPI, http: Http, 
             env=env,
         )
     try:
-        wait_for(lambda: len(api.store.watchers.get((GROUP, "boxes"), ())) > 0, timeout=30)
+        wait_for(lambda: api.watch_count(GROUP, "boxes") > 0, timeout=30)
         base = f"/apis/{GROUP}/v1/namespaces/kopf/boxes"
         created = http.post(
             base,

@@ -7,15 +7,18 @@ Public surface::
     api.url              # "http://127.0.0.1:39123"
     api.log_dir          # pods/log reads <log_dir>/<namespace>/<pod>/<container>.log
     api.write_kubeconfig(path, context="mnft-local", namespace="default") -> Path   # plain http, no auth
-    api.open_watches     # number of watch streams open now (e.g. "kopf is watching")
+    api.open_watches     # number of watch streams open now
+    api.watch_count(group, plural)   # watches open on one resource ("kopf is watching boxes")
+    api.call(fn, *args)  # run fn on the server's loop (to read api.store consistently from another thread)
     api.stop()           # sync, idempotent; also `with EmbeddedAPI() as api: ...`
     await api.serve()    # alternative to start(): serve on the running loop until cancelled
 
 Built on kmock 0.8 (`kmock.KubernetesEmulator`): its bundled resource registry supplies the built-in
 resources and their discovery data; routing, the object store and the API semantics are ours
-(`api_http`, `api_store`, `api_patch`, `api_selectors`, `api_crd`, `openapi_schema`), because kmock's own
-store lacks server-side metadata, conflicts, selectors, watch resume and CRDs, and its request log makes
-every request scan the whole history (see ../shared/notes/kmock-0.8-gaps.md).
+(`api_http`, `api_watch`, `api_store`, `api_gc`, `api_patch`, `api_selectors`, `api_crd`,
+`api_validation`, `openapi_schema`, `api_table`, `api_logs`), because kmock's own store lacks
+server-side metadata, conflicts, selectors, watch resume and CRDs, and its request log makes every
+request scan the whole history (see ../shared/notes/kmock-0.8-gaps.md).
 
 Semantics follow the real API server: uid / resourceVersion (one global counter) / creationTimestamp /
 generation (bumped on non-metadata, non-status changes) / generateName; 201 on create; 409
@@ -24,8 +27,10 @@ violations of custom resources; status subresources; PUT, merge-, JSON-, strateg
 server-side apply; label and field selectors on list and watch; watch resume from a resourceVersion
 (ERROR 410 Expired once it left the bounded history), timeoutSeconds and bookmarks; namespaces;
 finalizers and deletionTimestamp; background/foreground/orphan garbage collection by ownerReferences;
-CRDs with structural-schema pruning, defaults and CEL rules; pods/log from files; pods/binding; Table
-output for kubectl. Pods are deleted at once (no graceful termination wait): the kubelet sees DELETED.
+CRDs with structural-schema pruning, defaults and CEL rules; built-in admission (pod defaults, pod
+spec immutability, label/ownerReference validation); pods/log from files; pods/binding; list paging;
+server-side dry run; Table output for kubectl. Pods are deleted at once (no graceful termination
+wait): the kubelet sees DELETED.
 """
 
 from __future__ import annotations
@@ -179,6 +184,10 @@ class EmbeddedAPI:
             return fn(*args)
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=30)
+
+    def watch_count(self, group: str, plural: str) -> int:
+        """Watch streams open now on one resource (group "" for the core API)."""
+        return len(self.store.watchers.get((group, plural), ()))
 
     # ---- kubeconfig ---------------------------------------------------------------------------------
     def write_kubeconfig(

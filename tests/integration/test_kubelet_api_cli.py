@@ -54,6 +54,10 @@ def test_mnft_api_serves_kubectl_and_stops_cleanly_on_sigint(tmp_path: Path) -> 
         text = "".join(banner)
         assert f"export KUBECONFIG={kubeconfig}" in text, text + (proc.stderr.read() if proc.stderr else "")
         assert kubectl(kubeconfig, "get", "nodes", "-o", "name").split() == ["node/mnft-local"]
+        assert "customresourcedefinition.apiextensions.k8s.io/mobilenetfinetunes.finetune.mindspore.io" in (
+            kubectl(kubeconfig, "get", "crd", "-o", "name").split()
+        )
+        assert kubectl(kubeconfig, "get", "mft", "-o", "name") == ""
         kubectl(kubeconfig, "apply", "--validate=false", "-f", "-", stdin=json.dumps(POD))
         deadline = time.monotonic() + 20
         phase = ""

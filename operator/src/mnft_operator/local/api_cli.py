@@ -4,10 +4,13 @@ SIGINT/SIGTERM, and write a kubeconfig so kubectl, `mnft operator` or any client
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
 import signal
 import sys
 import tempfile
 import threading
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
@@ -42,9 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--state-dir",
         type=Path,
         default=None,
-        help="pod volumes, PVC data and logs (default: a new temporary directory)",
+        help="pod volumes, PVC data and logs (default: a temporary directory, removed on exit)",
     )
     parser.add_argument("--no-kubelet", action="store_true", help="serve the API only; pods stay Pending")
+    parser.add_argument(
+        "--no-crd",
+        action="store_true",
+        help="do not install the MobileNetFineTune CRD (to `kubectl apply -f manifests/crd.yaml` yourself)",
+    )
     parser.add_argument(
         "--mount",
         action="append",
@@ -61,17 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def usage_text(url: str, kubeconfig: Path, state_dir: Path, kubelet: bool) -> str:
+def usage_text(url: str, kubeconfig: Path, state_dir: Path, kubelet: bool, crd: bool) -> str:
+    kubelet_line = "node mnft-local runs pods as local processes" if kubelet else "off (--no-kubelet)"
     lines = [
         f"mnft api: serving the Kubernetes API at {url}",
         f"  kubeconfig: {kubeconfig}",
         f"  state dir:  {state_dir}",
-        "  kubelet:    "
-        + ("node mnft-local runs pods as local processes" if kubelet else "off (--no-kubelet)"),
+        f"  kubelet:    {kubelet_line}",
+        "  CRD:        " + ("MobileNetFineTune installed" if crd else "not installed (--no-crd)"),
         "use it with:",
         f"  export KUBECONFIG={kubeconfig}",
         "  kubectl get nodes,pods -A",
-        f"  mnft operator   # the operator, against {url}",
+        "  mnft operator --kubeconfig $KUBECONFIG",
+        "  kubectl apply --validate=false -f manifests/examples/cpu-2-workers.yaml",
         "stop with Ctrl-C",
     ]
     return "\n".join(lines)
@@ -82,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not 0 <= args.port <= 65535:
         print(f"mnft api: --port {args.port}: must be between 0 and 65535", file=sys.stderr)
         return 2
+    temporary = args.state_dir is None
     state_dir: Path = (args.state_dir or Path(tempfile.mkdtemp(prefix="mnft-api-"))).resolve()
     kubeconfig: Path = (args.kubeconfig or state_dir / "kubeconfig").resolve()
     try:
@@ -102,6 +113,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if temporary:
+            shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def install_crd(url: str) -> None:
+    from mnft_operator.crd import crd
+
+    request = urllib.request.Request(
+        f"{url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        data=json.dumps(crd()).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
 
 
 def serve(args: argparse.Namespace, state_dir: Path, kubeconfig: Path, stop: threading.Event) -> int:
@@ -119,6 +145,8 @@ def serve(args: argparse.Namespace, state_dir: Path, kubeconfig: Path, stop: thr
             print(f"mnft api: {exc} (choose another --port, or 0 for a free one)", file=sys.stderr)
             return 1
         api.write_kubeconfig(str(kubeconfig))
+        if not args.no_crd:
+            install_crd(api.url)
         if not args.no_kubelet:
             kubelet = LocalKubelet(
                 api_url=api.url,
@@ -133,7 +161,7 @@ def serve(args: argparse.Namespace, state_dir: Path, kubeconfig: Path, stop: thr
                 kubelet = None
                 print(f"mnft api: {exc}", file=sys.stderr)
                 return 1
-        print(usage_text(api.url, kubeconfig, state_dir, kubelet is not None), flush=True)
+        print(usage_text(api.url, kubeconfig, state_dir, kubelet is not None, not args.no_crd), flush=True)
         while not stop.wait(0.5):
             pass
         print("mnft api: stopping", flush=True)

@@ -229,6 +229,9 @@ def test_server_side_apply_creates_then_merges(http: Http, ns: str) -> None:
     assert created.status_code == 201 and created.json()["data"] == {"a": "1"}
     http.patch(path, {"metadata": {"labels": {"kept": "yes"}}})
     applied = http.patch(path, manifest.replace("'1'", "'2'"), APPLY, fieldManager="test")
+    no_manager = http.patch(path, manifest, APPLY)
+    assert no_manager.status_code == 400
+    assert no_manager.json()["message"] == "fieldManager is required for apply requests"
     assert applied.status_code == 200
     assert applied.json()["data"] == {"a": "2"} and applied.json()["metadata"]["labels"] == {"kept": "yes"}
 

@@ -202,3 +202,26 @@ def test_a_rule_that_cannot_evaluate_is_an_error_not_a_crash() -> None:
 
 def test_field_error_prints_like_the_server() -> None:
     assert str(FieldError("spec.workers", "Required value")) == "spec.workers: Required value"
+
+
+def test_message_expression_builds_the_message() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "spec": {
+                "type": "object",
+                "x-kubernetes-validations": [
+                    {
+                        "rule": "self.n < 3",
+                        "message": "too big",
+                        "messageExpression": "'n is ' + string(self.n)",
+                    },
+                    {"rule": "self.n < 2", "message": "fallback", "messageExpression": "self.missing"},
+                ],
+            }
+        },
+    }
+    assert validate(schema, {"spec": {"n": 5}}) == [
+        FieldError("spec", 'Invalid value: "object": n is 5'),
+        FieldError("spec", 'Invalid value: "object": fallback'),
+    ]

@@ -304,6 +304,8 @@ class Handler:
         kind = _PATCH_TYPES.get(request.content_type)
         if kind is None or (kind == "strategic" and res.custom):
             raise errors.unsupported_media_type(request.content_type)
+        if kind == "apply" and not request.query.get("fieldManager"):
+            raise errors.bad_request("fieldManager is required for apply requests")
         patch = await self._raw_body(request)
         if patch is None:
             raise errors.bad_request("the body of the request was empty")

@@ -314,6 +314,18 @@ def _program(rule: str) -> Any:
     return env.program(env.compile(rule))
 
 
+def _message(rule: Mapping[str, Any], activation: Mapping[str, Any]) -> str:
+    """A rule's messageExpression (when it evaluates to a string), else its message."""
+    if rule.get("messageExpression"):
+        try:
+            value = _program(rule["messageExpression"]).evaluate(dict(activation))
+        except Exception:  # a failing messageExpression falls back to the message, as on a real server
+            value = None
+        if isinstance(value, str) and value:
+            return str(value)
+    return str(rule.get("message") or "")
+
+
 def _check_cel(
     schema: Mapping[str, Any],
     value: Any,
@@ -353,7 +365,7 @@ def _check_cel(
             )
             continue
         if not bool(result):
-            message = rule.get("message") or f"failed rule: {text}"
+            message = _message(rule, activation) or f"failed rule: {text}"
             reason = rule.get("reason") or "FieldValueInvalid"
             if reason == "FieldValueInvalid":
                 message = f'Invalid value: "{schema.get("type", "object")}": {message}'

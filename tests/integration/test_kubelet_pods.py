@@ -257,8 +257,11 @@ def test_configmap_volume_follows_updates(bed: Bed) -> None:
             {
                 "name": "main",
                 "image": "x",
-                "command": ["sh", "-c", "sleep 300"],
-                "volumeMounts": [{"name": "cfg", "mountPath": "/etc/cfg"}],
+                "command": ["sh", "-c", "cat /etc/app.conf; sleep 300"],
+                "volumeMounts": [
+                    {"name": "cfg", "mountPath": "/etc/cfg"},
+                    {"name": "cfg", "mountPath": "/etc/app.conf", "subPath": "value"},  # one key as a file
+                ],
             }
         ],
         volumes=[{"name": "cfg", "configMap": {"name": "live"}}],
@@ -266,6 +269,10 @@ def test_configmap_volume_follows_updates(bed: Bed) -> None:
     bed.wait_phase("cm-reader", "Running")
     file = bed.state_dir / "state" / "pods" / NS / "cm-reader" / "volumes" / "cfg" / "value"
     assert file.read_text() == "one"
+    deadline = time.monotonic() + 5
+    while bed.core.read_namespaced_pod_log("cm-reader", NS) != "one" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert bed.core.read_namespaced_pod_log("cm-reader", NS) == "one"
     bed.core.patch_namespaced_config_map("live", NS, {"data": {"value": "two"}})
     deadline = time.monotonic() + 10
     while file.read_text() != "two" and time.monotonic() < deadline:

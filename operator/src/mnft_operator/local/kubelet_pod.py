@@ -185,6 +185,9 @@ class PodWorker:
                 ]
                 await self.report()
                 await asyncio.sleep(CONFIG_RETRY_SECONDS)
+            except (ApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:  # the API hiccuped: retry
+                log.warning("pod %s/%s: reading its ConfigMaps/Secrets: %s", self.namespace, self.name, exc)
+                await asyncio.sleep(CONFIG_RETRY_SECONDS)
         return None, None
 
     async def _get(self, resource: str, name: str) -> dict[str, Any] | None:
@@ -278,9 +281,9 @@ class PodWorker:
         try:
             mappings = container_mappings(spec, self.volumes, term_file)
             pod_env = resolve_env(spec, self.pod, configmaps, secrets, self.pod_ip, self.ctx.host_ip)
-            for mapping in mappings:
-                if mapping.host_path != term_file:
-                    mapping.host_path.mkdir(parents=True, exist_ok=True)
+            for mapping in mappings:  # a subPath may name a file (a ConfigMap key): leave what exists
+                if mapping.host_path != term_file and not mapping.host_path.exists():
+                    mapping.host_path.mkdir(parents=True)
             env = self.process_env(spec, pod_env, mappings)
             argv = self.command_line(spec, pod_env, mappings)
             cwd = host_working_dir(spec.get("workingDir") or "/", mappings, cdir / "rootfs")

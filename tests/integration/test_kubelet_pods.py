@@ -283,6 +283,10 @@ def test_configmap_volume_follows_updates(bed: Bed) -> None:
 
 def test_dns_names_and_mount_paths_are_rewritten_and_init_containers_run_in_order(bed: Bed) -> None:
     mounts = [{"name": "work", "mountPath": "/work"}, {"name": "shared", "mountPath": "/shared"}]
+    # `rw-1.grp` is the pod whose spec.hostname is rw-1 (its name differs), as cluster DNS answers.
+    bed.create_pod(
+        "peer-pod", [{"name": "main", "image": "x", "command": ["true"]}], hostname="rw-1", subdomain="grp"
+    )
     bed.create_pod(
         "rw-0",
         initContainers=[
@@ -321,7 +325,8 @@ def test_dns_names_and_mount_paths_are_rewritten_and_init_containers_run_in_orde
     pod = bed.wait_phase("rw-0", "Succeeded", "Failed")
     assert pod["status"]["phase"] == "Succeeded", pod["status"]
     assert [s["state"]["terminated"]["exitCode"] for s in pod["status"]["initContainerStatuses"]] == [0, 0]
-    peer, me = bed.kubelet.pod_ip(NS, "rw-1"), bed.kubelet.pod_ip(NS, "rw-0")
+    peer, me = bed.kubelet.pod_ip(NS, "peer-pod"), bed.kubelet.pod_ip(NS, "rw-0")
+    assert peer != bed.kubelet.pod_ip(NS, "rw-1")
     work = bed.state_dir / "state" / "pods" / NS / "rw-0" / "volumes" / "work"
     assert bed.core.read_namespaced_pod_log("rw-0", NS, container="main") == (
         f"init-1\ninit-2\ntcp://{peer}:8118 {me} --sched={peer}:8118 {work}\n"

@@ -42,21 +42,22 @@ def test_allocator_is_deterministic_and_avoids_collisions(monkeypatch):
     assert colliding.ip_for("default", "z") == "127.9.9.9"
 
 
-def fake_ip(ns: str, name: str) -> str:
-    return f"ip({ns}/{name})"
+def fake_ip(ns: str, host: str, sub: str) -> str:
+    return f"ip({ns}/{host}.{sub})"
 
 
 def test_rewrite_fully_qualified_names_always():
     text = "tcp://job-worker-0.job.team-a.svc.cluster.local:8118 and job-worker-1.job.default.svc"
     assert rewrite_pod_dns(text, "default", set(), fake_ip) == (
-        "tcp://ip(team-a/job-worker-0):8118 and ip(default/job-worker-1)"
+        "tcp://ip(team-a/job-worker-0.job):8118 and ip(default/job-worker-1.job)"
     )
 
 
 def test_rewrite_short_names_only_for_known_subdomains():
-    assert rewrite_pod_dns("job-worker-0.job", "ns1", {"job"}, fake_ip) == "ip(ns1/job-worker-0)"
+    assert rewrite_pod_dns("job-worker-0.job", "ns1", {"job"}, fake_ip) == "ip(ns1/job-worker-0.job)"
     assert (
-        rewrite_pod_dns("job-worker-0.job.other:80", "ns1", {"job"}, fake_ip) == "ip(other/job-worker-0):80"
+        rewrite_pod_dns("job-worker-0.job.other:80", "ns1", {"job"}, fake_ip)
+        == "ip(other/job-worker-0.job):80"
     )
     assert rewrite_pod_dns("job-worker-0.job", "ns1", {"elsewhere"}, fake_ip) == "job-worker-0.job"
 
@@ -72,5 +73,6 @@ def test_rewrite_leaves_files_ips_and_longer_names_alone():
         assert rewrite_pod_dns(text, "default", {"job"}, fake_ip) == text
     assert rewrite_pod_dns("model.ckpt", "default", {"job"}, fake_ip) == "model.ckpt"
     assert (
-        rewrite_pod_dns("--host=w-0.job.default.svc", "default", set(), fake_ip) == "--host=ip(default/w-0)"
+        rewrite_pod_dns("--host=w-0.job.default.svc", "default", set(), fake_ip)
+        == "--host=ip(default/w-0.job)"
     )

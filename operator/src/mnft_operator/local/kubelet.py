@@ -59,6 +59,7 @@ class LocalKubelet:
         self._by_name: dict[tuple[str, str], PodWorker] = {}
         self._pods: dict[str, dict[str, Any]] = {}  # every pod seen, by uid
         self._subdomain_pods: dict[str, dict[str, int]] = {}  # namespace -> subdomain -> pods using it
+        self._hostnames: dict[tuple[str, str, str], str] = {}  # (namespace, subdomain, hostname) -> pod
         self._binding: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._ascend_slots = 0
@@ -193,6 +194,7 @@ class LocalKubelet:
             log_dir=self.log_dir,
             mounts=self.mounts,
             ip_for=self._ips.ip_for,
+            dns_ip=self._dns_ip,
             subdomains=self._subdomains,
             events=self._events,
         )
@@ -200,10 +202,20 @@ class LocalKubelet:
     def _subdomains(self, namespace: str) -> set[str]:
         return set(self._subdomain_pods.get(namespace, {}))
 
+    def _dns_ip(self, namespace: str, hostname: str, subdomain: str) -> str:
+        """`<hostname>.<subdomain>` names the pod with that spec.hostname and spec.subdomain (its name when
+        no such pod is known yet: pods without spec.hostname are named by their name)."""
+        name = self._hostnames.get((namespace, subdomain, hostname), hostname)
+        return self._ips.ip_for(namespace, name)
+
     def _remember(self, uid: str, pod: dict[str, Any]) -> None:
-        if uid not in self._pods and (sub := (pod.get("spec") or {}).get("subdomain")):
-            counts = self._subdomain_pods.setdefault(pod["metadata"].get("namespace", "default"), {})
+        spec, meta = pod.get("spec") or {}, pod["metadata"]
+        if uid not in self._pods and (sub := spec.get("subdomain")):
+            namespace = meta.get("namespace", "default")
+            counts = self._subdomain_pods.setdefault(namespace, {})
             counts[sub] = counts.get(sub, 0) + 1
+            if spec.get("hostname"):
+                self._hostnames[(namespace, sub, spec["hostname"])] = meta["name"]
         self._pods[uid] = pod
 
     def _forget(self, uid: str) -> None:
@@ -213,6 +225,10 @@ class LocalKubelet:
             counts[sub] = counts.get(sub, 1) - 1
             if counts[sub] <= 0:
                 del counts[sub]
+            hostname = (pod.get("spec") or {}).get("hostname")
+            key = (pod["metadata"].get("namespace", "default"), sub, hostname or "")
+            if hostname and self._hostnames.get(key) == pod["metadata"]["name"]:
+                del self._hostnames[key]
 
     async def _on_pod_list(self, items: list[dict[str, Any]]) -> None:
         seen = {p["metadata"].get("uid") for p in items}

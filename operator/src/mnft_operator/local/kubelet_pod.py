@@ -53,7 +53,8 @@ class NodeContext:
     state_dir: Path
     log_dir: Path
     mounts: Mapping[str, Path]
-    ip_for: Callable[[str, str], str]
+    ip_for: Callable[[str, str], str]  # (namespace, pod name)
+    dns_ip: Callable[[str, str, str], str]  # (namespace, hostname, subdomain): the IP that name resolves to
     subdomains: Callable[[str], set[str]]
     events: EventRecorder
 
@@ -212,7 +213,7 @@ class PodWorker:
         own = (self.pod.get("spec") or {}).get("subdomain")
         if own:
             subdomains = subdomains | {own}
-        return rewrite_paths(rewrite_pod_dns(text, self.namespace, subdomains, self.ctx.ip_for), mappings)
+        return rewrite_paths(rewrite_pod_dns(text, self.namespace, subdomains, self.ctx.dns_ip), mappings)
 
     def process_env(
         self, spec: Mapping[str, Any], pod_env: Mapping[str, str], mappings: list[PathMapping]

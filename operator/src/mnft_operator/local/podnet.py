@@ -65,9 +65,9 @@ def rewrite_pod_dns(
     text: str,
     namespace: str,
     subdomains: Collection[str],
-    ip_for: Callable[[str, str], str],
+    ip_for: Callable[[str, str, str], str],
 ) -> str:
-    """Replace pod DNS names in `text` with the pods' IPs.
+    """Replace pod DNS names in `text` with the pods' IPs; `ip_for(namespace, hostname, subdomain)`.
 
     `<pod>.<sub>.<ns>.svc` and `.svc.cluster.local` are always pod names. The short forms `<pod>.<sub>`
     and `<pod>.<sub>.<ns>` are rewritten only when `sub` is one of `subdomains` (the headless services
@@ -78,9 +78,9 @@ def rewrite_pod_dns(
     def replace(match: re.Match[str]) -> str:
         ns = match.group("ns")
         if match.group("svc"):
-            return ip_for(ns, match.group("pod"))
+            return ip_for(ns, match.group("pod"), match.group("sub"))
         if match.group("sub") not in subdomains:
             return match.group(0)
-        return ip_for(ns or namespace, match.group("pod"))
+        return ip_for(ns or namespace, match.group("pod"), match.group("sub"))
 
     return _POD_DNS.sub(replace, text)

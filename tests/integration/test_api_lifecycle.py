@@ -44,6 +44,36 @@ def test_delete_without_finalizers_removes_at_once(http: Http, ns: str) -> None:
     assert http.delete(f"/api/v1/namespaces/{ns}/pods/p").status_code == 404
 
 
+def test_a_bound_running_pod_is_deleted_gracefully_until_its_kubelet_confirms(http: Http, ns: str) -> None:
+    http.create_pod("g", ns)
+    path = f"/api/v1/namespaces/{ns}/pods/g"
+    http.post(f"{path}/binding", {"metadata": {"name": "g"}, "target": {"kind": "Node", "name": "n"}})
+    http.patch(f"{path}/status", {"status": {"phase": "Running"}})
+    first = http.delete(path).json()["metadata"]
+    assert first["deletionGracePeriodSeconds"] == 30 and first["deletionTimestamp"]
+    assert http.get(path).status_code == 200
+    assert (
+        http.delete(path, {"gracePeriodSeconds": 60}).json()["metadata"]["deletionGracePeriodSeconds"] == 30
+    )
+    confirmed = http.delete(
+        path, {"gracePeriodSeconds": 0, "preconditions": {"uid": http.get(path).json()["metadata"]["uid"]}}
+    )
+    assert confirmed.status_code == 200
+    assert http.get(path).status_code == 404
+
+
+def test_unbound_or_finished_pods_are_deleted_at_once(http: Http, ns: str) -> None:
+    http.create_pod("unbound", ns)
+    assert http.delete(f"/api/v1/namespaces/{ns}/pods/unbound").status_code == 200
+    assert http.get(f"/api/v1/namespaces/{ns}/pods/unbound").status_code == 404
+    http.create_pod("done", ns)
+    path = f"/api/v1/namespaces/{ns}/pods/done"
+    http.post(f"{path}/binding", {"metadata": {"name": "done"}, "target": {"kind": "Node", "name": "n"}})
+    http.patch(f"{path}/status", {"status": {"phase": "Succeeded"}})
+    http.delete(path)
+    assert http.get(path).status_code == 404
+
+
 def test_delete_preconditions(http: Http, ns: str) -> None:
     http.create_pod("p", ns)
     response = http.delete(f"/api/v1/namespaces/{ns}/pods/p", {"preconditions": {"uid": "not-it"}})

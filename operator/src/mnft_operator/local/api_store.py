@@ -264,7 +264,11 @@ class Store:
         self._index(res.store_key, key, new)
         self._emit(WatchEvent(self.rv, res.store_key, "MODIFIED", new, old))
         self._after(res, old, new)
-        if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+        if (
+            meta.get("deletionTimestamp")
+            and not meta.get("finalizers")
+            and not meta.get("deletionGracePeriodSeconds")
+        ):
             self._remove(res.store_key, key)
         return new, False
 
@@ -312,25 +316,25 @@ class Store:
             finalizers.append("foregroundDeletion")
         if res.kind == "Namespace" and not meta.get("deletionTimestamp"):
             return self.gc.delete_namespace(res, obj)
+        grace = _grace_seconds(res, obj, options)
+        deleting = bool(meta.get("deletionTimestamp"))
+        if deleting and grace >= int(meta.get("deletionGracePeriodSeconds") or 0) and (finalizers or grace):
+            return obj  # already being deleted, no shorter grace period: nothing changes
+        if not finalizers and grace == 0:
+            return self._remove(res.store_key, key)
+        # graceful deletion (a bound pod, until its kubelet confirms with grace 0) or finalizers pending
+        new_meta = {**meta, "deletionTimestamp": now_rfc3339(grace), "deletionGracePeriodSeconds": grace}
         if finalizers:
-            if meta.get("deletionTimestamp"):
-                return obj
-            new_meta = {
-                **meta,
-                "finalizers": finalizers,
-                "deletionTimestamp": now_rfc3339(),
-                "deletionGracePeriodSeconds": 0,
-            }
-            if "generation" in meta:
-                new_meta["generation"] = meta["generation"] + 1
-            new_meta["resourceVersion"] = str(self._next_rv())
-            new = {**obj, "metadata": new_meta}
-            self.objects[res.store_key][key] = new
-            self._emit(WatchEvent(self.rv, res.store_key, "MODIFIED", new, obj))
-            if "foregroundDeletion" in finalizers:
-                self.schedule(lambda: self.gc.collect(meta["uid"], foreground=True))
-            return new
-        return self._remove(res.store_key, key)
+            new_meta["finalizers"] = finalizers
+        if "generation" in meta and not deleting:
+            new_meta["generation"] = meta["generation"] + 1
+        new_meta["resourceVersion"] = str(self._next_rv())
+        new = {**obj, "metadata": new_meta}
+        self.objects[res.store_key][key] = new
+        self._emit(WatchEvent(self.rv, res.store_key, "MODIFIED", new, obj))
+        if "foregroundDeletion" in finalizers:
+            self.schedule(lambda: self.gc.collect(meta["uid"], foreground=True))
+        return new
 
     def _remove(self, store_key: StoreKey, key: ObjKey) -> dict[str, Any]:
         old = self.objects[store_key].pop(key)
@@ -367,6 +371,22 @@ class Store:
                 deps.discard((store_key, key))
                 if not deps:
                     del self.dependents[ref["uid"]]
+
+
+def _grace_seconds(res: ResourceDef, obj: Mapping[str, Any], options: Mapping[str, Any]) -> int:
+    """Graceful deletion applies to pods bound to a node and not finished; everything else goes at once."""
+    if res.kind != "Pod" or res.group:
+        return 0
+    spec, phase = obj.get("spec") or {}, (obj.get("status") or {}).get("phase")
+    if not spec.get("nodeName") or phase in ("Succeeded", "Failed"):
+        return 0
+    grace = options.get("gracePeriodSeconds")
+    if grace is None:
+        grace = spec.get("terminationGracePeriodSeconds", 30)
+    try:
+        return max(int(grace), 0)
+    except (TypeError, ValueError):
+        raise errors.bad_request(f"gracePeriodSeconds must be an integer, not {grace!r}") from None
 
 
 def _spec_changed(res: ResourceDef, old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:

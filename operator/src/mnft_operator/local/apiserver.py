@@ -29,8 +29,8 @@ server-side apply; label and field selectors on list and watch; watch resume fro
 finalizers and deletionTimestamp; background/foreground/orphan garbage collection by ownerReferences;
 CRDs with structural-schema pruning, defaults and CEL rules; built-in admission (pod defaults, pod
 spec immutability, label/ownerReference validation); pods/log from files; pods/binding; list paging;
-server-side dry run; Table output for kubectl. Pods are deleted at once (no graceful termination
-wait): the kubelet sees DELETED.
+server-side dry run; Table output for kubectl. A pod bound to a node and not finished is deleted
+gracefully: it keeps a deletionTimestamp until its kubelet deletes it with gracePeriodSeconds 0.
 """
 
 from __future__ import annotations

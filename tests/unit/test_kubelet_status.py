@@ -188,3 +188,37 @@ def test_restart_policy_decisions():
     assert [ks.should_restart("Always", True, c) for c in (0, 1)] == [False, True]
     backing_off = ks.ContainerRecord("c", "i", ks.waiting("CrashLoopBackOff"), restart_count=1)
     assert ks.pod_phase([], [backing_off]) == "Running"
+
+
+def test_pod_event_object():
+    from mnft_operator.local.kubelet_events import pod_event
+
+    pod = {"metadata": {"name": "p", "namespace": "ns", "uid": "u1"}}
+    event = pod_event(
+        pod, "Started", "Started container c", T0, host="mnft-local", field_path="spec.containers{c}"
+    )
+    name = event["metadata"].pop("name")
+    assert name.startswith("p.") and len(name) == len("p.") + 16
+    assert event == {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"namespace": "ns"},
+        "involvedObject": {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "name": "p",
+            "namespace": "ns",
+            "uid": "u1",
+            "fieldPath": "spec.containers{c}",
+        },
+        "reason": "Started",
+        "message": "Started container c",
+        "type": "Normal",
+        "source": {"component": "kubelet", "host": "mnft-local"},
+        "firstTimestamp": "2026-01-02T03:04:05Z",
+        "lastTimestamp": "2026-01-02T03:04:05Z",
+        "count": 1,
+        "reportingComponent": "kubelet",
+        "reportingInstance": "mnft-local",
+    }
+    assert pod_event(pod, "Failed", "x", T0, warning=True)["type"] == "Warning"

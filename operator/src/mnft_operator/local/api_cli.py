@@ -77,6 +77,11 @@ def usage_text(url: str, kubeconfig: Path, state_dir: Path, kubelet: bool, crd: 
         f"  state dir:  {state_dir}",
         f"  kubelet:    {kubelet_line}",
         "  CRD:        " + ("MobileNetFineTune installed" if crd else "not installed (--no-crd)"),
+        *(
+            ["  warning:    no authentication: whoever reaches this port runs commands as you, through pods"]
+            if kubelet
+            else []
+        ),
         "use it with:",
         f"  export KUBECONFIG={kubeconfig}",
         "  kubectl get nodes,pods -A",

@@ -152,6 +152,20 @@ def test_services_get_a_cluster_ip(http: Http, ns: str) -> None:
     assert http.post(f"/api/v1/namespaces/{ns}/services", headless).json()["spec"]["clusterIP"] == "None"
 
 
+def test_subresources_without_a_server_behind_them_are_404(http: Http, ns: str) -> None:
+    http.post(
+        f"/apis/apps/v1/namespaces/{ns}/deployments", {"metadata": {"name": "d"}, "spec": {"replicas": 1}}
+    )
+    assert (
+        http.patch(
+            f"/apis/apps/v1/namespaces/{ns}/deployments/d/scale", {"spec": {"replicas": 3}}
+        ).status_code
+        == 404
+    )
+    assert http.get(f"/apis/apps/v1/namespaces/{ns}/deployments/d").json()["spec"] == {"replicas": 1}
+    assert http.get(f"/api/v1/namespaces/{ns}/configmaps/x/status").status_code == 404
+
+
 def test_core_discovery_reports_v1_not_slash_v1(http: Http) -> None:
     core = http.get("/api/v1").json()
     assert core["kind"] == "APIResourceList" and core["groupVersion"] == "v1"

@@ -41,6 +41,8 @@ VERSION_INFO = {
     "compiler": "gc",
     "platform": "linux/amd64",
 }
+# Subresources with server behind them; others in discovery (exec, scale, eviction, ...) answer 404.
+SERVED = {"status", "log", "binding"}
 _PATCH_TYPES = {
     "application/json-patch+json": "json",
     "application/merge-patch+json": "merge",
@@ -154,7 +156,9 @@ class Handler:
             raise errors.method_not_allowed()
         if not res.namespaced and target.namespace is not None:
             raise errors.resource_not_found()
-        if target.subresource and target.subresource not in res.subresources:
+        if target.subresource and (
+            target.subresource not in res.subresources or target.subresource not in SERVED
+        ):
             raise errors.resource_not_found()
         query = request.query
         method = request.method

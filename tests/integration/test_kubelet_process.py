@@ -83,3 +83,20 @@ def test_resolve_command(tmp_path: Path) -> None:
     assert info.value.exit_code == 126
     with pytest.raises(StartError, match="has no command"):
         resolve_command([], "", tmp_path)
+
+
+def test_kubelet_start_fails_with_one_line_when_the_api_is_down(tmp_path: Path) -> None:
+    import socket
+
+    from mnft_operator.local.kubelet import LocalKubelet
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again below: nothing listens there
+    kubelet = LocalKubelet(f"http://127.0.0.1:{port}", tmp_path / "state", tmp_path / "logs")
+    with pytest.raises(RuntimeError) as info:
+        kubelet.start()
+    message = str(info.value)
+    assert message.startswith(f"local kubelet: cannot start against http://127.0.0.1:{port}: ")
+    assert "\n" not in message
+    kubelet.stop()  # idempotent after a failed start

@@ -68,6 +68,7 @@ class LocalKubelet:
         self._ready = threading.Event()
         self._failure: BaseException | None = None
         self._stopping: asyncio.Event | None = None
+        self._main_task: asyncio.Task[None] | None = None
         self._closing = False
         self._client = KubeletClient(api_url)
         self._events = EventRecorder(self._client, node_name)
@@ -96,7 +97,10 @@ class LocalKubelet:
             future = asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
             with contextlib.suppress(Exception):
                 future.result(timeout=STOP_GRACE_CAP_SECONDS + 15)
-        thread.join(timeout=10)
+        thread.join(timeout=2)
+        if thread.is_alive() and self._main_task is not None:  # e.g. still waiting for a slow API
+            loop.call_soon_threadsafe(self._main_task.cancel)
+            thread.join(timeout=10)
         self._loop = self._thread = None
 
     def pod_ip(self, namespace: str, name: str) -> str:
@@ -109,7 +113,8 @@ class LocalKubelet:
         assert self._loop is not None
         asyncio.set_event_loop(self._loop)
         try:
-            self._loop.run_until_complete(self._main())
+            self._main_task = self._loop.create_task(self._main())
+            self._loop.run_until_complete(self._main_task)
         except BaseException as exc:
             self._failure = exc
             self._ready.set()

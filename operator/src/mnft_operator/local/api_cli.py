@@ -10,6 +10,7 @@ import signal
 import sys
 import tempfile
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
@@ -151,7 +152,13 @@ def serve(args: argparse.Namespace, state_dir: Path, kubeconfig: Path, stop: thr
             return 1
         api.write_kubeconfig(str(kubeconfig))
         if not args.no_crd:
-            install_crd(api.url)
+            try:
+                install_crd(api.url)
+            except (urllib.error.URLError, OSError) as exc:
+                body = exc.read().decode(errors="replace") if isinstance(exc, urllib.error.HTTPError) else ""
+                detail = " ".join(f"{exc} {body[:300]}".split())
+                print(f"mnft api: installing the MobileNetFineTune CRD failed: {detail}", file=sys.stderr)
+                return 1
         if not args.no_kubelet:
             kubelet = LocalKubelet(
                 api_url=api.url,

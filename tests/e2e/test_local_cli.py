@@ -1,0 +1,113 @@
+"""`mnft local` as a user runs it: refuses an invalid file before starting anything, and Ctrl-C stops
+every process it started (API, kubelet, operator, pod process groups, ranks)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import yaml
+from local_e2e_helpers import MNFT, job_manifest, small_subset
+
+
+def _descendants(root: int) -> dict[int, str]:
+    """pid -> start time of every live descendant of `root` (start time guards against pid reuse)."""
+    parents: dict[int, list[int]] = {}
+    starts: dict[int, str] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid, ppid = int(entry), int(fields[1])
+        parents.setdefault(ppid, []).append(pid)
+        starts[pid] = fields[19]
+    found: dict[int, str] = {}
+    todo = [root]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found[child] = starts[child]
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int, start: str) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return fields[19] == start and fields[0] != "Z"
+
+
+def test_invalid_file_is_refused_before_anything_starts(tmp_path: Path):
+    job = job_manifest("bad-job", "digits")
+    job["spec"]["workers"] = 0
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(job))
+    state = tmp_path / "state"
+    started = time.monotonic()
+    proc = subprocess.run(
+        [MNFT, "local", str(path), "--state-dir", str(state), "--mount", f"data={tmp_path}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr == f"mnft local: error: {path}: spec.workers: must be at least 1, not 0\n"
+    assert not state.exists()  # nothing started: no API, no kubelet, no logs
+    assert time.monotonic() - started < 20
+
+
+def test_ctrl_c_leaves_no_process_behind(tmp_path: Path, demo_data: Path):
+    data = small_subset(demo_data / "digits-0-4", tmp_path / "data", per_class=8)
+    job = job_manifest(
+        "interrupted", ".", hyperparameters={"imageHeight": 32, "imageWidth": 32, "epochSize": 50}
+    )
+    path = tmp_path / "job.yaml"
+    path.write_text(yaml.safe_dump(job))
+    proc = subprocess.Popen(
+        [MNFT, "local", str(path), "--mount", f"data={data}", "--mount", f"out={tmp_path / 'out'}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    children: dict[int, str] = {}
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 180
+        # Wait until both workers' ranks print (the pods and their MindSpore processes run).
+        while not (
+            any(line.startswith("[worker-0/rank-0] ") for line in lines)
+            and any(line.startswith("[worker-1/rank-1] ") for line in lines)
+        ):
+            line = proc.stdout.readline()
+            assert line, f"mnft local ended early:\n{''.join(lines[-30:])}"
+            lines.append(line)
+            assert time.monotonic() < deadline, "".join(lines[-30:])
+        children = _descendants(proc.pid)
+        assert len(children) >= 4  # at least both pods' launch processes and their ranks
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+        lines.append(rest)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, "".join(lines[-30:])
+    assert "[mnft local] interrupted; stopping the operator, the pods and the API" in "".join(lines)
+    deadline = time.monotonic() + 5
+    while (
+        left := [pid for pid, start in children.items() if _alive(pid, start)]
+    ) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert left == [], [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in left]

@@ -91,6 +91,7 @@ async def run_operator(config: OperatorConfig, *, stop_flag: Any = None, ready_f
 
     from mnft_operator import main as wiring
 
+    asyncio.get_running_loop().set_exception_handler(quiet_watch_shutdown)
     memo = kopf.Memo()
     memo[MEMO_CONFIG] = config
     await kopf.operator(
@@ -105,6 +106,18 @@ async def run_operator(config: OperatorConfig, *, stop_flag: Any = None, ready_f
         stop_flag=stop_flag,
         ready_flag=ready_flag,
     )
+
+
+def quiet_watch_shutdown(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Stopping kopf while a watch stream is mid-read leaves its async generator to the loop's
+    shutdown, which then reports "generator didn't stop after athrow()" with a traceback: harmless
+    (the stream is closed either way), so it goes to the debug log; everything else as usual."""
+    if str(context.get("message", "")).startswith(
+        "an error occurred during closing of asynchronous generator"
+    ):
+        log.debug(f"closing a watch stream at shutdown: {context.get('exception')!r}")
+        return
+    loop.default_exception_handler(context)
 
 
 @dataclass

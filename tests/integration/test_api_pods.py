@@ -143,6 +143,27 @@ def test_pods_get_server_defaults_and_structural_validation(http: Http, ns: str)
     ]
 
 
+def test_pod_status_starts_pending_with_its_qos_class(http: Http, ns: str) -> None:
+    def create(name: str, resources: dict) -> dict:
+        body = {
+            "metadata": {"name": name},
+            "status": {"phase": "Running"},
+            "spec": {"containers": [{"name": "c", "image": "i:1", "resources": resources}]},
+        }
+        return http.post(f"/api/v1/namespaces/{ns}/pods", body).json()["status"]
+
+    assert create("best", {}) == {"phase": "Pending", "qosClass": "BestEffort"}
+    assert create("burst", {"requests": {"cpu": "1"}})["qosClass"] == "Burstable"
+    both = {"cpu": "1", "memory": "1Gi"}
+    assert create("guaranteed", {"requests": both, "limits": both})["qosClass"] == "Guaranteed"
+    assert create("limits-only", {"limits": both})["qosClass"] == "Guaranteed"
+
+
+def test_rbac_names_may_contain_colons(http: Http) -> None:
+    role = {"metadata": {"name": "system:mnft:reader"}, "rules": []}
+    assert http.post("/apis/rbac.authorization.k8s.io/v1/clusterroles", role).status_code == 201
+
+
 def test_services_get_a_cluster_ip(http: Http, ns: str) -> None:
     body = {"metadata": {"name": "svc"}, "spec": {"selector": {"a": "b"}, "ports": [{"port": 80}]}}
     spec = http.post(f"/api/v1/namespaces/{ns}/services", body).json()["spec"]

@@ -120,8 +120,7 @@ class Store:
         for field in (*_SERVER_META, "resourceVersion", "selfLink", "managedFields"):
             meta.pop(field, None)
         if res.kind == "Pod":
-            obj["status"] = {"phase": "Pending", "qosClass": "BestEffort", **(obj.get("status") or {})}
-            obj["status"]["phase"] = "Pending"
+            obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj.get("spec") or {})}
         elif res.kind == "Namespace":
             obj["status"] = {"phase": "Active"}
         elif (res.custom and res.has_status) or res.kind in STATUS_RESET_ON_CREATE:
@@ -157,6 +156,12 @@ class Store:
                     }
                 ],
             )
+        if res.group == "rbac.authorization.k8s.io":  # path-segment names, e.g. system:controller:x
+            if name in (".", "..") or "/" in name or "%" in name:
+                message = f"Invalid value: \"{name}\": may not contain '/' or '%', and may not be '.' or '..'"
+                cause = {"reason": "FieldValueInvalid", "field": "metadata.name", "message": message}
+                raise errors.invalid(res.kind, res.group, name, [cause])
+            return
         label_only = res.kind in ("Namespace", "Service")
         pattern = _LABEL if label_only else _SUBDOMAIN
         if len(name) > (63 if label_only else 253) or not pattern.match(name):
@@ -371,6 +376,20 @@ class Store:
                 deps.discard((store_key, key))
                 if not deps:
                     del self.dependents[ref["uid"]]
+
+
+def qos_class(spec: Mapping[str, Any]) -> str:
+    """The pod's QoS class from its containers' requests and limits (Guaranteed, Burstable, BestEffort)."""
+    containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
+    resources = [c.get("resources") or {} for c in containers if isinstance(c, Mapping)]
+    if not any(r.get("requests") or r.get("limits") for r in resources):
+        return "BestEffort"
+
+    def guaranteed(r: Mapping[str, Any]) -> bool:  # requests default to limits
+        limits, requests = r.get("limits") or {}, r.get("requests") or {}
+        return all(limits.get(k) and requests.get(k, limits[k]) == limits[k] for k in ("cpu", "memory"))
+
+    return "Guaranteed" if all(guaranteed(r) for r in resources) else "Burstable"
 
 
 def _grace_seconds(res: ResourceDef, obj: Mapping[str, Any], options: Mapping[str, Any]) -> int:

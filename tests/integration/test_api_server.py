@@ -65,3 +65,19 @@ async def test_serve_inside_a_running_loop() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+def test_call_reads_the_store_on_the_server_loop() -> None:
+    with EmbeddedAPI() as api:
+        before = api.call(lambda: api.store.rv)
+        urllib.request.urlopen(
+            urllib.request.Request(
+                f"{api.url}/api/v1/namespaces/default/configmaps",
+                method="POST",
+                data=b'{"metadata":{"name":"c"}}',
+                headers={"Content-Type": "application/json"},
+            ),
+            timeout=5,
+        ).close()
+        assert api.call(lambda: api.store.rv) == before + 1
+        assert api.watch_count("", "pods") == 0

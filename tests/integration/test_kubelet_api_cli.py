@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -45,12 +47,11 @@ def test_mnft_api_serves_kubectl_and_stops_cleanly_on_sigint(tmp_path: Path) -> 
         text=True,
     )
     try:
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True).start()
         banner = []
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            banner.append(line)
-            if line.startswith("stop with Ctrl-C"):
-                break
+        while not (banner and banner[-1].startswith("stop with Ctrl-C")):
+            banner.append(lines.get(timeout=30))  # raises queue.Empty if `mnft api` never comes up
         text = "".join(banner)
         assert f"export KUBECONFIG={kubeconfig}" in text, text + (proc.stderr.read() if proc.stderr else "")
         assert kubectl(kubeconfig, "get", "nodes", "-o", "name").split() == ["node/mnft-local"]

@@ -222,3 +222,19 @@ def test_pod_event_object():
         "reportingInstance": "mnft-local",
     }
     assert pod_event(pod, "Failed", "x", T0, warning=True)["type"] == "Warning"
+
+
+def test_qos_class():
+    def pod(*resources):
+        return {"spec": {"containers": [{"name": f"c{i}", "resources": r} for i, r in enumerate(resources)]}}
+
+    assert ks.qos_class(pod({}, {})) == "BestEffort"
+    assert ks.qos_class(pod({"limits": {"cpu": "2", "memory": "4Gi"}})) == "Guaranteed"
+    assert ks.qos_class(
+        pod({"limits": {"cpu": "2", "memory": "4Gi"}, "requests": {"cpu": "2", "memory": "4Gi"}})
+    ) == ("Guaranteed")
+    assert (
+        ks.qos_class(pod({"limits": {"cpu": "2", "memory": "4Gi"}, "requests": {"cpu": "1"}})) == "Burstable"
+    )
+    assert ks.qos_class(pod({"limits": {"cpu": "2", "memory": "4Gi"}}, {})) == "Burstable"
+    assert ks.qos_class(pod({"limits": {"huawei.com/Ascend910": "8"}})) == "BestEffort"

@@ -342,6 +342,7 @@ class PodWorker:
             phase=phase,
             reason=reason,
             message=message,
+            qos=ks.qos_class(self.pod),
         )
         self._conditions = status["conditions"]
         return status

@@ -160,6 +160,26 @@ def pod_conditions(
     ]
 
 
+def qos_class(pod: Mapping[str, Any]) -> str:
+    """Guaranteed (cpu and memory limits, requests equal to them), BestEffort (no cpu/memory requests or
+    limits) or Burstable, from the pod's containers as the API server computes it."""
+    spec = pod.get("spec") or {}
+    containers = list(spec.get("initContainers") or []) + list(spec.get("containers") or [])
+    guaranteed, best_effort = True, True
+    for container in containers:
+        resources = container.get("resources") or {}
+        limits = resources.get("limits") or {}
+        requests = {**limits, **(resources.get("requests") or {})}  # unset requests default to limits
+        for name in ("cpu", "memory"):
+            if name in limits or name in requests:
+                best_effort = False
+            if name not in limits or str(requests.get(name)) != str(limits[name]):
+                guaranteed = False
+    if best_effort:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
 def container_status(record: ContainerRecord) -> dict[str, Any]:
     status: dict[str, Any] = {
         "name": record.name,
@@ -188,6 +208,7 @@ def pod_status(
     phase: str | None = None,
     message: str | None = None,
     reason: str | None = None,
+    qos: str = "BestEffort",
 ) -> dict[str, Any]:
     """The whole `.status` to PATCH to pods/{name}/status."""
     phase = phase or pod_phase(init, main)
@@ -199,7 +220,7 @@ def pod_status(
         "podIP": pod_ip,
         "podIPs": [{"ip": pod_ip}],
         "startTime": rfc3339(start_time),
-        "qosClass": "BestEffort",
+        "qosClass": qos,
         "containerStatuses": [container_status(r) for r in main],
     }
     if init:

@@ -308,3 +308,24 @@ def test_malformed_bodies_are_400_not_500(http: Http, ns: str) -> None:
     assert http.patch(f"{path}/ok", {"metadata": {"labels": "x"}}).status_code == 400
     assert http.patch(f"{path}/ok", {"op": "add"}, JSONPATCH).status_code == 422
     assert http.patch(f"{path}/ok", "").status_code == 400
+
+
+def test_immutable_configmap_data_cannot_change(http: Http, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    http.post(path, {**configmap("frozen", a="1"), "immutable": True})
+    response = http.patch(f"{path}/frozen", {"data": {"a": "2"}})
+    assert response.status_code == 422
+    assert response.json()["message"] == (
+        'ConfigMap "frozen" is invalid: data: Forbidden: field is immutable when `immutable` is set'
+    )
+    assert http.patch(f"{path}/frozen", {"metadata": {"labels": {"ok": "1"}}}).status_code == 200
+
+
+def test_delete_collection_with_a_label_selector(http: Http, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    for name, team in (("a", "x"), ("b", "x"), ("c", "y")):
+        http.post(path, {"metadata": {"name": name, "labels": {"team": team}}})
+    deleted = http.delete(path, labelSelector="team=x")
+    assert deleted.status_code == 200 and deleted.json()["kind"] == "ConfigMapList"
+    assert [i["metadata"]["name"] for i in deleted.json()["items"]] == ["a", "b"]
+    assert [i["metadata"]["name"] for i in http.get(path).json()["items"]] == ["c"]

@@ -246,6 +246,11 @@ def admit_builtin(
             causes += check_pod_spec(obj.get("spec") or {})
     elif kind == "Service" and not group:
         obj = default_service(obj, old)
+    elif kind in ("ConfigMap", "Secret") and not group and old is not None and old.get("immutable"):
+        for field in ("data", "binaryData", "stringData", "immutable"):
+            if obj.get(field) != old.get(field) and not (field == "stringData" and kind == "ConfigMap"):
+                message = "Forbidden: field is immutable when `immutable` is set"
+                causes.append({"reason": "FieldValueForbidden", "field": field, "message": message})
     if causes:
         raise errors.invalid(kind, group, meta.get("name", ""), causes)
     return obj

@@ -1,4 +1,4 @@
-"""Benchmark of the embedded Kubernetes API with the sync `kubernetes` client (numbers for docs/benchmarks.md).
+"""Benchmark of the embedded Kubernetes API with the sync `kubernetes` client (numbers: docs/benchmarks.md).
 
 Scenarios, each against our EmbeddedAPI and, as the same-run baseline, kmock 0.8's unmodified
 KubernetesEmulator (what the embedded API is built on) serving the same requests:

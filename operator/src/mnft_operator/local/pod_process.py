@@ -44,9 +44,9 @@ def now_utc() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def oom_kill_count() -> int | None:
+def oom_kill_count(counters: Sequence[Path] = _OOM_COUNTERS) -> int | None:
     """The OOM killer's kill count for our cgroup, None when the kernel does not tell."""
-    for path in _OOM_COUNTERS:
+    for path in counters:
         try:
             for line in path.read_text().splitlines():
                 key, _, value = line.partition(" ")

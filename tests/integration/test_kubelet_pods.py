@@ -334,6 +334,31 @@ def test_dns_names_and_mount_paths_are_rewritten_and_init_containers_run_in_orde
     assert (bed.state_dir / "mounted" / "out.txt").read_text() == "hello\n"
 
 
+def test_host_path_volumes_are_the_host_paths_themselves(bed: Bed, tmp_path: Path) -> None:
+    (tmp_path / "file.txt").write_text("from the host\n")
+    bed.create_pod(
+        "hostpath-pod",
+        [
+            {
+                "name": "main",
+                "image": "x",
+                "command": ["sh", "-c", "cat /in/file.txt /one.txt; echo out > /in/written"],
+                "volumeMounts": [
+                    {"name": "dir", "mountPath": "/in"},
+                    {"name": "file", "mountPath": "/one.txt"},
+                ],
+            }
+        ],
+        volumes=[
+            {"name": "dir", "hostPath": {"path": str(tmp_path)}},
+            {"name": "file", "hostPath": {"path": str(tmp_path / "file.txt"), "type": "File"}},
+        ],
+    )
+    assert bed.wait_phase("hostpath-pod", "Succeeded", "Failed")["status"]["phase"] == "Succeeded"
+    assert bed.core.read_namespaced_pod_log("hostpath-pod", NS) == "from the host\nfrom the host\n"
+    assert (tmp_path / "written").read_text() == "out\n"
+
+
 def test_ascend_pods_get_device_annotation(bed: Bed) -> None:
     bed.create_pod(
         "npu-pod",

@@ -163,7 +163,8 @@ class PodWorker:
                 configmaps = {n: await self._get("configmaps", n) for n in cm_names}
                 secrets = {n: await self._get("secrets", n) for n in secret_names}
                 for volume in self.volumes.values():
-                    volume.host_path.mkdir(parents=True, exist_ok=True)
+                    if not volume.host_path.exists():  # a hostPath may be a file (type File)
+                        volume.host_path.mkdir(parents=True)
                     if volume.kind in ("configMap", "secret"):
                         ref = volume.source.get("name" if volume.kind == "configMap" else "secretName", "")
                         objects = configmaps if volume.kind == "configMap" else secrets

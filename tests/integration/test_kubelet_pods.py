@@ -359,6 +359,30 @@ def test_host_path_volumes_are_the_host_paths_themselves(bed: Bed, tmp_path: Pat
     assert (tmp_path / "written").read_text() == "out\n"
 
 
+def test_a_claim_outlives_its_pods(bed: Bed) -> None:
+    def claim_pod(name: str, script: str) -> None:
+        bed.create_pod(
+            name,
+            [
+                {
+                    "name": "main",
+                    "image": "x",
+                    "command": ["sh", "-c", script],
+                    "volumeMounts": [{"name": "out", "mountPath": "/out"}],
+                }
+            ],
+            volumes=[{"name": "out", "persistentVolumeClaim": {"claimName": "results"}}],
+        )
+
+    claim_pod("writer-pod", "echo kept > /out/result.txt")
+    bed.wait_phase("writer-pod", "Succeeded")
+    bed.core.delete_namespaced_pod("writer-pod", NS)
+    claim_pod("reader-pod", "cat /out/result.txt")
+    bed.wait_phase("reader-pod", "Succeeded")
+    assert bed.core.read_namespaced_pod_log("reader-pod", NS) == "kept\n"
+    assert (bed.state_dir / "state" / "pvcs" / NS / "results" / "result.txt").read_text() == "kept\n"
+
+
 def test_ascend_pods_get_device_annotation(bed: Bed) -> None:
     bed.create_pod(
         "npu-pod",

@@ -169,3 +169,20 @@ def test_helm_chart_output_is_accepted(kubectl) -> None:  # type: ignore[no-unty
     assert "deployment.apps/" in result.stdout and "clusterrole.rbac.authorization.k8s.io/" in result.stdout
     server_side = kubectl("apply", "--server-side", "--validate=false", "-f", "-", stdin=rendered)
     assert "serverside-applied" in server_side.stdout
+
+
+def test_validation_without_validate_false_is_left_to_the_server(kubectl) -> None:  # type: ignore[no-untyped-def]
+    kubectl("apply", "-f", "-", stdin=WIDGET_CRD)
+    kubectl("wait", "--for=condition=Established", "crd/widgets.kubectl.test", "--timeout=20s")
+    typo = "apiVersion: kubectl.test/v1\nkind: Widget\nmetadata: {name: typo}\nspec: {size: 2, sise: 3}\n"
+    strict = kubectl("apply", "-f", "-", stdin=typo, ok=False)
+    assert strict.returncode == 1
+    assert strict.stderr.strip() == (
+        'Error from server (BadRequest): error when creating "STDIN": Widget in version "v1" cannot be '
+        'handled as a Widget: strict decoding error: unknown field "spec.sise"'
+    )
+    warned = kubectl("apply", "--validate=warn", "-f", "-", stdin=typo)
+    assert 'Warning: unknown field "spec.sise"' in warned.stderr
+    assert kubectl("get", "widget", "typo", "-o", "jsonpath={.spec}").stdout == '{"size":2}'
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: plain}\ndata: {a: b}\n"
+    assert "configmap/plain created" in kubectl("apply", "-f", "-", stdin=cm).stdout

@@ -219,6 +219,18 @@ def test_core_discovery_reports_v1_not_slash_v1(http: Http) -> None:
     assert http.get("/version").json()["major"] == "1"
 
 
+def test_openapi_v3_lists_patch_operations_with_field_validation(http: Http) -> None:
+    root = http.get("/openapi/v3").json()["paths"]
+    assert root["api/v1"]["serverRelativeURL"].startswith("/openapi/v3/api/v1?hash=")
+    assert "apis/apps/v1" in root
+    core = http.get("/openapi/v3/api/v1").json()
+    patch = core["paths"]["/api/v1/namespaces/{namespace}/pods/{name}"]["patch"]
+    assert patch["x-kubernetes-group-version-kind"] == {"group": "", "version": "v1", "kind": "Pod"}
+    assert "fieldValidation" in [p["name"] for p in patch["parameters"]]
+    assert core["components"]["schemas"]["io.k8s.api.core.v1.Pod"]["x-kubernetes-preserve-unknown-fields"]
+    assert http.get("/openapi/v3/apis/nope/v1").status_code == 404
+
+
 def test_events_leases_and_rbac_round_trip(http: Http, ns: str) -> None:
     event = {
         "metadata": {"name": "e1"},

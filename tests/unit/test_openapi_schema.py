@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mnft_operator.local.openapi_schema import FieldError, apply_defaults, prune, validate
+from mnft_operator.local.openapi_schema import FieldError, apply_defaults, prune, unknown_fields, validate
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -225,3 +225,9 @@ def test_message_expression_builds_the_message() -> None:
         FieldError("spec", 'Invalid value: "object": n is 5'),
         FieldError("spec", 'Invalid value: "object": fallback'),
     ]
+
+
+def test_unknown_fields_names_what_prune_drops() -> None:
+    body = {**obj(workers=1, junk=2, env=[{"name": "A", "x": 1}], free={"any": 1}), "extra": True}
+    assert unknown_fields(SCHEMA, body) == ["spec.junk", "spec.env[0].x", "extra"]
+    assert unknown_fields(SCHEMA, obj(workers=1)) == []

@@ -20,7 +20,7 @@ import yaml
 from aiohttp import web
 
 from mnft_operator.local import api_errors as errors
-from mnft_operator.local import api_patch, api_table
+from mnft_operator.local import api_openapi, api_patch, api_table, openapi_schema
 from mnft_operator.local.api_errors import ApiError
 from mnft_operator.local.api_logs import serve_log
 from mnft_operator.local.api_resources import ResourceDef
@@ -122,8 +122,11 @@ def dumps(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def json_response(body: Any, status: int = 200) -> web.Response:
-    return web.Response(body=dumps(body), status=status, content_type="application/json")
+def json_response(body: Any, status: int = 200, warnings: list[str] | None = None) -> web.Response:
+    response = web.Response(body=dumps(body), status=status, content_type="application/json")
+    for warning in warnings or ():
+        response.headers.add("Warning", f"299 - {json.dumps(warning)}")
+    return response
 
 
 class Handler:
@@ -180,22 +183,21 @@ class Handler:
                 return self._bind(res, target, await self._body(request))
             if target.name is not None:
                 raise errors.method_not_allowed()
-            obj = self.store.create(res, target.namespace, await self._body(request), dry_run=dry_run)
-            return json_response(self._out(res, obj), 201)
+            body = await self._body(request)
+            warnings = self._field_validation(request, res, body)
+            obj = self.store.create(res, target.namespace, body, dry_run=dry_run)
+            return json_response(self._out(res, obj), 201, warnings)
         if target.name is None:
             if method == "DELETE":
                 return await self._delete_collection(request, res, target)
             raise errors.method_not_allowed()
         if method == "PUT":
+            body = await self._body(request)
+            warnings = self._field_validation(request, res, body)
             obj, created = self.store.update(
-                res,
-                target.namespace,
-                target.name,
-                await self._body(request),
-                subresource=target.subresource,
-                dry_run=dry_run,
+                res, target.namespace, target.name, body, subresource=target.subresource, dry_run=dry_run
             )
-            return json_response(self._out(res, obj), 201 if created else 200)
+            return json_response(self._out(res, obj), 201 if created else 200, warnings)
         if method == "PATCH":
             return await self._patch(request, res, target, dry_run)
         if method == "DELETE":
@@ -225,6 +227,20 @@ class Handler:
         if body is None:
             raise errors.bad_request("the body of the request was empty")
         return check_object(body)
+
+    @staticmethod
+    def _field_validation(request: web.Request, res: ResourceDef, obj: Mapping[str, Any]) -> list[str]:
+        """`fieldValidation`: Strict rejects fields a custom resource's schema lacks, Warn (default) warns."""
+        directive = request.query.get("fieldValidation", "Warn")
+        if directive == "Ignore" or not res.custom or res.schema is None:
+            return []
+        unknown = [f'unknown field "{f}"' for f in openapi_schema.unknown_fields(res.schema, obj)]
+        if unknown and directive == "Strict":
+            raise errors.bad_request(
+                f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: '
+                f"strict decoding error: {', '.join(unknown)}"
+            )
+        return unknown
 
     @staticmethod
     def _out(res: ResourceDef, obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -319,8 +335,9 @@ class Handler:
                 if not isinstance(patch, dict):
                     raise errors.bad_request("an apply patch must be an object")
                 patch.setdefault("metadata", {})["name"] = target.name
+                warnings = self._field_validation(request, res, check_object(patch))
                 obj = self.store.create(res, target.namespace, patch, dry_run=dry_run)
-                return json_response(self._out(res, obj), 201)
+                return json_response(self._out(res, obj), 201, warnings)
             raise errors.not_found(res.plural, res.group, target.name)
         if kind == "json":
             try:
@@ -334,10 +351,11 @@ class Handler:
         else:
             patched = api_patch.apply_patch(current, patch, res.schema if res.custom else None)
         check_object(patched)
+        warnings = self._field_validation(request, res, patched)
         obj, _ = self.store.update(
             res, target.namespace, target.name, patched, subresource=target.subresource, dry_run=dry_run
         )
-        return json_response(self._out(res, obj))
+        return json_response(self._out(res, obj), 200, warnings)
 
     def _bind(self, res: ResourceDef, target: Target, body: dict[str, Any]) -> web.Response:
         pods = self.store.resource("", "v1", "pods")
@@ -411,6 +429,17 @@ class Handler:
             for group, versions in registry.group_versions().items():
                 paths += [f"/apis/{group}"] + [f"/apis/{group}/{v}" for v in versions]
             return json_response({"paths": sorted(paths)})
+        if parts[:2] == ["openapi", "v3"]:
+            if len(parts) == 2:
+                return json_response(api_openapi.root(registry))
+            gv = parts[2:]
+            doc = None
+            if gv[:1] == ["api"] and len(gv) == 2:
+                doc = api_openapi.group_version(registry, "", gv[1])
+            elif gv[:1] == ["apis"] and len(gv) == 3:
+                doc = api_openapi.group_version(registry, gv[1], gv[2])
+            if doc is not None:
+                return json_response(doc)
         if parts[0] in ("healthz", "readyz", "livez"):
             return web.Response(text="ok", content_type="text/plain")
         raise errors.resource_not_found()

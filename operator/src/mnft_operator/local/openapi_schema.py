@@ -4,6 +4,8 @@ Pure functions, reusable outside the embedded API (CI validates example manifest
 
 - `prune(schema, obj)`: drop fields the schema does not declare (unless
   `x-kubernetes-preserve-unknown-fields`); `apiVersion`, `kind`, `metadata` are kept at the root.
+- `unknown_fields(schema, obj)`: the paths `prune` would drop (`spec.junk`, `spec.env[0].x`), what
+  `fieldValidation=Strict` rejects.
 - `apply_defaults(schema, obj)`: fill `default`s of missing fields (nested, only where the parent exists).
 - `validate(schema, obj, old=None) -> list[FieldError]`: types, enum, minimum/maximum (exclusive too),
   min/maxLength, pattern, min/maxItems, min/maxProperties, required, and `x-kubernetes-validations`
@@ -95,6 +97,26 @@ def _prune(schema: Mapping[str, Any], value: Any, root: bool = False) -> Any:
     if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
         return [_prune(schema["items"], item) for item in value]
     return copy.deepcopy(value)
+
+
+def unknown_fields(schema: Mapping[str, Any], obj: Any) -> list[str]:
+    return _unknown(obj, prune(schema, obj), "")
+
+
+def _unknown(original: Any, pruned: Any, path: str) -> list[str]:
+    if isinstance(original, Mapping) and isinstance(pruned, Mapping):
+        found: list[str] = []
+        for key, value in original.items():
+            child = _join(path, key)
+            found += [child] if key not in pruned else _unknown(value, pruned[key], child)
+        return found
+    if isinstance(original, list) and isinstance(pruned, list):
+        return [
+            f
+            for i, (a, b) in enumerate(zip(original, pruned, strict=True))
+            for f in _unknown(a, b, f"{path}[{i}]")
+        ]
+    return []
 
 
 # ---- defaulting -------------------------------------------------------------------------------------

@@ -16,9 +16,9 @@ Public surface::
 Built on kmock 0.8 (`kmock.KubernetesEmulator`): its bundled resource registry supplies the built-in
 resources and their discovery data; routing, the object store and the API semantics are ours
 (`api_http`, `api_watch`, `api_store`, `api_gc`, `api_patch`, `api_selectors`, `api_crd`,
-`api_validation`, `openapi_schema`, `api_table`, `api_logs`), because kmock's own store lacks
-server-side metadata, conflicts, selectors, watch resume and CRDs, and its request log makes every
-request scan the whole history (see ../shared/notes/kmock-0.8-gaps.md).
+`api_validation`, `openapi_schema`, `api_openapi`, `api_table`, `api_logs`), because kmock's own
+store lacks server-side metadata, conflicts, selectors, watch resume and CRDs, and its request log
+makes every request scan the whole history (see ../shared/notes/kmock-0.8-gaps.md).
 
 Semantics follow the real API server: uid / resourceVersion (one global counter) / creationTimestamp /
 generation (bumped on non-metadata, non-status changes) / generateName; 201 on create; 409
@@ -29,8 +29,10 @@ server-side apply; label and field selectors on list and watch; watch resume fro
 finalizers and deletionTimestamp; background/foreground/orphan garbage collection by ownerReferences;
 CRDs with structural-schema pruning, defaults and CEL rules; built-in admission (pod defaults, pod
 spec immutability, label/ownerReference validation); pods/log from files; pods/binding; list paging;
-server-side dry run; Table output for kubectl. A pod bound to a node and not finished is deleted
-gracefully: it keeps a deletionTimestamp until its kubelet deletes it with gracePeriodSeconds 0.
+server-side dry run; Table output for kubectl; an OpenAPI v3 index, so kubectl validates without
+`--validate=false` (a custom resource's unknown fields: 400 with fieldValidation=Strict, else a
+Warning). A pod bound to a node and not finished is deleted gracefully: it keeps a deletionTimestamp
+until its kubelet deletes it with gracePeriodSeconds 0.
 """
 
 from __future__ import annotations

@@ -209,6 +209,18 @@ def test_deployment_is_one_recreated_locked_down_replica_with_kopf_liveness() ->
     assert selector.items() <= deploy["spec"]["template"]["metadata"]["labels"].items()
 
 
+@pytest.mark.parametrize("values", [[], ["--set", "watchNamespaces={team-a,team-b}"]])
+def test_operator_args_are_accepted_by_mnft_operator(values: list[str]) -> None:
+    from mnft_operator.operator_cli import build_parser, config_from_args
+
+    args = deployment(render(*values))["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[0] == "operator"
+    config = config_from_args(build_parser().parse_args(args[1:]))
+    assert config.liveness == "http://0.0.0.0:8080/healthz"
+    assert config.peering is None
+    assert config.namespaces == (("team-a", "team-b") if values else ())
+
+
 def test_every_object_carries_the_standard_labels() -> None:
     for key, obj in render("--set", "watchNamespaces={team-a}").items():
         labels = obj["metadata"]["labels"]

@@ -159,8 +159,10 @@ class LocalCluster:
         return job
 
     def pods(self, job_name: str) -> list[dict[str, Any]]:
+        """The job's pods as the API returns them (plain JSON, no client models)."""
         selector = f"finetune.mindspore.io/job-name={job_name}"
-        items = self.client.sanitize_for_serialization(
-            k8s.CoreV1Api(self.client).list_namespaced_pod(self.namespace, label_selector=selector)
-        )["items"]
-        return list(items)
+        response = k8s.CoreV1Api(self.client).list_namespaced_pod(
+            self.namespace, label_selector=selector, _preload_content=False
+        )
+        items: list[dict[str, Any]] = json.loads(response.data)["items"]
+        return items

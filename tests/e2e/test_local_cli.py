@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 from local_e2e_helpers import MNFT, job_manifest, small_subset
 
@@ -66,7 +67,8 @@ def test_invalid_file_is_refused_before_anything_starts(tmp_path: Path):
     assert time.monotonic() - started < 20
 
 
-def test_ctrl_c_leaves_no_process_behind(tmp_path: Path, demo_data: Path):
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_sigterm_leaves_no_process_behind(tmp_path: Path, demo_data: Path, signum: int, code: int):
     data = small_subset(demo_data / "digits-0-4", tmp_path / "data", per_class=8)
     job = job_manifest(
         "interrupted", ".", hyperparameters={"imageHeight": 32, "imageWidth": 32, "epochSize": 50}
@@ -96,14 +98,14 @@ def test_ctrl_c_leaves_no_process_behind(tmp_path: Path, demo_data: Path):
             assert time.monotonic() < deadline, "".join(lines[-30:])
         children = _descendants(proc.pid)
         assert len(children) >= 4  # at least both pods' launch processes and their ranks
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         rest, _ = proc.communicate(timeout=60)
         lines.append(rest)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    assert proc.returncode == 130, "".join(lines[-30:])
+    assert proc.returncode == code, "".join(lines[-30:])
     assert "[mnft local] interrupted; stopping the operator, the pods and the API" in "".join(lines)
     deadline = time.monotonic() + 5
     while (
@@ -111,3 +113,60 @@ def test_ctrl_c_leaves_no_process_behind(tmp_path: Path, demo_data: Path):
     ) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert left == [], [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in left]
+
+
+def test_keep_api_serves_kubectl_after_the_job(tmp_path: Path):
+    (tmp_path / "datasets").mkdir()
+    path = tmp_path / "job.yaml"
+    path.write_text(yaml.safe_dump(job_manifest("kept", "missing")))  # fails at once: a fast job
+    state = tmp_path / "state"
+    proc = subprocess.Popen(
+        [
+            MNFT,
+            "local",
+            str(path),
+            "--keep-api",
+            "--state-dir",
+            str(state),
+            "--mount",
+            f"data={tmp_path / 'datasets'}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        while not lines or "press Ctrl-C to stop" not in lines[-1]:
+            line = proc.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        kubeconfig = state / "kubeconfig"
+        hint = f"[mnft local] try: kubectl --kubeconfig {kubeconfig} get mft -n default\n"
+        assert hint in lines
+        got = subprocess.run(
+            [
+                str(Path(MNFT).parent / "kubectl"),
+                "--kubeconfig",
+                str(kubeconfig),
+                "get",
+                "mft",
+                "-n",
+                "default",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert got.returncode == 0, got.stderr
+        assert got.stdout.splitlines()[0].split()[:2] == ["NAME", "PHASE"]
+        assert got.stdout.splitlines()[1].split()[:2] == ["kept", "Failed"]
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 1  # the job's result, not the Ctrl-C that ended the wait

@@ -34,7 +34,8 @@ POLL_SECONDS = 0.25
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_TIMEOUT = 124
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,8 +71,12 @@ def say(line: str) -> None:
     print(f"[mnft local] {line}", flush=True)
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C (everything stopped) but exiting 128 + SIGTERM."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
 
 
 def wait_for_job(
@@ -152,8 +157,9 @@ def run(args: argparse.Namespace) -> int:
         simulate_ascend_devices=args.simulate_ascend_devices,
     )
     follower = LogFollower(cluster.log_dir, namespace, name, emit=lambda line: print(line, flush=True))
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     code = EXIT_INTERRUPTED
+    job_finished = False
     try:
         say(f"starting the embedded API, the local kubelet and the operator (state in {state_dir})")
         cluster.start()
@@ -167,25 +173,33 @@ def run(args: argparse.Namespace) -> int:
             for line in final_summary(name, status):
                 say(line)
             code = 0 if phase_of(status) == "Succeeded" else EXIT_FAILED
+        job_finished = True
         if args.keep_api:
             kubeconfig = cluster.write_kubeconfig(state_dir / "kubeconfig")
             say(f"the API stays up at {cluster.url}; kubeconfig: {kubeconfig}")
             say(f"try: kubectl --kubeconfig {kubeconfig} get mft -n {namespace}")
             say("press Ctrl-C to stop")
             _wait_forever()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if not job_finished:  # with --keep-api, Ctrl-C after the job keeps the job's exit code
+            code = EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
         say("interrupted; stopping the operator, the pods and the API")
     except ApiRejected as exc:
         print(f"mnft local: error: {exc}", file=sys.stderr)
         code = EXIT_USAGE
+    except Exception as exc:  # the API, kubelet or operator could not start: one line, not a traceback
+        print(f"mnft local: error: {type(exc).__name__}: {exc} (logs kept in {state_dir})", file=sys.stderr)
+        code = EXIT_FAILED
+        temporary = False
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        # A second Ctrl-C during the shutdown must not leave pods behind.
+        # A second Ctrl-C or SIGTERM during the shutdown must not leave pods behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
             cluster.stop()
         finally:
             signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, previous)
             if temporary:
                 shutil.rmtree(state_dir, ignore_errors=True)
     return code

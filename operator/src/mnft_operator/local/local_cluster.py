@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from kubernetes import client as k8s
 
@@ -129,12 +129,12 @@ class LocalCluster:
     def _apply_crd(self) -> None:
         from mnft_operator.crd import crd
 
-        k8s.ApiextensionsV1Api(self.client).create_custom_resource_definition(body=crd())
+        k8s.ApiextensionsV1Api(self.client).create_custom_resource_definition(body=cast(Any, crd()))
 
     def _ensure_namespace(self) -> None:
         body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}}
         try:
-            k8s.CoreV1Api(self.client).create_namespace(body=body)
+            k8s.CoreV1Api(self.client).create_namespace(body=cast(Any, body))
         except k8s.ApiException as exc:
             if exc.status != 409:
                 raise
@@ -155,13 +155,13 @@ class LocalCluster:
 
     def get_job(self, name: str) -> dict[str, Any]:
         api = k8s.CustomObjectsApi(self.client)
-        job: dict[str, Any] = api.get_namespaced_custom_object(GROUP, VERSION, self.namespace, PLURAL, name)
-        return job
+        job = api.get_namespaced_custom_object(GROUP, VERSION, self.namespace, PLURAL, name)
+        return cast(dict[str, Any], job)
 
     def pods(self, job_name: str) -> list[dict[str, Any]]:
         """The job's pods as the API returns them (plain JSON, no client models)."""
         selector = f"finetune.mindspore.io/job-name={job_name}"
-        response = k8s.CoreV1Api(self.client).list_namespaced_pod(
+        response: Any = k8s.CoreV1Api(self.client).list_namespaced_pod(
             self.namespace, label_selector=selector, _preload_content=False
         )
         items: list[dict[str, Any]] = json.loads(response.data)["items"]

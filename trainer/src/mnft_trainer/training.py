@@ -139,8 +139,18 @@ def train_head(
 
 
 def find_resume_point(ckpt_dir: Path, epochs: int) -> tuple[int, Path] | None:
-    candidates = [(epoch, path) for epoch, path in list_checkpoints(ckpt_dir) if epoch <= epochs]
-    return candidates[-1] if candidates else None
+    """The newest own checkpoint whose epoch every sibling rank directory (`ckpt_<r>` on the shared output
+    volume) holds too: a rank killed between two ranks' saves must not make the restarted ranks resume at
+    different epochs (their collectives would no longer pair up)."""
+    own = {epoch: path for epoch, path in list_checkpoints(ckpt_dir) if epoch <= epochs}
+    common = set(own)
+    for sibling in ckpt_dir.parent.glob("ckpt_*"):
+        if sibling != ckpt_dir and sibling.is_dir():
+            common &= {epoch for epoch, _ in list_checkpoints(sibling)}
+    if not common:
+        return None
+    epoch = max(common)
+    return epoch, own[epoch]
 
 
 def train_full(

@@ -49,9 +49,9 @@ def test_killed_rank_restarts_the_whole_job_which_resumes(tmp_path: Path, demo_d
     }
     cluster.create_job(job_manifest("killed", "digits", hyperparameters=hyper, eval={"enabled": False}))
     watch = JobWatch(cluster, "killed")
-    saved = [tmp_path / "out" / "checkpoint" / f"ckpt_{rank}" / "mobilenetv2_2.ckpt" for rank in (0, 1)]
-    watch.wait(lambda w: all(path.is_file() for path in saved), 300, "both ranks' epoch-2 checkpoints")
-    os.kill(_rank_process("killed", 1), signal.SIGKILL)  # mid epoch 3; exit 137: retryable
+    # Killed right at the epoch boundary, possibly before rank 1 saved epoch 2 (the harshest moment).
+    watch.wait(lambda w: 2 in _epochs(w.rank_lines(0, 0)), 300, "rank 0 to finish epoch 2")
+    os.kill(_rank_process("killed", 1), signal.SIGKILL)  # exit 137: retryable
 
     assert watch.wait_finished(timeout=300) == "Succeeded", "\n".join(watch.lines[-40:])
     assert watch.status["restarts"] == 1
@@ -60,9 +60,9 @@ def test_killed_rank_restarts_the_whole_job_which_resumes(tmp_path: Path, demo_d
     resumed = [i for i, line in enumerate(rank0) if line.startswith("resuming from ")]
     assert len(resumed) == 1, rank0
     first, second = _epochs(rank0[: resumed[0]]), _epochs(rank0[resumed[0] :])
-    # Resumed from the latest checkpoint (every epoch): at most the interrupted epoch is trained again.
+    # Resumed from the latest checkpoint all ranks saved (every epoch): at most one epoch is trained again.
     assert first == list(range(1, max(first) + 1)), rank0
-    assert 2 < second[0] <= max(first) + 1, rank0
+    assert max(first) <= second[0] <= max(first) + 1, rank0
     assert second == list(range(second[0], epochs + 1)), rank0
     assert f"(epoch {second[0] - 1} of {epochs})" in rank0[resumed[0]]
     restarting = next(c for c in watch.status["conditions"] if c["type"] == "Restarting")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -61,6 +62,20 @@ def test_operator_cli_rejects_bad_options_in_one_line(tmp_path: Path) -> None:
     result = subprocess.run([MNFT, "operator", "--kubeconfig", str(missing)], capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip() == f"mnft operator: --kubeconfig {missing}: no such file"
+
+    broken = tmp_path / "broken"
+    broken.write_text("clusters: [\n")
+    result = subprocess.run([MNFT, "operator", "--kubeconfig", str(broken)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"mnft operator: --kubeconfig {broken}: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+    # Not in a cluster and no kubeconfig at all: one line before kopf starts, not a login retry loop.
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"} | {"HOME": str(tmp_path)}
+    result = subprocess.run([MNFT, "operator"], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith("mnft operator: no credentials: ")
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def kopf_peering_crd(kind: str, plural: str, scope: str) -> dict[str, object]:

@@ -180,6 +180,33 @@ def run_operator_in_thread(
     return handle
 
 
+def credentials_problem(config: OperatorConfig) -> str | None:
+    """Why the operator could not log in (one line), checked before kopf starts; None when it can."""
+    if config.server:
+        return None
+    import kubernetes.client
+    import kubernetes.config
+
+    from mnft_operator.handlers.login import NO_CREDENTIALS
+
+    if config.kubeconfig:
+        try:
+            kubernetes.config.load_kube_config(
+                config_file=config.kubeconfig, client_configuration=kubernetes.client.Configuration()
+            )
+        except Exception as e:  # YAML, structure, exec plugin, file errors: all mean "unusable file"
+            first_line = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            return f"--kubeconfig {config.kubeconfig}: {first_line}"
+        return None
+    for load in (kubernetes.config.load_incluster_config, kubernetes.config.load_kube_config):
+        try:
+            load(client_configuration=kubernetes.client.Configuration())
+        except Exception:  # not in a cluster / no usable default kubeconfig: try the next source
+            continue
+        return None
+    return NO_CREDENTIALS
+
+
 def main(argv: Sequence[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(list(argv))
@@ -187,6 +214,10 @@ def main(argv: Sequence[str]) -> int:
         config = config_from_args(args)
     except ValueError as e:
         print(f"mnft operator: {e}", file=sys.stderr)
+        return 2
+    problem = credentials_problem(config)
+    if problem:
+        print(f"mnft operator: {problem}", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s [%(name)s] %(message)s")
     if args.log_level != "DEBUG":

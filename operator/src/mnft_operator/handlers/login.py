@@ -10,6 +10,11 @@ import kopf
 
 from mnft_operator.handlers.config import MEMO_CONFIG, OperatorConfig
 
+NO_CREDENTIALS = (
+    "no credentials: not in a cluster (no service account) and no kubeconfig ($KUBECONFIG or "
+    "~/.kube/config); give --kubeconfig FILE or --server URL"
+)
+
 
 def connection_for_server(server: str) -> kopf.ConnectionInfo:
     """Local mode and tests: a plain URL, no credentials (the embedded API serves loopback only)."""
@@ -24,8 +29,9 @@ def connection_from_kubeconfig(path: str, settings: kopf.OperatorSettings) -> ko
     config = kubernetes.client.Configuration()
     try:
         kubernetes.config.load_kube_config(config_file=path, client_configuration=config)
-    except (OSError, kubernetes.config.ConfigException) as e:
-        raise kopf.LoginError(f"--kubeconfig {path}: {e}") from e
+    except Exception as e:  # YAML, structure, exec plugin, file errors: all mean "unusable file"
+        first_line = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise kopf.PermanentError(f"--kubeconfig {path}: {first_line}") from None
     header = config.get_api_key_with_prefix("BearerToken") or config.get_api_key_with_prefix("authorization")
     parts = header.split(" ", 1) if header else []
     scheme, token = (
@@ -54,5 +60,9 @@ def login(
     if config.kubeconfig:
         return connection_from_kubeconfig(config.kubeconfig, settings)
     # In-cluster service account first, then $KUBECONFIG / ~/.kube/config, through the kubernetes client.
-    info: kopf.ConnectionInfo | None = kopf.login_via_client(settings=settings, logger=logger, **kwargs)
+    # Neither existing will not change by retrying: fail at once with one line.
+    try:
+        info: kopf.ConnectionInfo | None = kopf.login_via_client(settings=settings, logger=logger, **kwargs)
+    except kopf.LoginError:
+        raise kopf.PermanentError(NO_CREDENTIALS) from None
     return info

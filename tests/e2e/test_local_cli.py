@@ -67,6 +67,7 @@ def test_invalid_file_is_refused_before_anything_starts(tmp_path: Path):
     assert time.monotonic() - started < 20
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_ctrl_c_or_sigterm_leaves_no_process_behind(tmp_path: Path, demo_data: Path, signum: int, code: int):
     data = small_subset(demo_data / "digits-0-4", tmp_path / "data", per_class=8)
@@ -164,9 +165,12 @@ def test_keep_api_serves_kubectl_after_the_job(tmp_path: Path):
         assert got.stdout.splitlines()[0].split()[:2] == ["NAME", "PHASE"]
         assert got.stdout.splitlines()[1].split()[:2] == ["kept", "Failed"]
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=60)
+        rest, _ = proc.communicate(timeout=60)
+        lines.append(rest)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert proc.returncode == 1  # the job's result, not the Ctrl-C that ended the wait
+    reason = "[mnft local]   reason:     TrainerError: kept-worker-"
+    assert any(line.startswith(reason) and "error: --dataset_path " in line for line in lines), lines

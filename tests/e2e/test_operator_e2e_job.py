@@ -8,9 +8,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from local_e2e_helpers import JobWatch, job_manifest, small_subset
 
 EPOCHS = 2
+
+pytestmark = pytest.mark.slow  # real MindSpore ranks
 
 
 def _final_weights(path: Path) -> dict[str, np.ndarray]:

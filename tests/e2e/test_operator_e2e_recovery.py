@@ -8,9 +8,12 @@ import re
 import signal
 from pathlib import Path
 
+import pytest
 from local_e2e_helpers import JobWatch, job_manifest, small_subset
 
 EPOCH_LINE = re.compile(r"^epoch\[(\d+)/(\d+)\]")
+
+pytestmark = pytest.mark.slow  # real MindSpore ranks
 
 
 def _epochs(lines: list[str]) -> list[int]:

@@ -91,6 +91,10 @@ class LocalCluster:
         # Progress (epoch, loss) is read from rank 0's log: often, since local jobs are short.
         self._operator = run_operator_in_thread(self.url, [self.namespace], progress_seconds=2.0)
 
+    @property
+    def operator_alive(self) -> bool:
+        return self._operator is not None and bool(self._operator.alive)
+
     def stop_operator(self) -> None:
         if self._operator is not None:
             operator, self._operator = self._operator, None

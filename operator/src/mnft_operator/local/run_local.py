@@ -71,6 +71,10 @@ def say(line: str) -> None:
     print(f"[mnft local] {line}", flush=True)
 
 
+class OperatorStopped(RuntimeError):
+    """The operator's thread ended while the job was still running."""
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C (everything stopped) but exiting 128 + SIGTERM."""
 
@@ -101,6 +105,8 @@ def wait_for_job(
             time.sleep(POLL_SECONDS * 2)
             follower.poll(final=True)
             return status
+        if not cluster.operator_alive:
+            raise OperatorStopped("the operator stopped unexpectedly; its log: operator.log in the state dir")
         if deadline is not None and clock() > deadline:
             follower.poll(final=True)
             return None

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mnft_operator.local.local_logs import LogFollower, prefix_line, worker_index
-from mnft_operator.local.local_manifest import ManifestError, load_resource, parse_mounts
+from mnft_operator.local.local_manifest import ManifestError, load_resource, parse_mounts, unmounted_claims
 from mnft_operator.local.local_status import failure_reason, final_summary, phase_change
 
 
@@ -115,3 +115,20 @@ def test_final_summary_success_and_failure():
     assert failure_reason(failed) == "TrainerError: error: no data"
     assert final_summary("j", failed)[-1] == "  reason:     TrainerError: error: no data"
     assert failure_reason({"phase": "Running"}) == "phase Running"
+
+
+def test_unmounted_claims_names_pvcs_without_a_mount():
+    def pvc(name: str) -> dict:
+        return {"persistentVolumeClaim": {"claimName": name}}
+
+    job = {
+        "spec": {
+            "dataset": {"path": "d", "volume": pvc("data")},
+            "pretrained": {"checkpoint": "c.ckpt", "volume": pvc("models")},
+            "output": {"volume": pvc("out")},
+        }
+    }
+    assert unmounted_claims(job, {}) == ["data", "models", "out"]
+    # By claim name or by the pod's volume name (dataset, pretrained, output).
+    assert unmounted_claims(job, {"data": "/d", "pretrained": "/m"}) == ["out"]
+    assert unmounted_claims({"spec": {"dataset": {"path": "/abs"}}}, {}) == []

@@ -77,3 +77,16 @@ def validate_spec(job: Mapping[str, Any], path: Path) -> None:
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ManifestError(f"{path}: {errors[0]}{more}")
+
+
+def unmounted_claims(job: Mapping[str, Any], mounts: Mapping[str, str]) -> list[str]:
+    """PVC claims the job uses that no --mount serves (by claim name or by the pod's volume name):
+    the local kubelet gives them a directory in the state dir, so their contents are lost at exit."""
+    spec = job.get("spec") or {}
+    missing = []
+    for pod_volume, field in (("dataset", "dataset"), ("pretrained", "pretrained"), ("output", "output")):
+        volume = (spec.get(field) or {}).get("volume") or {}
+        claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+        if claim and claim not in mounts and pod_volume not in mounts and claim not in missing:
+            missing.append(claim)
+    return missing

@@ -26,6 +26,7 @@ from mnft_operator.local.local_manifest import (
     check_mount_dirs,
     load_resource,
     parse_mounts,
+    unmounted_claims,
     validate_spec,
 )
 from mnft_operator.local.local_status import FINISHED_PHASES, final_summary, phase_change, phase_of
@@ -168,6 +169,10 @@ def run(args: argparse.Namespace) -> int:
     job_finished = False
     try:
         say(f"starting the embedded API, the local kubelet and the operator (state in {state_dir})")
+        for claim in unmounted_claims(job, mounts):
+            say(
+                f"note: claim {claim} has no --mount {claim}=DIR; it gets an empty directory in the state dir"
+            )
         cluster.start()
         cluster.create_job(job)
         say(f"created {namespace}/{name}; streaming its logs")

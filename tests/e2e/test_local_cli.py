@@ -72,7 +72,7 @@ def test_invalid_file_is_refused_before_anything_starts(tmp_path: Path):
 def test_ctrl_c_or_sigterm_leaves_no_process_behind(tmp_path: Path, demo_data: Path, signum: int, code: int):
     data = small_subset(demo_data / "digits-0-4", tmp_path / "data", per_class=8)
     job = job_manifest(
-        "interrupted", ".", hyperparameters={"imageHeight": 32, "imageWidth": 32, "epochSize": 50}
+        "e2e-interrupted", ".", hyperparameters={"imageHeight": 32, "imageWidth": 32, "epochSize": 50}
     )
     path = tmp_path / "job.yaml"
     path.write_text(yaml.safe_dump(job))
@@ -119,7 +119,7 @@ def test_ctrl_c_or_sigterm_leaves_no_process_behind(tmp_path: Path, demo_data: P
 def test_keep_api_serves_kubectl_after_the_job(tmp_path: Path):
     (tmp_path / "datasets").mkdir()
     path = tmp_path / "job.yaml"
-    path.write_text(yaml.safe_dump(job_manifest("kept", "missing")))  # fails at once: a fast job
+    path.write_text(yaml.safe_dump(job_manifest("e2e-kept", "missing")))  # fails at once: a fast job
     state = tmp_path / "state"
     proc = subprocess.Popen(
         [
@@ -163,7 +163,7 @@ def test_keep_api_serves_kubectl_after_the_job(tmp_path: Path):
         )
         assert got.returncode == 0, got.stderr
         assert got.stdout.splitlines()[0].split()[:2] == ["NAME", "PHASE"]
-        assert got.stdout.splitlines()[1].split()[:2] == ["kept", "Failed"]
+        assert got.stdout.splitlines()[1].split()[:2] == ["e2e-kept", "Failed"]
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=60)
         lines.append(rest)
@@ -172,5 +172,5 @@ def test_keep_api_serves_kubectl_after_the_job(tmp_path: Path):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert proc.returncode == 1  # the job's result, not the Ctrl-C that ended the wait
-    reason = "[mnft local]   reason:     TrainerError: kept-worker-"
+    reason = "[mnft local]   reason:     TrainerError: e2e-kept-worker-"
     assert any(line.startswith(reason) and "error: --dataset_path " in line for line in lines), lines

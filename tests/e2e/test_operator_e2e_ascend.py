@@ -24,7 +24,7 @@ def test_rank_table_completes_and_launch_assigns_rank_and_device_ids(tmp_path: P
         {"data": tmp_path / "datasets", "out": tmp_path / "out"}, simulate_ascend_devices=True
     )
     job = job_manifest(
-        "npu",
+        "e2e-npu",
         "digits",
         workers=WORKERS,
         platform="Ascend",
@@ -32,22 +32,22 @@ def test_rank_table_completes_and_launch_assigns_rank_and_device_ids(tmp_path: P
         env=[{"name": "MNFT_LAUNCH_DRY_RUN", "value": "1"}],
     )
     cluster.create_job(job)
-    watch = JobWatch(cluster, "npu")
+    watch = JobWatch(cluster, "e2e-npu")
     watch.wait(
         lambda w: all(len(_dry_run_lines(w, i)) == DEVICES for i in range(WORKERS)),
         120,
         "every pod's launch dry run",
     )
 
-    configmap = k8s.CoreV1Api(cluster.client).read_namespaced_config_map("rings-config-npu", "default")
+    configmap = k8s.CoreV1Api(cluster.client).read_namespaced_config_map("rings-config-e2e-npu", "default")
     table = json.loads(configmap.data["hccl.json"])
     assert table["status"] == "completed"
     assert table["server_count"] == str(WORKERS)
-    pods = {pod["metadata"]["name"]: pod for pod in cluster.pods("npu")}
+    pods = {pod["metadata"]["name"]: pod for pod in cluster.pods("e2e-npu")}
     for worker in range(WORKERS):
         server = table["server_list"][worker]
         annotation = json.loads(
-            pods[f"npu-worker-{worker}"]["metadata"]["annotations"][
+            pods[f"e2e-npu-worker-{worker}"]["metadata"]["annotations"][
                 "ascend.kubectl.kubernetes.io/ascend-910-configuration"
             ]
         )

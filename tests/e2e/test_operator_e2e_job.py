@@ -27,8 +27,8 @@ def test_two_worker_cpu_job_succeeds_with_rank0_result(tmp_path: Path, demo_data
     out = tmp_path / "out"
     cluster = local_cluster({"data": tmp_path / "datasets", "out": out})
     hyper = {"imageHeight": 32, "imageWidth": 32, "batchSize": 16, "epochSize": EPOCHS}
-    cluster.create_job(job_manifest("happy", "digits", hyperparameters=hyper))
-    watch = JobWatch(cluster, "happy")
+    cluster.create_job(job_manifest("e2e-happy", "digits", hyperparameters=hyper))
+    watch = JobWatch(cluster, "e2e-happy")
     assert watch.wait_finished(timeout=300) == "Succeeded", "\n".join(watch.lines[-40:])
 
     # status.result.accuracy is exactly what rank 0 printed.
@@ -61,8 +61,8 @@ def test_missing_dataset_fails_at_once_with_the_trainers_error(tmp_path: Path, l
     (tmp_path / "datasets").mkdir()
     cluster = local_cluster({"data": tmp_path / "datasets", "out": tmp_path / "out"})
     started = time.monotonic()
-    cluster.create_job(job_manifest("nodata", "no-such-dataset"))
-    watch = JobWatch(cluster, "nodata")
+    cluster.create_job(job_manifest("e2e-nodata", "no-such-dataset"))
+    watch = JobWatch(cluster, "e2e-nodata")
     assert watch.wait_finished(timeout=120) == "Failed", "\n".join(watch.lines[-40:])
     elapsed = time.monotonic() - started
 

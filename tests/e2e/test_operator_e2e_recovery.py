@@ -50,11 +50,11 @@ def test_killed_rank_restarts_the_whole_job_which_resumes(tmp_path: Path, demo_d
         "epochSize": epochs,
         "saveCheckpointEpochs": 1,
     }
-    cluster.create_job(job_manifest("killed", "digits", hyperparameters=hyper, eval={"enabled": False}))
-    watch = JobWatch(cluster, "killed")
+    cluster.create_job(job_manifest("e2e-killed", "digits", hyperparameters=hyper, eval={"enabled": False}))
+    watch = JobWatch(cluster, "e2e-killed")
     # Killed right at the epoch boundary, possibly before rank 1 saved epoch 2 (the harshest moment).
     watch.wait(lambda w: 2 in _epochs(w.rank_lines(0, 0)), 300, "rank 0 to finish epoch 2")
-    os.kill(_rank_process("killed", 1), signal.SIGKILL)  # exit 137: retryable
+    os.kill(_rank_process("e2e-killed", 1), signal.SIGKILL)  # exit 137: retryable
 
     assert watch.wait_finished(timeout=300) == "Succeeded", "\n".join(watch.lines[-40:])
     assert watch.status["restarts"] == 1
@@ -76,8 +76,8 @@ def test_operator_restart_mid_job_does_not_duplicate_pods(tmp_path: Path, demo_d
     epochs = 4
     cluster = local_cluster(_data(tmp_path, demo_data))
     hyper = {"imageHeight": 32, "imageWidth": 32, "batchSize": 16, "epochSize": epochs}
-    cluster.create_job(job_manifest("steady", "digits", hyperparameters=hyper, eval={"enabled": False}))
-    watch = JobWatch(cluster, "steady")
+    cluster.create_job(job_manifest("e2e-steady", "digits", hyperparameters=hyper, eval={"enabled": False}))
+    watch = JobWatch(cluster, "e2e-steady")
     watch.wait(lambda w: 1 in _epochs(w.rank_lines(0, 0)), 300, "rank 0 to finish epoch 1")
     cluster.stop_operator()
     watch.wait(lambda w: 2 in _epochs(w.rank_lines(0, 0)), 300, "training to go on without the operator")

@@ -3,22 +3,14 @@ Helpers (manifests, the job watcher) are in local_e2e_helpers.py."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from local_e2e_helpers import MNFT, VENV_BIN
+from local_e2e_helpers import MNFT
 
 from mnft_operator.local.local_cluster import LocalCluster
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _venv_on_path() -> None:
-    # Pods run `mnft launch ...`; the local kubelet finds it on PATH like any container command.
-    if str(VENV_BIN) not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 @pytest.fixture(scope="session")

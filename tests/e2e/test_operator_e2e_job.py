@@ -13,8 +13,6 @@ from local_e2e_helpers import JobWatch, job_manifest, small_subset
 
 EPOCHS = 2
 
-pytestmark = pytest.mark.slow  # real MindSpore ranks
-
 
 def _final_weights(path: Path) -> dict[str, np.ndarray]:
     import mindspore as ms
@@ -22,6 +20,7 @@ def _final_weights(path: Path) -> dict[str, np.ndarray]:
     return {name: param.asnumpy() for name, param in ms.load_checkpoint(str(path)).items()}
 
 
+@pytest.mark.slow  # real MindSpore ranks
 def test_two_worker_cpu_job_succeeds_with_rank0_result(tmp_path: Path, demo_data: Path, local_cluster):
     small_subset(demo_data / "digits-0-4", tmp_path / "datasets" / "digits", per_class=24)
     out = tmp_path / "out"

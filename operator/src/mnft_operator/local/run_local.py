@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import shutil
 import signal
 import sys
@@ -119,14 +118,6 @@ def _wait_forever() -> None:
         time.sleep(3600)
 
 
-def _put_this_installation_on_path() -> None:
-    """Pods run `mnft launch ...`: in local mode "the image" is this installation, so they find our `mnft`."""
-    bindir = str(Path(sys.executable).parent)
-    path = os.environ.get("PATH", "")
-    if bindir not in path.split(os.pathsep):
-        os.environ["PATH"] = f"{bindir}{os.pathsep}{path}" if path else bindir
-
-
 def _log_operator_to(path: Path) -> None:
     """The operator's and kopf's log go to a file; only errors reach the terminal."""
     root = logging.getLogger()
@@ -151,7 +142,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"mnft local: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
-    _put_this_installation_on_path()
     name, namespace = job["metadata"]["name"], job["metadata"]["namespace"]
     temporary = args.state_dir is None
     state_dir = Path(tempfile.mkdtemp(prefix="mnft-local-")) if temporary else args.state_dir.resolve()

@@ -49,9 +49,12 @@ def test_two_worker_cpu_job_succeeds_with_rank0_result(tmp_path: Path, demo_data
     finals = [out / "checkpoint" / f"ckpt_{rank}" / f"mobilenetv2_{EPOCHS}.ckpt" for rank in (0, 1)]
     assert all(path.is_file() for path in finals), sorted(str(p) for p in out.rglob("*"))
     rank0, rank1 = _final_weights(finals[0]), _final_weights(finals[1])
-    weights = [name for name in rank0 if name.endswith(".weight")]
-    assert weights and rank0.keys() == rank1.keys()
-    for name in weights:
+    assert rank0.keys() == rank1.keys()
+    # Every trained parameter and the optimizer state agree; BatchNorm moving statistics are each rank's own
+    # (no SyncBN), as in the recipe.
+    shared = [name for name in rank0 if "moving_" not in name]
+    assert any(name.endswith("head.1.weight") for name in shared) and any("moments." in n for n in shared)
+    for name in shared:
         np.testing.assert_array_equal(rank0[name], rank1[name], err_msg=name)
     assert watch.status["result"]["checkpoint"].endswith(f"ckpt_0/mobilenetv2_{EPOCHS}.ckpt")
 

@@ -18,6 +18,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from kubernetes.client import ApiException
+
 from mnft_operator.local.local_cluster import ApiRejected, LocalCluster
 from mnft_operator.local.local_logs import LogFollower
 from mnft_operator.local.local_manifest import (
@@ -71,6 +73,10 @@ def say(line: str) -> None:
     print(f"[mnft local] {line}", flush=True)
 
 
+class JobGone(RuntimeError):
+    """The resource disappeared while we waited (deleted by hand or by ttlSecondsAfterFinished)."""
+
+
 class OperatorStopped(RuntimeError):
     """The operator's thread ended while the job was still running."""
 
@@ -95,7 +101,13 @@ def wait_for_job(
     last: dict[str, Any] | None = None
     while True:
         follower.poll()
-        status = dict(cluster.get_job(name).get("status") or {})
+        try:
+            status = dict(cluster.get_job(name).get("status") or {})
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            follower.poll(final=True)
+            raise JobGone(f"{name} was deleted before it finished (last {phase_of(last)})") from None
         change = phase_change(last, status)
         if change is not None:
             say(change)

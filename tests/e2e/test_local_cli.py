@@ -164,6 +164,15 @@ def test_keep_api_serves_kubectl_after_the_job(tmp_path: Path):
         assert got.returncode == 0, got.stderr
         assert got.stdout.splitlines()[0].split()[:2] == ["NAME", "PHASE"]
         assert got.stdout.splitlines()[1].split()[:2] == ["e2e-kept", "Failed"]
+        kubectl = [str(Path(MNFT).parent / "kubectl"), "--kubeconfig", str(kubeconfig)]
+        # The failed pod stays for its logs (cleanPodPolicy Running); kubectl reads them through pods/log.
+        listed = [*kubectl, "get", "pods", "-o", "name"]
+        pods = subprocess.run(listed, capture_output=True, text=True, timeout=60)
+        assert pods.returncode == 0 and pods.stdout.strip(), pods
+        pod = pods.stdout.split()[0]
+        logs = subprocess.run([*kubectl, "logs", pod], capture_output=True, text=True, timeout=60)
+        assert logs.returncode == 0, logs.stderr
+        assert "] error: --dataset_path " in logs.stdout, logs.stdout
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=60)
         lines.append(rest)

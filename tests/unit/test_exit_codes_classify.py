@@ -46,6 +46,24 @@ def terminated(code: int, reason: str = "Error", message: str = "", name: str = 
             ),
         ),
         (
+            terminated(75, message="error: distributed init failed (dynamicCluster, scheduler h:8118): x"),
+            Failure(
+                RETRYABLE,
+                "ClusterFormation",
+                "j-worker-1: container trainer exited 75: "
+                "error: distributed init failed (dynamicCluster, scheduler h:8118): x",
+                75,
+            ),
+        ),
+        (
+            terminated(75),
+            Failure(RETRYABLE, "ClusterFormation", "j-worker-1: container trainer exited 75: exited 75", 75),
+        ),
+        (
+            terminated(74),
+            Failure(TRAINER_ERROR, "TrainerError", "j-worker-1: container trainer exited 74: exited 74", 74),
+        ),
+        (
             terminated(2),
             Failure(TRAINER_ERROR, "TrainerError", "j-worker-1: container trainer exited 2: exited 2", 2),
         ),

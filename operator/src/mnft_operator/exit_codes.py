@@ -2,8 +2,9 @@
 
 Retryable: the trainer was killed by a signal (exit >= 128: SIGKILL, SIGTERM, ...), OOMKilled, the pod was
 evicted, its node was lost or shut down, or it is being deleted by someone else (a DisruptionTarget
-condition, a deletionTimestamp the operator did not cause). A trainer error is an exit code 1-127 (the
-trainer's contract: 1 user/data/checkpoint error, 2 usage error): restarting would fail the same way.
+condition, a deletionTimestamp the operator did not cause), or it exited 75 (EX_TEMPFAIL: the trainer's
+"transient distributed-infrastructure failure", e.g. the cluster did not form). A trainer error is any
+other exit code 1-127 (1 user/data/checkpoint error, 2 usage error): restarting would fail the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 RETRYABLE = "retryable"
 TRAINER_ERROR = "trainerError"
+EX_TEMPFAIL = 75  # sysexits.h; the trainer's and `mnft launch`'s "restart the job" exit code
 
 # pod.status.reason values set by the kubelet / node lifecycle controller when the pod did not fail itself.
 NODE_REASONS = frozenset(
@@ -35,7 +37,7 @@ NODE_REASONS = frozenset(
 @dataclass(frozen=True)
 class Failure:
     kind: str  # RETRYABLE | TRAINER_ERROR
-    reason: str  # CamelCase: ExitCode, OOMKilled, Evicted, NodeLost, ..., TrainerError
+    reason: str  # CamelCase: ExitCode, OOMKilled, ClusterFormation, Evicted, NodeLost, ..., TrainerError
     message: str  # one line naming the pod
     exit_code: int | None = None
 
@@ -87,6 +89,10 @@ def classify(pod: Mapping[str, Any]) -> Failure | None:
                 code,
             )
         message = termination_message(term) or f"exited {code}"
+        if code == EX_TEMPFAIL:
+            return Failure(
+                RETRYABLE, "ClusterFormation", f"{name}: container {container} exited {code}: {message}", code
+            )
         return Failure(
             TRAINER_ERROR, "TrainerError", f"{name}: container {container} exited {code}: {message}", code
         )

@@ -1,7 +1,8 @@
 """`mnft train` and `mnft eval`: the r1.2 recipe's train.py/eval.py command lines.
 
 Exit codes: 0 success, 1 a user/data/checkpoint error (one `error: ...` line on stderr and in the
-termination message), 2 a usage error (argparse). Nothing in the output directory is deleted on error.
+termination message), 2 a usage error (argparse), 75 a transient distributed failure (same line).
+Nothing in the output directory is deleted on error.
 """
 
 from __future__ import annotations
@@ -84,8 +85,8 @@ def _run(
         return int(exc.code or 0)
     try:
         return body(args)
-    except TrainerError as exc:
-        return _fail(str(exc))
+    except TrainerError as exc:  # DistributedError carries exit_code 75 (restart the job)
+        return _fail(str(exc), getattr(exc, "exit_code", 1))
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug or a MindSpore runtime failure: keep the trace, end with one line
@@ -94,12 +95,12 @@ def _run(
         return _fail(f"internal error: {type(exc).__name__}: {first}")
 
 
-def _fail(message: str) -> int:
+def _fail(message: str, code: int = 1) -> int:
     line = f"error: {message}"
     sys.stdout.flush()
     print(line, file=sys.stderr, flush=True)
     write_termination_message(line)
-    return 1
+    return code
 
 
 def train_main(argv: Sequence[str]) -> int:

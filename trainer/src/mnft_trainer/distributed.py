@@ -20,8 +20,21 @@ from mnft_trainer.errors import TrainerError
 PLATFORMS = ("CPU", "GPU", "Ascend")
 
 
+# sysexits.h EX_TEMPFAIL: a transient distributed-infrastructure failure; the operator restarts the job.
+EX_TEMPFAIL = 75
+
+
 class DistributedError(TrainerError):
-    """Distributed initialisation failed; the message is one line for the user (trainer exit code 1)."""
+    """The cluster did not form (init failed, rank table never completed) or a collective failed; one
+    line for the user. The trainer exits `exit_code`, 75: restarting the whole job may succeed."""
+
+    exit_code = EX_TEMPFAIL
+
+
+class DistributedConfigError(DistributedError):
+    """A distributed variable is malformed: restarting would fail the same way (exit code 1)."""
+
+    exit_code = 1
 
 
 @dataclass(frozen=True)
@@ -39,7 +52,7 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise DistributedError(f"environment variable {name}={raw!r} must be an integer") from None
+        raise DistributedConfigError(f"environment variable {name}={raw!r} must be an integer") from None
 
 
 def detect_mode(env: Mapping[str, str]) -> str | None:
@@ -64,7 +77,7 @@ def init_from_env(platform: str, env: Mapping[str, str] | None = None) -> DistCo
     with data parallelism and mean gradients."""
     env = os.environ if env is None else env
     if platform not in PLATFORMS:
-        raise DistributedError(f"platform {platform!r} must be one of {', '.join(PLATFORMS)}")
+        raise DistributedConfigError(f"platform {platform!r} must be one of {', '.join(PLATFORMS)}")
     mode = detect_mode(env)
     device_id = device_id_for(platform, env)
 
@@ -83,8 +96,10 @@ def init_from_env(platform: str, env: Mapping[str, str] | None = None) -> DistCo
                 rank_table.timeout_from_env(env),
                 log=lambda message: print(message, flush=True),
             )
-        except rank_table.RankTableError as exc:
+        except rank_table.RankTableTimeout as exc:
             raise DistributedError(str(exc)) from None
+        except rank_table.RankTableError as exc:
+            raise DistributedConfigError(str(exc)) from None
 
     from mindspore.communication import get_group_size, get_rank, init
 
@@ -92,7 +107,7 @@ def init_from_env(platform: str, env: Mapping[str, str] | None = None) -> DistCo
     try:
         init()  # as the scheduler: serves the cluster, then exits the process once every worker is done
     except RuntimeError as exc:
-        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        first = first_line(exc)
         where = (
             f"scheduler {env.get('MS_SCHED_HOST')}:{env.get('MS_SCHED_PORT')}"
             if mode != "rankTable"
@@ -110,3 +125,23 @@ def init_from_env(platform: str, env: Mapping[str, str] | None = None) -> DistCo
         flush=True,
     )
     return DistContext(rank=rank, group_size=size, device_id=device_id, distributed=True)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's text that says something: MindSpore frames its messages with
+    `----` rules and `- Section:` headings."""
+    for line in str(exc).splitlines():
+        text = line.strip()
+        if any(c.isalnum() for c in text) and not (text.startswith("- ") and text.endswith(":")):
+            return text
+    return type(exc).__name__
+
+
+def step_failure(exc: BaseException, env: Mapping[str, str] | None = None) -> TrainerError:
+    """What a RuntimeError from a training step means: in a distributed job it is the gradients'
+    collective communication failing (a peer died or the cluster broke: exit 75), else a one-line
+    trainer error."""
+    env = os.environ if env is None else env
+    if detect_mode(env) in ("dynamicCluster", "rankTable"):
+        return DistributedError(f"collective communication failed during a training step: {first_line(exc)}")
+    return TrainerError(f"training step failed: {first_line(exc)}")

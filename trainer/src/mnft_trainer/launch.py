@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mnft_trainer import rank_table
-from mnft_trainer.supervise import Child, supervise
+from mnft_trainer.supervise import EX_TEMPFAIL, Child, supervise
 
 DEFAULT_SCHED_PORT = 8118
 DEFAULT_GRACE_S = 10.0
@@ -40,6 +40,15 @@ SCHEDULER_CODE = (
 
 class LaunchError(Exception):
     """Bad environment or rank table; the message is one line naming the variable or file."""
+
+    exit_code = 1
+
+
+class ClusterFormationError(LaunchError):
+    """The cluster did not form in time (rank table never completed, scheduler name never resolved):
+    transient, launch exits EX_TEMPFAIL so the operator restarts the job."""
+
+    exit_code = EX_TEMPFAIL
 
 
 @dataclass(frozen=True)
@@ -209,7 +218,7 @@ def resolve_host(host: str, timeout_s: float = 300.0) -> str:
             return str(socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_STREAM)[0][4][0])
         except OSError as exc:
             if time.monotonic() >= deadline:
-                raise LaunchError(
+                raise ClusterFormationError(
                     f"MS_SCHED_HOST {host!r} does not resolve after {timeout_s:g} s ({exc}); "
                     "check the job's headless Service"
                 ) from None
@@ -231,11 +240,11 @@ def _read_termination_message(env: Mapping[str, str]) -> str | None:
         return None
 
 
-def _fail(message: str, env: Mapping[str, str]) -> int:
+def _fail(message: str, env: Mapping[str, str], code: int = 1) -> int:
     line = f"error: {message}"
     print(line, file=sys.stderr, flush=True)
     write_termination_message(line, env)
-    return 1
+    return code
 
 
 def _parse(argv: Sequence[str]) -> tuple[bool, str, list[str]] | None:
@@ -261,6 +270,8 @@ def _plan_from_env(env: Mapping[str, str], dry_run: bool) -> list[ProcessSpec]:
             table = rank_table.wait_until_completed(
                 path, timeout_s, log=lambda m: print(f"launch: {m}", flush=True)
             )
+        except rank_table.RankTableTimeout as exc:
+            raise ClusterFormationError(str(exc)) from None
         except rank_table.RankTableError as exc:
             raise LaunchError(str(exc)) from None
     specs = plan_processes(env, table, free_port=free_tcp_port)
@@ -294,7 +305,7 @@ def main(argv: Sequence[str]) -> int:
         specs = _plan_from_env(env, dry_run)
         grace_s = float(env.get("MNFT_LAUNCH_GRACE_SECONDS", DEFAULT_GRACE_S))
     except LaunchError as exc:
-        return _fail(str(exc), env)
+        return _fail(str(exc), env, exc.exit_code)
     except ValueError:
         return _fail("MNFT_LAUNCH_GRACE_SECONDS must be a number of seconds", env)
     if dry_run:
@@ -315,7 +326,7 @@ def main(argv: Sequence[str]) -> int:
             argv_ = [sys.executable, "-c", SCHEDULER_CODE, platform]
         else:
             argv_ = [sys.executable, "-m", "mnft_trainer", command, *args]
-        children.append(Child(spec.label, argv_, child_env))
+        children.append(Child(spec.label, argv_, child_env, infrastructure=spec.rank is None))
     ranks = [s.rank for s in specs if s.rank is not None]
     print(
         f"launch: starting {len(ranks)} process(es), ranks {ranks}"
@@ -326,5 +337,9 @@ def main(argv: Sequence[str]) -> int:
     outcome = supervise(children, grace_s=grace_s)
     if outcome.code != 0 and outcome.failed is not None and _read_termination_message(env) == before:
         # The child said nothing (killed by a signal, say): leave the pod status a reason.
-        write_termination_message(f"error: {outcome.failed} exited with code {outcome.code}", env)
+        if outcome.failed == "scheduler":
+            message = "error: the MindSpore scheduler failed before the workers finished (cluster formation)"
+        else:
+            message = f"error: {outcome.failed} exited with code {outcome.code}"
+        write_termination_message(message, env)
     return outcome.code

@@ -25,6 +25,10 @@ class RankTableError(Exception):
     """A rank table that cannot be used; the message is one line naming the file and the problem."""
 
 
+class RankTableTimeout(RankTableError):
+    """The table was never completed in time: the cluster did not form (transient, exit code 75)."""
+
+
 @dataclass(frozen=True)
 class Device:
     rank_id: int
@@ -97,7 +101,7 @@ def wait_until_completed(
         if status == "completed":
             return table
         if now - start >= timeout_s:
-            raise RankTableError(
+            raise RankTableTimeout(
                 f"rank table {path} is not completed after {timeout_s:g} s ({last}); the operator completes "
                 "it when every worker pod has its Ascend device annotation; "
                 f"raise {TIMEOUT_ENV} to wait longer"

@@ -22,6 +22,7 @@ from types import FrameType
 from typing import IO
 
 POLL_S = 0.05
+EX_TEMPFAIL = 75  # sysexits.h: transient failure, the operator restarts the whole job
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
@@ -30,6 +31,8 @@ class Child:
     label: str  # "rank-0", "scheduler": output lines are prefixed "[<label>] "
     argv: Sequence[str]
     env: Mapping[str, str]
+    # Infrastructure (the cluster's scheduler): its failure is transient, launch exits EX_TEMPFAIL.
+    infrastructure: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,8 @@ def _stop(procs: Sequence[subprocess.Popen[bytes]], signum: int, grace_s: float)
 
 def supervise(children: Sequence[Child], grace_s: float = 10.0, out: IO[str] | None = None) -> Outcome:
     """Start every child and wait. All succeed -> 0. The first that fails -> the others get SIGTERM (then
-    SIGKILL after `grace_s`) and its exit code is returned. SIGTERM/SIGINT to us are forwarded the same
-    way and give 128+signal."""
+    SIGKILL after `grace_s`) and its exit code is returned (EX_TEMPFAIL for an `infrastructure` child).
+    SIGTERM/SIGINT to us are forwarded the same way and give 128+signal."""
     out = sys.stdout if out is None else out
     lock = threading.Lock()
     received: list[int] = []
@@ -159,7 +162,7 @@ def _wait(
                 running = sum(c is None for c in codes)
                 say(f"{child.label} exited with code {exit_code(code)}, stopping {running} other process(es)")
                 _stop(procs, signal.SIGTERM, grace_s)
-                return Outcome(exit_code(code), child.label, None)
+                return Outcome(EX_TEMPFAIL if child.infrastructure else exit_code(code), child.label, None)
         if all(code == 0 for code in codes):
             return Outcome(0, None, None)
         time.sleep(POLL_S)

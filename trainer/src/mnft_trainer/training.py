@@ -19,6 +19,7 @@ import numpy as np
 from mnft_trainer.checkpoint import list_checkpoints, prune_checkpoints, read_checkpoint, save_atomic
 from mnft_trainer.config import RecipeConfig
 from mnft_trainer.data import ImageSource, make_dataset
+from mnft_trainer.distributed import first_line, step_failure
 from mnft_trainer.errors import TrainerError
 from mnft_trainer.lr_schedule import get_lr
 from mnft_trainer.outputs import epoch_line
@@ -207,16 +208,17 @@ def train_full(
         losses = []
         try:
             for images, labels in iterator:
-                loss = train_cell(ms.Tensor(images), ms.Tensor(labels))
-                losses.append(float(loss.asnumpy()))
+                try:
+                    loss = train_cell(ms.Tensor(images), ms.Tensor(labels))
+                    losses.append(float(loss.asnumpy()))
+                except RuntimeError as exc:  # not the images: the step (in a distributed job, allreduce)
+                    raise step_failure(exc) from None
         except TrainerError:
             raise
         except RuntimeError as exc:
             if source.error is not None:
                 raise source.error from None
-            raise TrainerError(
-                f"reading training images failed: {str(exc).strip().splitlines()[0]}"
-            ) from None
+            raise TrainerError(f"reading training images failed: {first_line(exc)}") from None
         avg_loss = float(np.mean(losses))
         log(epoch_line(epoch, cfg.epoch_size, steps, (time.monotonic() - started) * 1000, avg_loss))
         if _should_save(cfg, epoch):

@@ -135,8 +135,8 @@ def test_gpu_pod_with_pvc_checkpoint_and_pod_settings() -> None:
         *("--save_checkpoint_path", "/mnt/output/run1", "--run_eval", "true"),
     ]
     assert container["resources"] == {
-        "limits": {"memory": "32Gi", "nvidia.com/gpu": 8},
-        "requests": {"cpu": "8", "nvidia.com/gpu": 8},
+        "limits": {"memory": "32Gi", "nvidia.com/gpu": "8"},
+        "requests": {"cpu": "8", "nvidia.com/gpu": "8"},
     }
     assert container["volumeMounts"] == [
         {"name": "dataset", "mountPath": "/mnt/dataset", "readOnly": True},
@@ -199,8 +199,8 @@ def test_ascend_pod_with_url_checkpoint_and_volcano() -> None:
     ]
     container = pod["spec"]["containers"][0]
     assert container["resources"] == {
-        "limits": {"huawei.com/Ascend910": 8},
-        "requests": {"huawei.com/Ascend910": 8},
+        "limits": {"huawei.com/Ascend910": "8"},
+        "requests": {"huawei.com/Ascend910": "8"},
     }
     assert {
         "name": "rings-config",

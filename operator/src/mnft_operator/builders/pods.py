@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from mnft_operator import quantity
 from mnft_operator.env import pod_env
 from mnft_operator.names import (
     CONTAINER,
@@ -92,12 +93,23 @@ def train_command(job: Job) -> list[str]:
     return cmd
 
 
+def _quantity(value: Any) -> Any:
+    """Quantities as strings, canonical as the API server stores them (clients' models want strings)."""
+    try:
+        return quantity.canonical(value)
+    except quantity.QuantityError:
+        return value  # the API server rejects it, naming the field
+
+
 def _resources(job: Job) -> dict[str, Any]:
     resources = copy.deepcopy(dict(job.spec.resources))
+    for kind in ("limits", "requests"):
+        if isinstance(resources.get(kind), dict):
+            resources[kind] = {name: _quantity(v) for name, v in resources[kind].items()}
     device = DEVICE_RESOURCES.get(job.spec.platform)
     if device is not None:
         for kind in ("limits", "requests"):
-            resources.setdefault(kind, {})[device] = job.spec.devices_per_worker
+            resources.setdefault(kind, {})[device] = str(job.spec.devices_per_worker)
     return resources
 
 

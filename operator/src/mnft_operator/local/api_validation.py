@@ -4,7 +4,7 @@
 field, worded as kube-apiserver words it. Covered: metadata (label keys/values, ownerReferences) for
 every kind; Pod defaults and the structural checks a generated pod most often gets wrong (container
 names, volume mounts that name no volume, duplicate names, restartPolicy); Service defaults (type,
-clusterIP allocation, port protocol).
+clusterIP allocation, port protocol); resource quantities in canonical string form (`api_quantities`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mnft_operator.local import api_errors as errors
+from mnft_operator.local.api_quantities import canonicalize
 
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
@@ -200,6 +201,7 @@ def check_pod_update(name: str, old: Mapping[str, Any], new: Mapping[str, Any]) 
     """A pod's spec is immutable but for images, activeDeadlineSeconds, added tolerations and grace period."""
 
     def frozen(spec: Mapping[str, Any]) -> dict[str, Any]:
+        spec = canonicalize("Pod", {"spec": dict(spec)})[0]["spec"]  # 8 and "8" are the same request
         result = {
             k: v
             for k, v in spec.items()
@@ -246,7 +248,10 @@ def admit_builtin(
             causes += check_pod_spec(obj.get("spec") or {})
     elif kind == "Service" and not group:
         obj = default_service(obj, old)
-    elif kind in ("ConfigMap", "Secret") and not group and old is not None and old.get("immutable"):
+    if not group:
+        obj, invalid_quantities = canonicalize(kind, obj)
+        causes += invalid_quantities
+    if kind in ("ConfigMap", "Secret") and not group and old is not None and old.get("immutable"):
         for field in ("data", "binaryData", "stringData", "immutable"):
             if obj.get(field) != old.get(field) and not (field == "stringData" and kind == "ConfigMap"):
                 message = "Forbidden: field is immutable when `immutable` is set"

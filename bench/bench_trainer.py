@@ -137,7 +137,10 @@ def cli_end_to_end(data: Path, epochs: int, work: Path) -> float:
         "--save_checkpoint_path", str(out),
     ]  # fmt: skip
     started = time.perf_counter()
-    subprocess.run(args, check=True, capture_output=True)
+    done = subprocess.run(args, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or ["no stderr"]
+        raise SystemExit(f"mnft train failed with exit code {done.returncode}: {tail[0]}")
     return time.perf_counter() - started
 
 

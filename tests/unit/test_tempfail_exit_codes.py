@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from reconcile_world import World
 
+from mnft_operator.reconcile import Event
 from mnft_trainer.distributed import (
     DistributedConfigError,
     DistributedError,
@@ -139,3 +141,20 @@ def test_mnft_train_exits_75_when_the_cluster_never_forms(tmp_path: Path):
     assert result.returncode == 75, result.stderr[-2000:]
     assert result.stderr.splitlines()[-1].startswith(expected)
     assert termination.read_text().startswith(expected)
+
+
+def test_the_operator_restarts_a_job_whose_cluster_did_not_form():
+    spec = {"platform": "CPU", "image": "mnft:0.1", "workers": 2, "dataset": {"path": "/data"}}
+    w = World(spec)
+    w.step()
+    w.run(0, 1)
+    w.step()
+    w.exit(0, 75, message="error: distributed init failed (dynamicCluster, scheduler 127.0.0.1:8118): x")
+    restart = w.step()
+    message = (
+        "flowers-worker-0: container trainer exited 75: error: distributed init failed "
+        "(dynamicCluster, scheduler 127.0.0.1:8118): x; restart 1 of 3"
+    )
+    assert restart.events == (Event("Warning", "Restarting", message),)
+    assert (w.status()["phase"], w.status()["restarts"]) == ("Restarting", 1)
+    assert w.conditions()["Restarting"] == ("True", "ClusterFormation")

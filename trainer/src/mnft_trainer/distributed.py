@@ -16,12 +16,9 @@ from dataclasses import dataclass
 
 from mnft_trainer import rank_table
 from mnft_trainer.errors import TrainerError
+from mnft_trainer.supervise import EX_TEMPFAIL
 
 PLATFORMS = ("CPU", "GPU", "Ascend")
-
-
-# sysexits.h EX_TEMPFAIL: a transient distributed-infrastructure failure; the operator restarts the job.
-EX_TEMPFAIL = 75
 
 
 class DistributedError(TrainerError):

@@ -130,8 +130,11 @@ def train_head(
         losses = []
         for step in range(steps):
             index = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
-            loss = train_cell(ms.Tensor(features[index]), ms.Tensor(labels[index]))
-            losses.append(float(loss.asnumpy()))
+            try:
+                loss = train_cell(ms.Tensor(features[index]), ms.Tensor(labels[index]))
+                losses.append(float(loss.asnumpy()))
+            except RuntimeError as exc:  # in a distributed job, the gradients' allreduce
+                raise step_failure(exc) from None
         avg_loss = float(np.mean(losses))
         log(epoch_line(epoch, cfg.epoch_size, steps, (time.monotonic() - started) * 1000, avg_loss))
         if _should_save(cfg, epoch):

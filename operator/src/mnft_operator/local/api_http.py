@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 from aiohttp import web
 
+from mnft_operator.local import api_discovery, api_patch, api_table, openapi_schema
 from mnft_operator.local import api_errors as errors
-from mnft_operator.local import api_openapi, api_patch, api_table, openapi_schema
 from mnft_operator.local.api_errors import ApiError
 from mnft_operator.local.api_logs import serve_log
 from mnft_operator.local.api_resources import ResourceDef
@@ -30,17 +30,6 @@ from mnft_operator.local.api_watch import serve_watch
 
 logger = logging.getLogger(__name__)
 
-VERSION_INFO = {
-    "major": "1",
-    "minor": "35",
-    "gitVersion": "v1.35.0+mnft-embedded",
-    "gitCommit": "0000000000000000000000000000000000000000",
-    "gitTreeState": "clean",
-    "buildDate": "2026-01-01T00:00:00Z",
-    "goVersion": "go1.25.0",
-    "compiler": "gc",
-    "platform": "linux/amd64",
-}
 # Subresources with server behind them; others in discovery (exec, scale, eviction, ...) answer 404.
 SERVED = {"status", "log", "binding"}
 _PATCH_TYPES = {
@@ -401,48 +390,12 @@ class Handler:
 
     # ---- discovery ----------------------------------------------------------------------------------
     def _discovery(self, parts: list[str]) -> web.Response:
-        registry = self.store.registry
-        if parts == ["version"]:
-            return json_response(VERSION_INFO)
-        if parts == ["api"]:
-            return json_response(
-                {
-                    "kind": "APIVersions",
-                    "versions": ["v1"],
-                    "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}],
-                }
-            )
-        if parts == ["apis"]:
-            return json_response(registry.api_group_list())
-        if parts == ["api", "v1"]:
-            return json_response(registry.api_resource_list("", "v1"))
-        if len(parts) == 2 and parts[0] == "apis":
-            versions = registry.group_versions().get(parts[1])
-            if versions:
-                return json_response(registry.api_group(parts[1], versions))
-        if len(parts) == 3 and parts[0] == "apis":
-            body = registry.api_resource_list(parts[1], parts[2])
-            if body is not None:
-                return json_response(body)
-        if not parts:
-            paths = ["/api", "/api/v1", "/apis", "/version", "/healthz", "/readyz", "/livez"]
-            for group, versions in registry.group_versions().items():
-                paths += [f"/apis/{group}"] + [f"/apis/{group}/{v}" for v in versions]
-            return json_response({"paths": sorted(paths)})
-        if parts[:2] == ["openapi", "v3"]:
-            if len(parts) == 2:
-                return json_response(api_openapi.root(registry))
-            gv = parts[2:]
-            doc = None
-            if gv[:1] == ["api"] and len(gv) == 2:
-                doc = api_openapi.group_version(registry, "", gv[1])
-            elif gv[:1] == ["apis"] and len(gv) == 3:
-                doc = api_openapi.group_version(registry, gv[1], gv[2])
-            if doc is not None:
-                return json_response(doc)
-        if parts[0] in ("healthz", "readyz", "livez"):
+        if parts and parts[0] in ("healthz", "readyz", "livez"):
             return web.Response(text="ok", content_type="text/plain")
-        raise errors.resource_not_found()
+        body = api_discovery.document(self.store.registry, parts)
+        if body is None:
+            raise errors.resource_not_found()
+        return json_response(body)
 
 
 def make_app(store: Store, log_dir: Path | None, closing: asyncio.Event) -> tuple[web.Application, Handler]:

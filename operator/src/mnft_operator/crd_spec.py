@@ -1,0 +1,330 @@
+"""The `spec` schema of the MobileNetFineTune CRD: fields, defaults, bounds and cross-field CEL rules.
+
+Every CEL rule here has a Python twin in `spec.cross_field_errors` (a cluster may lack CEL); transition
+rules (`self == oldSelf`) can only be enforced by the API server.
+"""
+
+from __future__ import annotations
+
+from mnft_operator.openapi import Schema, enum, free_object, immutable, int_, num, rule, str_
+
+MAX_WORKERS = 4096
+SHA256_PATTERN = "^[0-9a-f]{64}$"
+
+
+def _volume_path(what: str, mount: str) -> Schema:
+    return str_(
+        f"Path of the {what}. Relative to the volume (mounted at {mount}) when `volume` is set; an absolute "
+        "path inside the container otherwise.",
+        minLength=1,
+        maxLength=1024,
+    )
+
+
+def _path_rules(parent: str) -> list[Schema]:
+    return [
+        rule(
+            "has(self.volume) ? !self.path.startsWith('/') : self.path.startsWith('/')",
+            f"{parent}.path must be relative to the volume when {parent}.volume is set, "
+            "and absolute otherwise",
+            ".path",
+        ),
+        rule("!self.path.contains('..')", f"{parent}.path must not contain '..'", ".path"),
+    ]
+
+
+HYPERPARAMETERS: dict[str, Schema] = {
+    "numClasses": int_("Number of classes of the new head (num_classes).", 2, 100000),
+    "imageHeight": int_("Input image height in pixels (image_height).", 32, 1024),
+    "imageWidth": int_("Input image width in pixels (image_width).", 32, 1024),
+    "batchSize": int_("Per-device batch size (batch_size).", 1, 4096),
+    "epochSize": int_("Number of training epochs (epoch_size).", 1, 10000),
+    "warmupEpochs": int_("Epochs of linear learning-rate warm-up (warmup_epochs).", 0, 10000),
+    "lrMax": num("Peak learning rate of the cosine schedule (lr_max).", 0, 100, exclusiveMinimum=True),
+    "lrEnd": num("Final learning rate of the cosine schedule (lr_end).", 0, 100),
+    "momentum": num("Momentum of the optimizer (momentum).", 0, 1),
+    "weightDecay": num("Weight decay (weight_decay).", 0, 1),
+    "labelSmooth": num("Label smoothing factor (label_smooth).", 0, 1, exclusiveMaximum=True),
+    "lossScale": num("Static loss scale (loss_scale).", 1, 16777216),
+    "saveCheckpointEpochs": int_(
+        "Save a checkpoint every this many epochs (save_checkpoint_epochs).", 1, 10000
+    ),
+    "keepCheckpointMax": int_("Keep at most this many checkpoints per rank (keep_checkpoint_max).", 1, 10000),
+}
+
+
+def spec_schema() -> Schema:
+    return {
+        "type": "object",
+        "description": "What to fine-tune, where and how.",
+        "required": ["platform", "image", "dataset"],
+        "properties": {
+            "platform": immutable(enum("Device type of every worker.", ["Ascend", "GPU", "CPU"])),
+            "image": str_("Trainer container image (runs `mnft launch train`).", minLength=1),
+            "workers": immutable(int_("Number of worker pods.", 1, MAX_WORKERS, default=1)),
+            "devicesPerWorker": immutable(
+                int_(
+                    "Devices (Ascend NPUs, GPUs) per pod, one training process each; on CPU the number of "
+                    "local training processes. Ascend: 1, 2, 4 or 8, and exactly 8 when workers > 1.",
+                    1,
+                    16,
+                    default=1,
+                )
+            ),
+            "dataset": immutable(
+                {
+                    "type": "object",
+                    "description": "The training data: an ImageFolder tree (one directory per class).",
+                    "required": ["path"],
+                    "properties": {
+                        "path": _volume_path("dataset", "/mnt/dataset"),
+                        "volume": free_object("A core/v1 volume source (persistentVolumeClaim, nfs, ...)."),
+                    },
+                    "x-kubernetes-validations": _path_rules("spec.dataset"),
+                }
+            ),
+            "pretrained": immutable(
+                {
+                    "type": "object",
+                    "description": "The checkpoint to start from: `checkpoint` (with optional `volume`) or "
+                    "`url` with `sha256`. Absent: train from scratch.",
+                    "properties": {
+                        "checkpoint": _volume_path("checkpoint file", "/mnt/pretrained"),
+                        "volume": free_object("A core/v1 volume source holding `checkpoint`."),
+                        "url": str_(
+                            "HTTP(S) URL of the checkpoint, fetched by an init container.",
+                            pattern="^https?://",
+                            maxLength=2048,
+                        ),
+                        "sha256": str_(
+                            "SHA-256 of the file at `url`, 64 lowercase hex digits.", pattern=SHA256_PATTERN
+                        ),
+                        "freezeLayer": enum(
+                            "Train only the head (`backbone` frozen) or every layer (`none`).",
+                            ["none", "backbone"],
+                            default="none",
+                        ),
+                    },
+                    "x-kubernetes-validations": [
+                        rule(
+                            "has(self.checkpoint) != has(self.url)",
+                            "set exactly one of spec.pretrained.checkpoint and spec.pretrained.url",
+                        ),
+                        rule(
+                            "!has(self.url) || has(self.sha256)",
+                            "spec.pretrained.sha256 is required with spec.pretrained.url",
+                            ".sha256",
+                        ),
+                        rule(
+                            "!has(self.url) || !has(self.volume)",
+                            "spec.pretrained.volume cannot be used with spec.pretrained.url",
+                            ".volume",
+                        ),
+                        rule(
+                            "!has(self.checkpoint) || (has(self.volume) ? !self.checkpoint.startsWith('/') "
+                            ": self.checkpoint.startsWith('/'))",
+                            "spec.pretrained.checkpoint must be relative to the volume when "
+                            "spec.pretrained.volume is set, and absolute otherwise",
+                            ".checkpoint",
+                        ),
+                        rule(
+                            "!has(self.checkpoint) || !self.checkpoint.contains('..')",
+                            "spec.pretrained.checkpoint must not contain '..'",
+                            ".checkpoint",
+                        ),
+                    ],
+                }
+            ),
+            "output": immutable(
+                {
+                    "type": "object",
+                    "description": "Where checkpoints and summary.json go; an emptyDir without `volume`.",
+                    "default": {},
+                    "properties": {
+                        "path": str_(
+                            "Checkpoint directory, relative to the output volume (at /mnt/output).",
+                            default="checkpoint",
+                            maxLength=1024,
+                        ),
+                        "volume": free_object("A core/v1 volume source for the outputs."),
+                    },
+                    "x-kubernetes-validations": [
+                        rule(
+                            "!has(self.path) || (!self.path.startsWith('/') && !self.path.contains('..'))",
+                            "spec.output.path must be relative to /mnt/output and not contain '..'",
+                            ".path",
+                        )
+                    ],
+                }
+            ),
+            "hyperparameters": immutable(
+                {
+                    "type": "object",
+                    "description": "The recipe's settings (r1.2 config keys in camelCase); unset keys keep "
+                    "the recipe's per-platform defaults.",
+                    "default": {},
+                    "properties": dict(HYPERPARAMETERS),
+                    "x-kubernetes-validations": [
+                        rule(
+                            "!has(self.warmupEpochs) || !has(self.epochSize) || "
+                            "self.warmupEpochs <= self.epochSize",
+                            "spec.hyperparameters.warmupEpochs must not exceed epochSize",
+                            ".warmupEpochs",
+                        ),
+                        rule(
+                            "!has(self.lrEnd) || !has(self.lrMax) || "
+                            "double(self.lrEnd) <= double(self.lrMax)",
+                            "spec.hyperparameters.lrEnd must not exceed lrMax",
+                            ".lrEnd",
+                        ),
+                    ],
+                }
+            ),
+            "eval": {
+                "type": "object",
+                "description": "Evaluation after training (rank 0 reports the accuracy).",
+                "default": {},
+                "properties": {"enabled": {"type": "boolean", "description": "Run eval.", "default": True}},
+            },
+            "communication": immutable(
+                {
+                    "type": "object",
+                    "description": "How ranks find each other.",
+                    "default": {},
+                    "properties": {
+                        "mode": enum(
+                            "`auto`: rankTable on Ascend, dynamicCluster on GPU/CPU. rankTable: Ascend only.",
+                            ["auto", "rankTable", "dynamicCluster"],
+                            default="auto",
+                        ),
+                        "schedulerPort": int_(
+                            "Port of the dynamic-cluster scheduler on worker 0 (MS_SCHED_PORT).",
+                            1024,
+                            65535,
+                            default=8118,
+                        ),
+                    },
+                }
+            ),
+            "resources": {
+                "type": "object",
+                "description": "Container resources; the device request is added by the operator.",
+                "properties": {
+                    "limits": {
+                        "type": "object",
+                        "description": "Resource limits.",
+                        "additionalProperties": {"x-kubernetes-int-or-string": True},
+                    },
+                    "requests": {
+                        "type": "object",
+                        "description": "Resource requests.",
+                        "additionalProperties": {"x-kubernetes-int-or-string": True},
+                    },
+                },
+            },
+            "nodeSelector": {
+                "type": "object",
+                "description": "Node labels the worker pods must match.",
+                "additionalProperties": {"type": "string"},
+            },
+            "tolerations": {
+                "type": "array",
+                "description": "Pod tolerations (core/v1 Toleration).",
+                "items": free_object("A core/v1 Toleration."),
+            },
+            "affinity": free_object("Pod affinity (core/v1 Affinity)."),
+            "priorityClassName": str_("PriorityClass of the pods (and of the PodGroup)."),
+            "schedulerName": str_("Scheduler of the pods; `volcano` when scheduling.gang is volcano."),
+            "serviceAccountName": str_("ServiceAccount of the pods (needs no API permissions)."),
+            "env": {
+                "type": "array",
+                "description": "Extra container env (core/v1 EnvVar), appended after the operator's, "
+                "e.g. NCCL_* settings.",
+                "items": {
+                    "type": "object",
+                    "description": "A core/v1 EnvVar (value or valueFrom).",
+                    "required": ["name"],
+                    "properties": {"name": str_("Variable name.", minLength=1)},
+                    "x-kubernetes-preserve-unknown-fields": True,
+                },
+            },
+            "imagePullSecrets": {
+                "type": "array",
+                "description": "Secrets for pulling the image.",
+                "items": {
+                    "type": "object",
+                    "description": "A reference to a docker-registry Secret.",
+                    "required": ["name"],
+                    "properties": {"name": str_("Secret name.", minLength=1)},
+                },
+            },
+            "runPolicy": {
+                "type": "object",
+                "description": "Restarts, deadlines and clean-up.",
+                "default": {},
+                "properties": {
+                    "backoffLimit": int_(
+                        "Whole-job restarts allowed after retryable failures.", 0, 100, default=3
+                    ),
+                    "activeDeadlineSeconds": int_(
+                        "Fail the job (DeadlineExceeded) after this many seconds.", 1
+                    ),
+                    "ttlSecondsAfterFinished": int_("Delete the finished job after this many seconds.", 0),
+                    "cleanPodPolicy": enum(
+                        "Pods deleted when the job ends: `Running` (only still-running ones; failed pods "
+                        "keep their logs), `All`, or `None`.",
+                        ["Running", "All", "None"],
+                        default="Running",
+                    ),
+                    "suspend": {
+                        "type": "boolean",
+                        "description": "true removes the pods and suspends the job; false resumes it.",
+                        "default": False,
+                    },
+                },
+            },
+            "scheduling": immutable(
+                {
+                    "type": "object",
+                    "description": "Gang scheduling.",
+                    "default": {},
+                    "properties": {
+                        "gang": enum(
+                            "`volcano` creates a Volcano PodGroup.", ["none", "volcano"], default="none"
+                        ),
+                        "queue": str_("Volcano queue of the PodGroup."),
+                        "minAvailable": int_("PodGroup minMember (default: workers).", 1, MAX_WORKERS),
+                    },
+                }
+            ),
+        },
+        "x-kubernetes-validations": [
+            rule(
+                "has(self.pretrained) == has(oldSelf.pretrained)",
+                "spec.pretrained cannot be added or removed; delete and recreate the job",
+                ".pretrained",
+            ),
+            rule(
+                "self.platform != 'Ascend' || self.devicesPerWorker in [1, 2, 4, 8]",
+                "spec.devicesPerWorker must be 1, 2, 4 or 8 on Ascend",
+                ".devicesPerWorker",
+            ),
+            rule(
+                "self.platform != 'Ascend' || self.workers == 1 || self.devicesPerWorker == 8",
+                "spec.devicesPerWorker must be 8 on Ascend when spec.workers > 1",
+                ".devicesPerWorker",
+            ),
+            rule(
+                "!has(self.communication) || !has(self.communication.mode) || "
+                "self.communication.mode != 'rankTable' || self.platform == 'Ascend'",
+                "spec.communication.mode rankTable needs platform Ascend; use auto or dynamicCluster",
+                ".communication.mode",
+            ),
+            rule(
+                "!has(self.scheduling) || !has(self.scheduling.minAvailable) || "
+                "self.scheduling.minAvailable <= self.workers",
+                "spec.scheduling.minAvailable must not exceed spec.workers",
+                ".scheduling.minAvailable",
+            ),
+        ],
+    }

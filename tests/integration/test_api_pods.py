@@ -157,6 +157,8 @@ def test_pod_status_starts_pending_with_its_qos_class(http: Http, ns: str) -> No
     both = {"cpu": "1", "memory": "1Gi"}
     assert create("guaranteed", {"requests": both, "limits": both})["qosClass"] == "Guaranteed"
     assert create("limits-only", {"limits": both})["qosClass"] == "Guaranteed"
+    # Only cpu and memory count, as in Kubernetes and the local kubelet's status.
+    assert create("device-only", {"limits": {"huawei.com/Ascend910": "8"}})["qosClass"] == "BestEffort"
 
 
 def test_rbac_names_may_contain_colons(http: Http) -> None:

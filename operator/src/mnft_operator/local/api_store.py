@@ -21,6 +21,7 @@ from mnft_operator.local.api_events import StoreKey, WatchEvent, now_rfc3339
 from mnft_operator.local.api_gc import Collector
 from mnft_operator.local.api_resources import CREATE_ON_UPDATE, STATUS_RESET_ON_CREATE, Registry, ResourceDef
 from mnft_operator.local.api_validation import check_pod_update
+from mnft_operator.local.pod_qos import qos_class
 
 ObjKey = tuple[str, str]  # (namespace or "", name)
 Admit = Callable[[ResourceDef, dict[str, Any], "dict[str, Any] | None"], dict[str, Any]]
@@ -120,7 +121,7 @@ class Store:
         for field in (*_SERVER_META, "resourceVersion", "selfLink", "managedFields"):
             meta.pop(field, None)
         if res.kind == "Pod":
-            obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj.get("spec") or {})}
+            obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj)}
         elif res.kind == "Namespace":
             obj["status"] = {"phase": "Active"}
         elif (res.custom and res.has_status) or res.kind in STATUS_RESET_ON_CREATE:
@@ -376,20 +377,6 @@ class Store:
                 deps.discard((store_key, key))
                 if not deps:
                     del self.dependents[ref["uid"]]
-
-
-def qos_class(spec: Mapping[str, Any]) -> str:
-    """The pod's QoS class from its containers' requests and limits (Guaranteed, Burstable, BestEffort)."""
-    containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
-    resources = [c.get("resources") or {} for c in containers if isinstance(c, Mapping)]
-    if not any(r.get("requests") or r.get("limits") for r in resources):
-        return "BestEffort"
-
-    def guaranteed(r: Mapping[str, Any]) -> bool:  # requests default to limits
-        limits, requests = r.get("limits") or {}, r.get("requests") or {}
-        return all(limits.get(k) and requests.get(k, limits[k]) == limits[k] for k in ("cpu", "memory"))
-
-    return "Guaranteed" if all(guaranteed(r) for r in resources) else "Burstable"
 
 
 def _grace_seconds(res: ResourceDef, obj: Mapping[str, Any], options: Mapping[str, Any]) -> int:

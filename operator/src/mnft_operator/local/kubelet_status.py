@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from mnft_operator.local.pod_qos import qos_class as qos_class
+
 TERMINATION_MESSAGE_LIMIT = 4096
 FALLBACK_LOG_LINES = 80
 FALLBACK_LOG_BYTES = 2048
@@ -158,26 +160,6 @@ def pod_conditions(
         _condition("ContainersReady", not unready, now, before, ready_reason, ready_message),
         _condition("PodScheduled", True, now, before, "", ""),
     ]
-
-
-def qos_class(pod: Mapping[str, Any]) -> str:
-    """Guaranteed (cpu and memory limits, requests equal to them), BestEffort (no cpu/memory requests or
-    limits) or Burstable, from the pod's containers as the API server computes it."""
-    spec = pod.get("spec") or {}
-    containers = list(spec.get("initContainers") or []) + list(spec.get("containers") or [])
-    guaranteed, best_effort = True, True
-    for container in containers:
-        resources = container.get("resources") or {}
-        limits = resources.get("limits") or {}
-        requests = {**limits, **(resources.get("requests") or {})}  # unset requests default to limits
-        for name in ("cpu", "memory"):
-            if name in limits or name in requests:
-                best_effort = False
-            if name not in limits or str(requests.get(name)) != str(limits[name]):
-                guaranteed = False
-    if best_effort:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"
 
 
 def container_status(record: ContainerRecord) -> dict[str, Any]:

@@ -15,7 +15,7 @@ Public surface::
 
 Built on kmock 0.8 (`kmock.KubernetesEmulator`): its bundled resource registry supplies the built-in
 resources and their discovery data; routing, the object store and the API semantics are ours
-(`api_http`, `api_watch`, `api_store`, `api_gc`, `api_patch`, `api_selectors`, `api_crd`,
+(`api_http`, `api_discovery`, `api_watch`, `api_store`, `api_gc`, `api_patch`, `api_selectors`, `api_crd`,
 `api_validation`, `openapi_schema`, `api_openapi`, `api_table`, `api_logs`), because kmock's own
 store lacks server-side metadata, conflicts, selectors, watch resume and CRDs, and its request log
 makes every request scan the whole history (see ../shared/notes/kmock-0.8-gaps.md).

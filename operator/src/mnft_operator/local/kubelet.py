@@ -24,8 +24,9 @@ import aiohttp
 
 from mnft_operator.local import kubelet_node as kn
 from mnft_operator.local.kubelet_client import ApiError, KubeletClient, list_and_watch
+from mnft_operator.local.kubelet_context import NodeContext, grace_seconds, pod_path
 from mnft_operator.local.kubelet_events import EventRecorder
-from mnft_operator.local.kubelet_pod import NodeContext, PodWorker, grace_seconds, pod_path
+from mnft_operator.local.kubelet_pod import PodWorker
 from mnft_operator.local.pod_process import now_utc
 from mnft_operator.local.podnet import PodIPAllocator
 

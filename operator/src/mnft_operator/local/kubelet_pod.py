@@ -8,8 +8,7 @@ import contextlib
 import logging
 import os
 import shutil
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -18,8 +17,8 @@ from typing import Any
 import aiohttp
 
 from mnft_operator.local import kubelet_status as ks
-from mnft_operator.local.kubelet_client import ApiError, KubeletClient
-from mnft_operator.local.kubelet_events import EventRecorder
+from mnft_operator.local.kubelet_client import ApiError
+from mnft_operator.local.kubelet_context import NodeContext, pod_path, venv_bin
 from mnft_operator.local.pod_env import EnvError, expand, referenced_objects, resolve_env
 from mnft_operator.local.pod_process import ContainerProcess, StartError, now_utc
 from mnft_operator.local.pod_volumes import (
@@ -31,9 +30,9 @@ from mnft_operator.local.pod_volumes import (
     host_volumes,
     host_working_dir,
     pod_dir,
-    projected_files,
+    project_volume,
+    projected_source_name,
     rewrite_paths,
-    write_projected_files,
 )
 from mnft_operator.local.podnet import rewrite_pod_dns
 
@@ -44,36 +43,11 @@ RESTART_BACKOFF_SECONDS = (1.0, 10.0)  # first and longest back-off (a real kube
 
 
 @dataclass(frozen=True)
-class NodeContext:
-    """What every pod worker shares with the kubelet."""
+class PodObjects:
+    """The ConfigMaps and Secrets (by name; None if missing) a pod's env and volumes refer to."""
 
-    client: KubeletClient
-    node_name: str
-    host_ip: str
-    state_dir: Path
-    log_dir: Path
-    mounts: Mapping[str, Path]
-    ip_for: Callable[[str, str], str]  # (namespace, pod name)
-    dns_ip: Callable[[str, str, str], str]  # (namespace, hostname, subdomain): the IP that name resolves to
-    subdomains: Callable[[str], set[str]]
-    events: EventRecorder
-
-
-def venv_bin() -> str:
-    return str(Path(sys.executable).parent)
-
-
-def pod_path(pod: Mapping[str, Any], sub: str = "") -> str:
-    meta = pod["metadata"]
-    return f"/api/v1/namespaces/{meta.get('namespace', 'default')}/pods/{meta['name']}{sub}"
-
-
-def grace_seconds(pod: Mapping[str, Any]) -> float:
-    meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
-    for value in (meta.get("deletionGracePeriodSeconds"), spec.get("terminationGracePeriodSeconds")):
-        if value is not None:
-            return float(value)
-    return 30.0
+    configmaps: Mapping[str, Any]
+    secrets: Mapping[str, Any]
 
 
 class PodWorker:
@@ -134,13 +108,13 @@ class PodWorker:
         self.init = [r.with_state(ks.waiting("PodInitializing")) for r in self.init]
         self.main = [r.with_state(ks.waiting(waiting_reason)) for r in self.main]
         await self.report()
-        configmaps, secrets = await self._prepare()
-        if configmaps is None or secrets is None or self.deleting:
+        objects = await self._prepare()
+        if objects is None or self.deleting:
             return
         for i, spec in enumerate(self.init_specs):
             if self.deleting:
                 return
-            await self._run_container(spec, i, init=True, configmaps=configmaps, secrets=secrets)
+            await self._run_container(spec, i, init=True, objects=objects)
             done = self.init[i].terminated
             if done is None or done["exitCode"] != 0:
                 await self.report()
@@ -149,12 +123,12 @@ class PodWorker:
             self.main = [r.with_state(ks.waiting("ContainerCreating")) for r in self.main]
         await asyncio.gather(
             *(
-                self._run_container(spec, i, init=False, configmaps=configmaps, secrets=secrets)
+                self._run_container(spec, i, init=False, objects=objects)
                 for i, spec in enumerate(self.main_specs)
             )
         )
 
-    async def _prepare(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    async def _prepare(self) -> PodObjects | None:
         """Volumes and the objects env needs; on a config error report it and retry, as a kubelet does."""
         while not self.deleting:
             try:
@@ -166,17 +140,12 @@ class PodWorker:
                     if not volume.host_path.exists():  # a hostPath may be a file (type File)
                         volume.host_path.mkdir(parents=True)
                     if volume.kind in ("configMap", "secret"):
-                        ref = volume.source.get("name" if volume.kind == "configMap" else "secretName", "")
-                        objects = configmaps if volume.kind == "configMap" else secrets
-                        mode = int(volume.source.get("defaultMode", 0o644))
-                        write_projected_files(
-                            volume.host_path,
-                            projected_files(volume.kind, volume.source, objects.get(ref)),
-                            mode,
-                        )
+                        named = configmaps if volume.kind == "configMap" else secrets
+                        ref = projected_source_name(volume.kind, volume.source) or ""
+                        project_volume(volume, named.get(ref))
                 for spec in self.init_specs + self.main_specs:  # env errors surface before anything starts
                     resolve_env(spec, self.pod, configmaps, secrets, self.pod_ip, self.ctx.host_ip)
-                return configmaps, secrets
+                return PodObjects(configmaps, secrets)
             except (EnvError, VolumeError) as exc:
                 message = str(exc)
                 if message != self._last_config_error:
@@ -190,7 +159,7 @@ class PodWorker:
             except (ApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:  # the API hiccuped: retry
                 log.warning("pod %s/%s: reading its ConfigMaps/Secrets: %s", self.namespace, self.name, exc)
                 await asyncio.sleep(CONFIG_RETRY_SECONDS)
-        return None, None
+        return None
 
     async def _get(self, resource: str, name: str) -> dict[str, Any] | None:
         return await self.ctx.client.get_or_none(f"/api/v1/namespaces/{self.namespace}/{resource}/{name}")
@@ -232,15 +201,14 @@ class PodWorker:
         index: int,
         *,
         init: bool,
-        configmaps: Mapping[str, Any],
-        secrets: Mapping[str, Any],
+        objects: PodObjects,
     ) -> None:
         """Run the container, restarting it as restartPolicy says (init containers only on failure)."""
         policy = (self.pod.get("spec") or {}).get("restartPolicy") or "Always"
         name = spec["name"]
         backoff = RESTART_BACKOFF_SECONDS[0]
         while True:
-            state = await self._run_once(spec, index, init=init, configmaps=configmaps, secrets=secrets)
+            state = await self._run_once(spec, index, init=init, objects=objects)
             code = state["terminated"]["exitCode"]
             records = self.init if init else self.main
             if self.deleting or not ks.should_restart(policy, init, code):
@@ -267,8 +235,7 @@ class PodWorker:
         index: int,
         *,
         init: bool,
-        configmaps: Mapping[str, Any],
-        secrets: Mapping[str, Any],
+        objects: PodObjects,
     ) -> dict[str, Any]:
         """Start the container once, report it running, and return its terminated state."""
         name = spec["name"]
@@ -282,7 +249,9 @@ class PodWorker:
         started = now_utc()
         try:
             mappings = container_mappings(spec, self.volumes, term_file)
-            pod_env = resolve_env(spec, self.pod, configmaps, secrets, self.pod_ip, self.ctx.host_ip)
+            pod_env = resolve_env(
+                spec, self.pod, objects.configmaps, objects.secrets, self.pod_ip, self.ctx.host_ip
+            )
             for mapping in mappings:  # a subPath may name a file (a ConfigMap key): leave what exists
                 if mapping.host_path != term_file and not mapping.host_path.exists():
                     mapping.host_path.mkdir(parents=True)
@@ -369,12 +338,10 @@ class PodWorker:
 
     def refresh_volume(self, kind: str, obj: Mapping[str, Any] | None, name: str) -> None:
         for volume in self.volumes.values():
-            ref = volume.source.get("name" if kind == "configMap" else "secretName")
-            if volume.kind != kind or ref != name:
+            if volume.kind != kind or projected_source_name(kind, volume.source) != name:
                 continue
             with contextlib.suppress(VolumeError, OSError):
-                mode = int(volume.source.get("defaultMode", 0o644))
-                write_projected_files(volume.host_path, projected_files(kind, volume.source, obj), mode)
+                project_volume(volume, obj)
 
     # -- deletion ---------------------------------------------------------------------------------------
 

@@ -132,9 +132,20 @@ def host_working_dir(working_dir: str, mappings: Sequence[PathMapping], root: Pa
     return root / working_dir.lstrip("/")
 
 
+def projected_source_name(kind: str, source: Mapping[str, Any]) -> str | None:
+    """The ConfigMap or Secret a configMap or secret volume source names."""
+    return source.get("name") if kind == "configMap" else source.get("secretName")
+
+
+def project_volume(volume: HostVolume, obj: Mapping[str, Any] | None) -> bool:
+    """Publish a configMap or secret volume's files from `obj` (None: the object is missing)."""
+    mode = int(volume.source.get("defaultMode", 0o644))
+    return write_projected_files(volume.host_path, projected_files(volume.kind, volume.source, obj), mode)
+
+
 def projected_files(kind: str, source: Mapping[str, Any], obj: Mapping[str, Any] | None) -> dict[str, bytes]:
     """The files a configMap or secret volume holds: every key, or only `items` (key -> path)."""
-    ref = source.get("name") if kind == "configMap" else source.get("secretName")
+    ref = projected_source_name(kind, source)
     if obj is None:
         if source.get("optional"):
             return {}

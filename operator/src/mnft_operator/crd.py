@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from mnft_operator import GROUP as GROUP
+from mnft_operator import KIND as KIND
+from mnft_operator import PLURAL as PLURAL
+from mnft_operator import VERSION as VERSION
 from mnft_operator.crd_spec import HYPERPARAMETERS as HYPERPARAMETERS
 from mnft_operator.crd_spec import MAX_WORKERS as MAX_WORKERS
 from mnft_operator.crd_spec import SHA256_PATTERN as SHA256_PATTERN
@@ -16,10 +20,6 @@ from mnft_operator.crd_spec import spec_schema
 from mnft_operator.crd_status import status_schema
 from mnft_operator.openapi import rule
 
-GROUP = "finetune.mindspore.io"
-VERSION = "v1alpha1"
-KIND = "MobileNetFineTune"
-PLURAL = "mobilenetfinetunes"
 SINGULAR = "mobilenetfinetune"
 SHORT_NAME = "mft"
 API_VERSION = f"{GROUP}/{VERSION}"

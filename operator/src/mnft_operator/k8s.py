@@ -25,14 +25,12 @@ import kopf
 from kopf._cogs.clients import api as kopf_api
 from kopf._cogs.clients import errors as kopf_errors
 
-from mnft_operator import GROUP, PLURAL, VERSION
+from mnft_operator.crd import API_VERSION as JOB_API_VERSION
+from mnft_operator.crd import KIND as JOB_KIND
+from mnft_operator.crd import PLURAL
+from mnft_operator.names import JOB_LABEL
 from mnft_operator.types import Event, ObjectRef
 
-JOB_LABEL = "finetune.mindspore.io/job-name"
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-MANAGED_BY = "mnft-operator"
-JOB_API_VERSION = f"{GROUP}/{VERSION}"
-JOB_KIND = "MobileNetFineTune"
 EVENT_COMPONENT = "mnft-operator"
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 

@@ -18,7 +18,7 @@ import kopf
 from mnft_operator import GROUP, PLURAL, VERSION
 from mnft_operator.handlers import job_daemon, login
 from mnft_operator.handlers.config import MEMO_CONFIG, MEMO_SETTINGS, MEMO_WAKERS, OperatorConfig, Wakers
-from mnft_operator.k8s import JOB_LABEL, MANAGED_BY, MANAGED_BY_LABEL
+from mnft_operator.names import JOB_LABEL, MANAGED_BY, MANAGED_BY_LABEL
 
 registry = kopf.OperatorRegistry()
 

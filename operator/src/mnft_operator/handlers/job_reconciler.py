@@ -9,6 +9,7 @@ from typing import Any
 
 from mnft_operator import reconcile
 from mnft_operator.k8s import KubeClient
+from mnft_operator.names import pod_name
 from mnft_operator.types import Observed, Plan
 
 TERMINAL_PHASES = ("Succeeded", "Failed")
@@ -25,13 +26,9 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def rank0_name(job_name: str) -> str:
-    return f"{job_name}-worker-0"
-
-
 def rank0_running(job_name: str, pods: Sequence[Mapping[str, Any]]) -> bool:
     for pod in pods:
-        if pod.get("metadata", {}).get("name") == rank0_name(job_name):
+        if pod.get("metadata", {}).get("name") == pod_name(job_name, 0):
             return (pod.get("status") or {}).get("phase") == "Running"
     return False
 
@@ -72,7 +69,7 @@ async def observe(
     children = await client.list_children(namespace, name)
     log_tail = None
     if rank0_running(name, children.pods):
-        log_tail = await client.read_log_tail(namespace, rank0_name(name), lines=log_tail_lines)
+        log_tail = await client.read_log_tail(namespace, pod_name(name, 0), lines=log_tail_lines)
     return Observed(
         job=job,
         pods=children.pods,

@@ -68,7 +68,10 @@ def test_invalid_spec_names_the_field(tmp_path: Path, capsys: pytest.CaptureFixt
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("a: [1,\n", "not valid YAML at line 2; fix the syntax"),
+        (
+            "a: [1,\n",
+            "not valid YAML at line 2 (expected the node content, but found '<stream end>'); fix the syntax",
+        ),
         ("kind: ConfigMap\n", "no document with kind: MobileNetFineTune"),
         (
             ASCEND.replace("v1alpha1", "v1"),
@@ -91,7 +94,7 @@ def test_missing_file_through_the_mnft_command(tmp_path: Path) -> None:
         timeout=60,
     )
     assert proc.returncode == 1
-    assert proc.stderr == f"error: {missing}: cannot read: No such file or directory\n"
+    assert proc.stderr == f"error: {missing}: cannot read it (No such file or directory)\n"
 
 
 def test_reads_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

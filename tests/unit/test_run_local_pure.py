@@ -77,12 +77,18 @@ def test_load_resource_defaults_namespace_and_names_problems(tmp_path: Path):
     }
     bad = tmp_path / "bad.yaml"
     bad.write_text("kind: [unclosed\n")
-    with pytest.raises(ManifestError, match=r"bad.yaml: line \d+ .*fix the YAML syntax"):
+    with pytest.raises(ManifestError, match=r"bad\.yaml: not valid YAML at line \d+ \(.+\); fix the syntax$"):
         load_resource(bad)
     pod = tmp_path / "pod.yaml"
     pod.write_text("apiVersion: v1\nkind: Pod\n")
-    with pytest.raises(ManifestError, match="expected exactly one MobileNetFineTune document, found 0"):
+    with pytest.raises(ManifestError, match=r"pod\.yaml: no document with kind: MobileNetFineTune$"):
         load_resource(pod)
+    two = tmp_path / "two.yaml"
+    two.write_text(good.read_text() + "---\n" + good.read_text())
+    with pytest.raises(
+        ManifestError, match=r"two\.yaml: expected exactly one MobileNetFineTune document, found 2$"
+    ):
+        load_resource(two)
     with pytest.raises(ManifestError, match=r"missing\.yaml: cannot read it"):
         load_resource(tmp_path / "missing.yaml")
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from mnft_operator import crd
 from mnft_operator.builders.configmap import rank_table_data
+from mnft_operator.manifest_file import ManifestError, load_jobs
 from mnft_operator.names import ASCEND_DEVICE_ANNOTATION
 from mnft_operator.rank_table import build_rank_table
 from mnft_operator.reconcile import Observed, plan
@@ -28,29 +28,8 @@ from mnft_operator.spec import parse, validate
 PLACEHOLDER_UID = "00000000-0000-0000-0000-000000000000"
 
 
-class RenderError(Exception):
-    pass
-
-
-def load_jobs(path: Path) -> list[dict[str, Any]]:
-    """The MobileNetFineTune documents of a YAML file (other kinds are skipped)."""
-    try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text()
-    except OSError as exc:
-        raise RenderError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise RenderError(f"{path}: not valid YAML{where}; fix the syntax") from None
-    jobs = [d for d in docs if isinstance(d, dict) and d.get("kind") == crd.KIND]
-    if not jobs:
-        raise RenderError(f"{path}: no document with kind: {crd.KIND}")
-    for job in jobs:
-        if job.get("apiVersion") != crd.API_VERSION:
-            raise RenderError(f"{path}: apiVersion must be {crd.API_VERSION}, not {job.get('apiVersion')!r}")
-    return jobs
+class RenderError(ManifestError):
+    """The resource is invalid: one `error: <field>: <message>` line per problem."""
 
 
 def _simulate_devices(pods: list[dict[str, Any]], devices: int) -> list[dict[str, Any]]:
@@ -115,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         objects = [o for job in load_jobs(args.file) for o in render(job, args.simulate_ascend_devices)]
-    except RenderError as exc:
+    except ManifestError as exc:
         message = str(exc)
         print(message if message.startswith("error: ") else f"error: {message}", file=sys.stderr)
         return 1

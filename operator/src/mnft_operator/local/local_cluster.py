@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from kubernetes import client as k8s
 
-from mnft_operator.local.local_manifest import GROUP, PLURAL, VERSION
+from mnft_operator import GROUP, PLURAL, VERSION
 
 
 class ApiRejected(Exception):

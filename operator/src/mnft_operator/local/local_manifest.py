@@ -6,16 +6,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-GROUP = "finetune.mindspore.io"
-VERSION = "v1alpha1"
-KIND = "MobileNetFineTune"
-PLURAL = "mobilenetfinetunes"
-
-
-class ManifestError(Exception):
-    """One line for the user: what is wrong and where."""
+from mnft_operator.crd import KIND
+from mnft_operator.manifest_file import ManifestError as ManifestError
+from mnft_operator.manifest_file import load_jobs
 
 
 def parse_mounts(values: Sequence[str], cwd: Path) -> dict[str, str]:
@@ -45,23 +38,10 @@ def check_mount_dirs(mounts: Mapping[str, str]) -> None:
 
 def load_resource(path: Path) -> dict[str, Any]:
     """The one MobileNetFineTune in the file, with `metadata.namespace` defaulted to `default`."""
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ManifestError(f"{path}: cannot read it ({exc.strerror})") from None
-    try:
-        documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ManifestError(f"{path}:{where} {problem}; fix the YAML syntax") from None
-    jobs = [doc for doc in documents if isinstance(doc, dict) and doc.get("kind") == KIND]
+    jobs = load_jobs(path)
     if len(jobs) != 1:
         raise ManifestError(f"{path}: expected exactly one {KIND} document, found {len(jobs)}")
     job = jobs[0]
-    if job.get("apiVersion") != f"{GROUP}/{VERSION}":
-        raise ManifestError(f"{path}: apiVersion must be {GROUP}/{VERSION}, not {job.get('apiVersion')!r}")
     metadata = job.get("metadata")
     if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str) or not metadata["name"]:
         raise ManifestError(f"{path}: metadata.name is required")

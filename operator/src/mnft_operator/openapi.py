@@ -9,24 +9,23 @@ IMMUTABLE_MESSAGE = "is immutable while the job exists; delete and recreate the 
 Schema = dict[str, Any]
 
 
-def int_(description: str, minimum: int | None = None, maximum: int | None = None, **extra: Any) -> Schema:
-    schema: Schema = {"type": "integer", "format": "int32", "description": description}
+def _bounded(schema: Schema, minimum: float | None, maximum: float | None, extra: dict[str, Any]) -> Schema:
     if minimum is not None:
         schema["minimum"] = minimum
     if maximum is not None:
         schema["maximum"] = maximum
     schema.update(extra)
     return schema
+
+
+def int_(description: str, minimum: int | None = None, maximum: int | None = None, **extra: Any) -> Schema:
+    return _bounded(
+        {"type": "integer", "format": "int32", "description": description}, minimum, maximum, extra
+    )
 
 
 def num(description: str, minimum: float | None = None, maximum: float | None = None, **extra: Any) -> Schema:
-    schema: Schema = {"type": "number", "description": description}
-    if minimum is not None:
-        schema["minimum"] = minimum
-    if maximum is not None:
-        schema["maximum"] = maximum
-    schema.update(extra)
-    return schema
+    return _bounded({"type": "number", "description": description}, minimum, maximum, extra)
 
 
 def str_(description: str, **extra: Any) -> Schema:

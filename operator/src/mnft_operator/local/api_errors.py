@@ -44,10 +44,16 @@ def _details(name: str, plural: str, group: str) -> dict[str, Any]:
     return details
 
 
+def _about(
+    code: int, reason: str, plural: str, group: str, name: str, after: str, before: str = ""
+) -> ApiError:
+    """An error about one object: `<before><plural.group> "<name>"<after>`, with its details."""
+    message = f'{before}{qualified(plural, group)} "{name}"{after}'
+    return ApiError(code, reason, message, _details(name, plural, group))
+
+
 def not_found(plural: str, group: str, name: str) -> ApiError:
-    return ApiError(
-        404, "NotFound", f'{qualified(plural, group)} "{name}" not found', _details(name, plural, group)
-    )
+    return _about(404, "NotFound", plural, group, name, " not found")
 
 
 def resource_not_found() -> ApiError:
@@ -55,21 +61,13 @@ def resource_not_found() -> ApiError:
 
 
 def already_exists(plural: str, group: str, name: str) -> ApiError:
-    return ApiError(
-        409,
-        "AlreadyExists",
-        f'{qualified(plural, group)} "{name}" already exists',
-        _details(name, plural, group),
-    )
+    return _about(409, "AlreadyExists", plural, group, name, " already exists")
 
 
 def conflict(plural: str, group: str, name: str, why: str | None = None) -> ApiError:
     why = why or "the object has been modified; please apply your changes to the latest version and try again"
-    return ApiError(
-        409,
-        "Conflict",
-        f'Operation cannot be fulfilled on {qualified(plural, group)} "{name}": {why}',
-        _details(name, plural, group),
+    return _about(
+        409, "Conflict", plural, group, name, f": {why}", before="Operation cannot be fulfilled on "
     )
 
 
@@ -99,12 +97,7 @@ def gone(message: str) -> ApiError:
 
 
 def forbidden(plural: str, group: str, name: str, why: str) -> ApiError:
-    return ApiError(
-        403,
-        "Forbidden",
-        f'{qualified(plural, group)} "{name}" is forbidden: {why}',
-        _details(name, plural, group),
-    )
+    return _about(403, "Forbidden", plural, group, name, f" is forbidden: {why}")
 
 
 def json_patch_failed(message: str) -> ApiError:

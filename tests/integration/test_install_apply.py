@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
+from api_helpers import run_kubectl
 
 from mnft_operator.local.apiserver import EmbeddedAPI
 
@@ -34,13 +35,7 @@ class Kubectl:
         self.kubeconfig = kubeconfig
 
     def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN / "kubectl"), "--kubeconfig", str(self.kubeconfig), *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return run_kubectl(self.kubeconfig, *args, stdin=stdin)
 
     def ok(self, *args: str, stdin: str | None = None) -> str:
         done = self.run(*args, stdin=stdin)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import psutil
+from api_helpers import run_kubectl
 
 BIN = Path(sys.executable).parent
 POD = {
@@ -27,13 +28,7 @@ POD = {
 
 
 def kubectl(kubeconfig: Path, *args: str, stdin: str | None = None) -> str:
-    out = subprocess.run(
-        [str(BIN / "kubectl"), "--kubeconfig", str(kubeconfig), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    out = run_kubectl(kubeconfig, *args, stdin=stdin, timeout=30)
     assert out.returncode == 0, out.stderr
     return out.stdout
 

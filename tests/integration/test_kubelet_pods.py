@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_helpers import run_kubectl
 from kubernetes import client as k8s
 from kubernetes import watch as k8s_watch
 
 from mnft_operator.local.apiserver import EmbeddedAPI
 from mnft_operator.local.kubelet import LocalKubelet
 
-KUBECTL = str(Path(sys.executable).parent / "kubectl")
 NS = "default"
 
 
@@ -177,12 +177,7 @@ def test_env_pod_succeeds_with_message_and_logs(bed: Bed) -> None:
     assert ("Normal", "Started", "Started container main") in events
     expected = f"POD=env-pod NS=default IP={ip} LABEL=t LR=0.05 IMAGE=busybox:1.36\nto-stderr\n"
     assert bed.core.read_namespaced_pod_log("env-pod", NS, container="main") == expected
-    out = subprocess.run(
-        [KUBECTL, "--kubeconfig", str(bed.kubeconfig), "logs", "env-pod", "-c", "main"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    out = run_kubectl(bed.kubeconfig, "logs", "env-pod", "-c", "main", timeout=30)
     assert (out.returncode, out.stdout) == (0, expected), out.stderr
 
 

@@ -1,4 +1,4 @@
-"""Shared helpers of the embedded API tests: raw HTTP calls, watch readers, waiting, the real kubectl."""
+"""Shared helpers of the integration tests: raw HTTP calls, watch readers, waiting, real kubectl and helm."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 import requests
 
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
+HELM = str(Path(sys.executable).parent / "helm")
 JSON = "application/json"
 MERGE = "application/merge-patch+json"
 JSONPATCH = "application/json-patch+json"
@@ -92,3 +93,10 @@ def run_kubectl(
         text=True,
         timeout=timeout,
     )
+
+
+def helm_template(*args: str) -> str:
+    """`helm template ARGS` with the real helm binary from the venv; its stdout (fails on an error)."""
+    return subprocess.run(
+        [HELM, "template", *args], capture_output=True, text=True, check=True, timeout=60
+    ).stdout

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from api_helpers import Http, run_kubectl
+from api_helpers import Http, helm_template, run_kubectl
 
 from mnft_operator.local.apiserver import EmbeddedAPI
 
 pytest_plugins = ["api_fixtures"]
 
-BIN = Path(sys.executable).parent
 CHART = Path(__file__).resolve().parents[2] / "charts" / "mnft-operator"
 WIDGET_CRD = """
 apiVersion: apiextensions.k8s.io/v1
@@ -152,13 +150,7 @@ def test_pod_apply_patch_logs_wait_delete(kubectl, api: EmbeddedAPI, http: Http)
 def test_helm_chart_output_is_accepted(kubectl) -> None:  # type: ignore[no-untyped-def]
     if not (CHART / "Chart.yaml").exists():
         pytest.skip("the chart is not in this checkout")
-    rendered = subprocess.run(
-        [str(BIN / "helm"), "template", "mnft", str(CHART), "--namespace", "default"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
+    rendered = helm_template("mnft", str(CHART), "--namespace", "default")
     result = kubectl("apply", "--validate=false", "-f", "-", stdin=rendered)
     assert "deployment.apps/" in result.stdout and "clusterrole.rbac.authorization.k8s.io/" in result.stdout
     server_side = kubectl("apply", "--server-side", "--validate=false", "-f", "-", stdin=rendered)

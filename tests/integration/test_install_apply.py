@@ -11,19 +11,17 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from api_helpers import run_kubectl
+from api_helpers import helm_template, run_kubectl
 
 from mnft_operator.local.apiserver import EmbeddedAPI
 
 REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 CHART = REPO / "charts" / "mnft-operator"
 EXAMPLES = sorted((REPO / "manifests" / "examples").glob("*.yaml"))
 INVALID = sorted((REPO / "tests" / "invalid_examples").glob("*.yaml"))
@@ -54,12 +52,6 @@ class Kubectl:
 
     def get(self, *args: str) -> dict[str, Any]:
         return dict(json.loads(self.ok("get", *args, "-o", "json")))
-
-
-def helm_template(*args: str) -> str:
-    return subprocess.run(
-        [str(BIN / "helm"), "template", *args], capture_output=True, text=True, check=True, timeout=60
-    ).stdout
 
 
 def header(path: Path, key: str) -> str | None:

@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import yaml
+from api_helpers import helm_template
 
 from mnft_operator.local.apiserver import EmbeddedAPI
 
@@ -33,22 +34,7 @@ def free_port() -> int:
 def args_and_probe_path(port: int) -> tuple[list[str], str]:
     """The operator container's args and its liveness probe's path, rendered with the probe on `port`."""
     chart = str(REPO / "charts/mnft-operator")
-    rendered = subprocess.run(
-        [
-            str(BIN / "helm"),
-            "template",
-            "mnft",
-            chart,
-            "-n",
-            "mnft-system",
-            "--set",
-            f"livenessProbe.port={port}",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
+    rendered = helm_template("mnft", chart, "-n", "mnft-system", "--set", f"livenessProbe.port={port}")
     (deployment,) = [d for d in yaml.safe_load_all(rendered) if d and d["kind"] == "Deployment"]
     (found,) = deployment["spec"]["template"]["spec"]["containers"]
     return [str(arg) for arg in found["args"]], str(found["livenessProbe"]["httpGet"]["path"])

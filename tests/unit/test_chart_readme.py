@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import yaml
+from chart_helpers import REPO, helm_template
 
-REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
@@ -21,14 +18,7 @@ def test_every_repository_path_in_the_readme_exists() -> None:
 
 
 def test_object_names_in_the_readme_match_what_is_installed() -> None:
-    helm = str(Path(sys.executable).parent / "helm")
-    rendered = subprocess.run(
-        [helm, "template", "mnft", str(REPO / "charts/mnft-operator"), "--namespace", "mnft-system"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
+    rendered = helm_template()
     (deployment,) = [d for d in yaml.safe_load_all(rendered) if d and d["kind"] == "Deployment"]
     name = deployment["metadata"]["name"]
     (container,) = deployment["spec"]["template"]["spec"]["containers"]

@@ -7,18 +7,13 @@ expectations.
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from chart_helpers import CHART, HELM, helm_template
 
 from mnft_operator.crd import crd
-
-REPO = Path(__file__).resolve().parents[2]
-CHART = REPO / "charts" / "mnft-operator"
-HELM = Path(sys.executable).parent / "helm"
 
 # The operator's permissions: docs/architecture.md, "Operator RBAC".
 CRD_RULE = {
@@ -66,15 +61,8 @@ SUBJECTS = [{"kind": "ServiceAccount", "name": "mnft-operator", "namespace": "mn
 
 def render(*args: str) -> dict[tuple[str, str, str | None], dict[str, Any]]:
     """`helm template mnft` -> {(kind, name, namespace): object}."""
-    done = subprocess.run(
-        [str(HELM), "template", "mnft", str(CHART), "--namespace", "mnft-system", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
     objects: dict[tuple[str, str, str | None], dict[str, Any]] = {}
-    for doc in yaml.safe_load_all(done.stdout):
+    for doc in yaml.safe_load_all(helm_template(*args)):
         if doc:
             meta = doc["metadata"]
             key = (doc["kind"], meta["name"], meta.get("namespace"))
@@ -85,7 +73,7 @@ def render(*args: str) -> dict[tuple[str, str, str | None], dict[str, Any]]:
 
 def helm_error(*args: str) -> str:
     done = subprocess.run(
-        [str(HELM), "template", "mnft", str(CHART), *args], capture_output=True, text=True, timeout=60
+        [HELM, "template", "mnft", str(CHART), *args], capture_output=True, text=True, timeout=60
     )
     assert done.returncode != 0
     return done.stderr

@@ -47,7 +47,7 @@ from mnft_operator.pod_state import (
 )
 from mnft_operator.progress import parse_progress, parse_result
 from mnft_operator.rank_table import build_rank_table
-from mnft_operator.spec import RANK_TABLE, Job, SpecError, parse, validate
+from mnft_operator.spec import RANK_TABLE, InvalidSpec, Job, SpecError, parse
 from mnft_operator.types import Event, ObjectRef, Observed, Plan
 
 __all__ = ["PROGRESS_INTERVAL", "Event", "ObjectRef", "Observed", "Plan", "plan"]
@@ -65,10 +65,11 @@ def plan(observed: Observed) -> Plan:
     meta = observed.job.get("metadata") or {}
     if meta.get("deletionTimestamp"):
         return Plan()  # ownerReferences make the garbage collector remove the children
-    errors = validate(observed.job)
-    if errors:
-        return _invalid(observed, errors)
-    return _Planner(observed, parse(observed.job)).run()
+    try:
+        job = parse(observed.job)  # validates once
+    except InvalidSpec as invalid:
+        return _invalid(observed, invalid.errors)
+    return _Planner(observed, job).run()
 
 
 def _invalid(observed: Observed, errors: list[SpecError]) -> Plan:

@@ -9,6 +9,7 @@ the old object and are left to the API server.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -110,10 +111,16 @@ class Job:
     spec: FineTuneSpec
 
 
+@functools.cache
+def _spec_schema() -> Mapping[str, Any]:
+    """`crd.spec_schema()` built once: every reconcile defaults and checks against it (read only)."""
+    return crd.spec_schema()
+
+
 def defaulted_spec(job: Mapping[str, Any]) -> dict[str, Any]:
     """The job's spec with the CRD's defaults applied (what the API server stores)."""
     spec = job.get("spec")
-    return with_defaults(spec if isinstance(spec, dict) else {}, crd.spec_schema())
+    return with_defaults(spec if isinstance(spec, dict) else {}, _spec_schema())
 
 
 def validate(job: Mapping[str, Any]) -> list[SpecError]:
@@ -123,7 +130,7 @@ def validate(job: Mapping[str, Any]) -> list[SpecError]:
     if not isinstance(raw, dict):
         return [*errors, SpecError("spec", "is required: add a spec with platform, image and dataset")]
     spec = defaulted_spec(job)
-    structural = [SpecError(f, m) for f, m in check(spec, crd.spec_schema(), "spec")]
+    structural = [SpecError(f, m) for f, m in check(spec, _spec_schema(), "spec")]
     if structural:
         return errors + structural
     more = cross_field_errors(spec) + volume_source_errors(spec)

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from mnft_operator import conditions as cond
 from mnft_operator import reconcile
 from mnft_operator.k8s import KubeClient
 from mnft_operator.names import pod_name
 from mnft_operator.types import Observed, Plan
-
-TERMINAL_PHASES = ("Succeeded", "Failed")
 
 
 @dataclass(frozen=True)
@@ -54,10 +53,10 @@ def is_finished(observed: Observed | None, plan: Plan) -> bool:
     if observed is None:
         return True
     status = observed.job.get("status") or {}
-    if status.get("phase") not in TERMINAL_PHASES or not plan_is_idle(plan):
+    if status.get("phase") not in reconcile.TERMINAL or not plan_is_idle(plan):
         return False
-    failed = [c for c in status.get("conditions") or [] if c.get("type") == "Failed"]
-    return not (failed and failed[0].get("status") == "True" and failed[0].get("reason") == "InvalidSpec")
+    failed = cond.find(status.get("conditions") or [], cond.FAILED)
+    return not (failed and failed.get("status") == "True" and failed.get("reason") == "InvalidSpec")
 
 
 async def observe(

@@ -11,7 +11,6 @@ import asyncio
 import collections
 import functools
 import random
-import re
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -20,14 +19,12 @@ from mnft_operator.local import api_errors as errors
 from mnft_operator.local.api_events import StoreKey, WatchEvent, now_rfc3339
 from mnft_operator.local.api_gc import Collector
 from mnft_operator.local.api_resources import CREATE_ON_UPDATE, STATUS_RESET_ON_CREATE, Registry, ResourceDef
-from mnft_operator.local.api_validation import check_pod_update
+from mnft_operator.local.api_validation import check_name, check_pod_update
 from mnft_operator.local.pod_qos import qos_class
 
 ObjKey = tuple[str, str]  # (namespace or "", name)
 Admit = Callable[[ResourceDef, dict[str, Any], "dict[str, Any] | None"], dict[str, Any]]
 
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _GENERATE_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 _SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
 
@@ -112,7 +109,7 @@ class Store:
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + "".join(random.choices(_GENERATE_CHARS, k=5))
         name = meta.get("name") or ""
-        self._validate_name(res, name)
+        check_name(res.kind, res.group, name)
         if res.namespaced:
             self._check_namespace_open(res, ns or "", name)
         key = (ns or "", name) if res.namespaced else ("", name)
@@ -142,42 +139,6 @@ class Store:
         self._after(res, None, obj)
         self.gc.check_orphaned(res.store_key, key, obj)
         return obj
-
-    def _validate_name(self, res: ResourceDef, name: str) -> None:
-        if not name:
-            raise errors.invalid(
-                res.kind,
-                res.group,
-                "",
-                [
-                    {
-                        "reason": "FieldValueRequired",
-                        "field": "metadata.name",
-                        "message": "Required value: name or generateName is required",
-                    }
-                ],
-            )
-        if res.group == "rbac.authorization.k8s.io":  # path-segment names, e.g. system:controller:x
-            if name in (".", "..") or "/" in name or "%" in name:
-                message = f"Invalid value: \"{name}\": may not contain '/' or '%', and may not be '.' or '..'"
-                cause = {"reason": "FieldValueInvalid", "field": "metadata.name", "message": message}
-                raise errors.invalid(res.kind, res.group, name, [cause])
-            return
-        label_only = res.kind in ("Namespace", "Service")
-        pattern = _LABEL if label_only else _SUBDOMAIN
-        if len(name) > (63 if label_only else 253) or not pattern.match(name):
-            what = "RFC 1123 label" if label_only else "RFC 1123 subdomain"
-            chars = "'-'" if label_only else "'-' or '.'"
-            message = (
-                f'Invalid value: "{name}": a lowercase {what} must consist of lower case alphanumeric '
-                f"characters, {chars}, and must start and end with an alphanumeric character"
-            )
-            raise errors.invalid(
-                res.kind,
-                res.group,
-                name,
-                [{"reason": "FieldValueInvalid", "field": "metadata.name", "message": message}],
-            )
 
     def _check_namespace_open(self, res: ResourceDef, ns: str, name: str) -> None:
         namespace = self.objects[("", "namespaces")].get(("", ns))

@@ -1,7 +1,7 @@
 """Built-in admission of the embedded API: the defaulting and validation a real server does for core kinds.
 
 `admit_builtin(kind, obj, old)` returns the defaulted object or raises a 422 `Invalid` naming each
-field, worded as kube-apiserver words it. Covered: metadata (label keys/values, ownerReferences) for
+field, worded as kube-apiserver words it. Covered: metadata (name, label keys/values, ownerReferences) for
 every kind; Pod defaults and the structural checks a generated pod most often gets wrong (container
 names, volume mounts that name no volume, duplicate names, restartPolicy); Service defaults (type,
 clusterIP allocation, port protocol); resource quantities in canonical string form (`api_quantities`).
@@ -195,6 +195,45 @@ _POD_MUTABLE = (
     "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),"
     "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
 )
+
+
+def check_name(kind: str, group: str, name: str) -> None:
+    """metadata.name as the API server checks it on create: an RFC 1123 subdomain (a label for
+    Namespaces and Services; a path segment for RBAC objects)."""
+    if not name:
+        raise errors.invalid(
+            kind,
+            group,
+            "",
+            [
+                {
+                    "reason": "FieldValueRequired",
+                    "field": "metadata.name",
+                    "message": "Required value: name or generateName is required",
+                }
+            ],
+        )
+    if group == "rbac.authorization.k8s.io":  # path-segment names, e.g. system:controller:x
+        if name in (".", "..") or "/" in name or "%" in name:
+            message = f"Invalid value: \"{name}\": may not contain '/' or '%', and may not be '.' or '..'"
+            cause = {"reason": "FieldValueInvalid", "field": "metadata.name", "message": message}
+            raise errors.invalid(kind, group, name, [cause])
+        return
+    label_only = kind in ("Namespace", "Service")
+    pattern = _DNS_LABEL if label_only else _DNS_SUBDOMAIN
+    if len(name) > (63 if label_only else 253) or not pattern.match(name):
+        what = "RFC 1123 label" if label_only else "RFC 1123 subdomain"
+        chars = "'-'" if label_only else "'-' or '.'"
+        message = (
+            f'Invalid value: "{name}": a lowercase {what} must consist of lower case alphanumeric '
+            f"characters, {chars}, and must start and end with an alphanumeric character"
+        )
+        raise errors.invalid(
+            kind,
+            group,
+            name,
+            [{"reason": "FieldValueInvalid", "field": "metadata.name", "message": message}],
+        )
 
 
 def check_pod_update(name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:

@@ -51,7 +51,10 @@ def check_num_classes(cfg: RecipeConfig, folder: ImageFolder) -> int:
 
 
 def set_up_mindspore(platform: str) -> Any:
-    """Graph mode, recipe seed, then the distributed context from the environment."""
+    """oneDNN's ISA cap, graph mode, recipe seed, then the distributed context from the environment."""
+    from mnft_trainer.onednn import cap_onednn_isa
+
+    cap_onednn_isa()  # before the first CPU kernel: see onednn.py
     import mindspore as ms
     import numpy as np
 

@@ -61,3 +61,15 @@ def test_pooled_features_through_the_head_equal_the_whole_network(tmp_path):
     np.testing.assert_allclose(
         run_batches(PooledHead(head), features, 8), run_batches(net, images, 8), rtol=1e-4, atol=1e-5
     )
+
+
+def test_balanced_batch_covers_the_images_in_the_fewest_batches_with_least_padding():
+    from mnft_trainer.features import balanced_batch
+
+    assert balanced_batch(160, 64) == 54  # 3 batches: 54 + 54 + 52 (2 padded) instead of 3 x 64
+    assert balanced_batch(128, 64) == 64
+    assert balanced_batch(129, 64) == 43
+    assert balanced_batch(10, 64) == 10
+    assert balanced_batch(1000, 64) == 63  # 16 batches
+    assert balanced_batch(1, 64) == 1
+    assert balanced_batch(0, 64) == 64

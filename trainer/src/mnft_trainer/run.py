@@ -147,7 +147,7 @@ def _frozen(
 ) -> tuple[TrainResult, float | None]:
     from mnft_trainer.checkpoint import file_sha256
     from mnft_trainer.evaluate import accuracy_on_features
-    from mnft_trainer.features import cached_features
+    from mnft_trainer.features import balanced_batch, cached_features
     from mnft_trainer.network import PooledBackbone, PooledHead
     from mnft_trainer.training import too_few_images, train_head
 
@@ -158,7 +158,8 @@ def _frozen(
     assert request.pretrain_ckpt is not None  # checked in run_training
     ckpt_sha = file_sha256(request.pretrain_ckpt)
     pooled = PooledBackbone(backbone)
-    batch = min(cfg.batch_size, EXTRACT_BATCH_MAX)
+    # One batch shape for both splits: the eval split reuses the train split's compiled graph.
+    batch = balanced_batch(len(shard), min(cfg.batch_size, EXTRACT_BATCH_MAX))
     size = (cfg.image_height, cfg.image_width)
     features, labels = cached_features(
         pooled, shard, *size, batch, ckpt_sha, cache_dir, "train", ctx.rank, ctx.group_size, log

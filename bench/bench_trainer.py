@@ -6,8 +6,12 @@
    (backbone once, cached features, head epochs on the cache) against a naive variant that recomputes the
    backbone over the data every epoch. The naive variant is measured for `--naive-epochs` epochs and
    extrapolated linearly (each of its epochs does the same work); the output says so.
-3. The `mnft train` command end to end (process start to exit) for the 160-image case.
+3. The `mnft train` command end to end (process start to exit) for the 160-image case, median of
+   `--repeats` runs, against `bench/r12_frozen_reference.py` (a faithful re-implementation of the r1.2
+   recipe's frozen flow) on the same data, both as shipped (oneDNN's default ISA: its scalar-kernel
+   fallback on AVX-512) and with the trainer's AVX2 cap (`mnft_trainer.onednn`), interleaved run by run.
 
+The in-process measurements (1, 2) run with the trainer's oneDNN cap, as `mnft train` does.
 Run: .venv/bin/python bench/bench_trainer.py [--quick]   (numbers go to docs/benchmarks.md)
 """
 
@@ -30,6 +34,7 @@ REFERENCE_CKPT = (
     Path(__file__).resolve().parents[2] / "shared" / "reference" / "mobilenetv2_official_layout.ckpt"
 )
 MNFT = str(Path(sys.executable).parent / "mnft")
+R12 = str(Path(__file__).resolve().parent / "r12_frozen_reference.py")
 
 
 def demo_data(root: Path, classes: str, per_class: int) -> Path:
@@ -82,10 +87,25 @@ def ours(backbone: Any, head: Any, net: Any, samples: Any, cfg: Any, cache_dir: 
     from mnft_trainer.network import PooledBackbone
     from mnft_trainer.training import train_head
 
+    sink = open(os.devnull, "w")  # noqa: SIM115 -- silence the progress lines
     started = time.perf_counter()
-    features, labels = cached_features(
-        PooledBackbone(backbone), samples, 224, 224, 32, ckpt_sha, cache_dir, "train", 0, 1, lambda m: None
-    )
+    stdout, sys.stdout = sys.stdout, sink
+    try:
+        features, labels = cached_features(
+            PooledBackbone(backbone),
+            samples,
+            224,
+            224,
+            32,
+            ckpt_sha,
+            cache_dir,
+            "train",
+            0,
+            1,
+            lambda m: None,
+        )
+    finally:
+        sys.stdout = stdout
     with tempfile.TemporaryDirectory() as ckpt_dir:
         train_head(
             net, head, features, labels, cfg, len(set(labels.tolist())), Path(ckpt_dir), 0, lambda m: None
@@ -129,8 +149,24 @@ def naive(backbone: Any, head: Any, samples: Any, cfg: Any, epochs: int) -> floa
     return time.perf_counter() - started
 
 
+def r12_end_to_end(data: Path, epochs: int, work: Path, capped: bool) -> float:
+    """Wall seconds of the r1.2 reference flow as its own process (fresh feature files each run)."""
+    out = Path(tempfile.mkdtemp(dir=work, prefix="r12-"))
+    env = {k: v for k, v in os.environ.items() if k != "ONEDNN_MAX_CPU_ISA"}
+    if capped:
+        env["ONEDNN_MAX_CPU_ISA"] = "AVX2"
+    env.setdefault("GLOG_v", "3")
+    args = [sys.executable, R12, str(data / "train"), str(REFERENCE_CKPT), str(epochs), str(out)]
+    started = time.perf_counter()
+    done = subprocess.run(args, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or ["no stderr"]
+        raise SystemExit(f"r1.2 reference failed with exit code {done.returncode}: {tail[0]}")
+    return time.perf_counter() - started
+
+
 def cli_end_to_end(data: Path, epochs: int, work: Path) -> float:
-    out = work / f"cli-{data.name}"
+    out = Path(tempfile.mkdtemp(dir=work, prefix="cli-"))
     args = [
         MNFT, "train", "--platform", "CPU", "--dataset_path", str(data), "--freeze_layer", "backbone",
         "--pretrain_ckpt", str(REFERENCE_CKPT), "--epoch_size", str(epochs), "--run_eval", "false",
@@ -144,14 +180,34 @@ def cli_end_to_end(data: Path, epochs: int, work: Path) -> float:
     return time.perf_counter() - started
 
 
+def end_to_end(data: Path, epochs: int, work: Path, repeats: int) -> dict[str, Any]:
+    """Median wall seconds of `mnft train` and the r1.2 reference (as shipped, and capped), interleaved."""
+    times: dict[str, list[float]] = {"mnft_train": [], "r12_capped": [], "r12_as_shipped": []}
+    for _ in range(repeats):
+        times["mnft_train"].append(cli_end_to_end(data, epochs, work))
+        times["r12_capped"].append(r12_end_to_end(data, epochs, work, capped=True))
+        times["r12_as_shipped"].append(r12_end_to_end(data, epochs, work, capped=False))
+    medians = {name: float(np.median(values)) for name, values in times.items()}
+    return {
+        **{f"{name}_runs_s": [round(v, 2) for v in values] for name, values in times.items()},
+        **{f"{name}_median_s": round(v, 2) for name, v in medians.items()},
+        "speedup_vs_r12_capped": round(medians["r12_capped"] / medians["mnft_train"], 2),
+        "speedup_vs_r12_as_shipped": round(medians["r12_as_shipped"] / medians["mnft_train"], 2),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the script runs")
     parser.add_argument(
         "--naive-epochs", type=int, default=2, help="naive epochs measured, then extrapolated"
     )
+    parser.add_argument("--repeats", type=int, default=3, help="end-to-end process runs (median)")
     args = parser.parse_args()
 
+    from mnft_trainer.onednn import cap_onednn_isa
+
+    isa = cap_onednn_isa()
     import mindspore as ms
 
     from mnft_trainer.checkpoint import file_sha256, load_pretrained
@@ -165,6 +221,8 @@ def main() -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"MindSpore {ms.__version__}",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_average_at_start": os.getloadavg()[0],
+        "onednn_max_cpu_isa_in_process": isa,
     }
     cases = [("4,5,6,7", 40, 10, min(args.naive_epochs, 10))]
     if not args.quick:
@@ -194,7 +252,8 @@ def main() -> int:
                 "speedup": round(naive_s / ours_s, 1),
             }
             if per_class == 40:
-                results[label]["mnft_train_cli_s"] = round(cli_end_to_end(data, epochs, work), 2)
+                results[label].update(end_to_end(data, epochs, work, args.repeats))
+    results["load_average_at_end"] = os.getloadavg()[0]
     results["extraction_vs_bare_forward"] = round(
         results["extraction_images_per_s"] / results["bare_forward_images_per_s"], 2
     )

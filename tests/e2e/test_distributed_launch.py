@@ -19,10 +19,12 @@ import numpy as np
 import psutil
 import pytest
 
+from reference_data import OFFICIAL_CHECKPOINT
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
-PRETRAINED = REPO.parent / "shared" / "reference" / "mobilenetv2_official_layout.ckpt"
+PRETRAINED = OFFICIAL_CHECKPOINT
 MNFT = [sys.executable, "-m", "mnft_operator.cli"]
 BATCH = 16
 PER_CLASS = 64

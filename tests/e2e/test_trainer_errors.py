@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from reference_data import OFFICIAL_CHECKPOINT
 from trainer_fixtures import write_folder
 
 MNFT = str(Path(sys.executable).parent / "mnft")
@@ -128,11 +129,7 @@ def test_unreadable_image_is_named(tmp_path, out):
 
 
 def test_eval_with_a_head_for_other_classes(tmp_path, out):
-    reference = (
-        Path(__file__).resolve().parents[3] / "shared" / "reference" / "mobilenetv2_official_layout.ckpt"
-    )
-    if not reference.is_file():
-        pytest.skip(f"{reference} not present")
+    reference = OFFICIAL_CHECKPOINT
     data = write_folder(tmp_path / "data", {"a": 2, "b": 2}, size=32)
     last = run_failing(
         tmp_path, out, "eval", *SMALL, "--dataset_path", str(data), "--pretrain_ckpt", str(reference)

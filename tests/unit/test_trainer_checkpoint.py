@@ -1,7 +1,6 @@
 """Real MindSpore: our network's checkpoint layout, the shared official checkpoint, save/reload, bad files."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,14 +13,13 @@ from mnft_trainer.checkpoint import (
     save_atomic,
 )
 from mnft_trainer.errors import TrainerError
+from reference_data import OFFICIAL_CHECKPOINT, PARAM_LAYOUT
 
 ms = pytest.importorskip("mindspore")
 from mnft_trainer.network import build_network  # noqa: E402
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
-LAYOUT = REFERENCE / "mobilenetv2_param_layout.json"
-OFFICIAL = REFERENCE / "mobilenetv2_official_layout.ckpt"
-needs_reference = pytest.mark.skipif(not OFFICIAL.is_file(), reason=f"{REFERENCE} not present")
+LAYOUT = PARAM_LAYOUT
+OFFICIAL = OFFICIAL_CHECKPOINT
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +31,6 @@ def entries_of(cell):
     return {p.name: p.asnumpy().copy() for p in cell.get_parameters()}
 
 
-@needs_reference
 def test_saved_layout_equals_the_official_json(tmp_path):
     _, _, net = build_network(1000)
     path = tmp_path / "net.ckpt"
@@ -47,7 +44,6 @@ def test_saved_layout_equals_the_official_json(tmp_path):
     assert [p.requires_grad for p in net.get_parameters()] == [p["requires_grad"] for p in reference]
 
 
-@needs_reference
 def test_official_checkpoint_loads_backbone_and_skips_a_mismatched_head(net5):
     backbone, head, _ = net5
     head_before = entries_of(head)
@@ -65,7 +61,6 @@ def test_official_checkpoint_loads_backbone_and_skips_a_mismatched_head(net5):
         np.testing.assert_array_equal(value, head_before[name])
 
 
-@needs_reference
 def test_official_checkpoint_loads_the_head_when_classes_match():
     backbone, head, _ = build_network(1000)
     assert load_pretrained(backbone, head, str(OFFICIAL), print) is True

@@ -23,7 +23,6 @@ from reference_data import OFFICIAL_CHECKPOINT
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
 PRETRAINED = OFFICIAL_CHECKPOINT
 MNFT = [sys.executable, "-m", "mnft_operator.cli"]
 BATCH = 16

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 REFERENCE_CKPT = (
-    Path(__file__).resolve().parents[2] / "shared" / "reference" / "mobilenetv2_official_layout.ckpt"
+    Path(__file__).resolve().parents[1] / "tests" / "data" / "reference" / "mobilenetv2_official_layout.ckpt"
 )
 MNFT = str(Path(sys.executable).parent / "mnft")
 R12 = str(Path(__file__).resolve().parent / "r12_frozen_reference.py")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,9 @@ from mnft_trainer.errors import TrainerError
 from mnft_trainer.outputs import Progress
 
 CACHE_FORMAT = "mnft-features-v1"
+
+# PooledBackbone -> its BatchNorm-folded twin, kept so repeated extractions reuse one compiled graph.
+_FOLDED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def cache_key(
@@ -104,18 +108,38 @@ def iterate_images(source: ImageSource, height: int, width: int, batch_size: int
         raise TrainerError(f"reading images failed: {str(exc).strip().splitlines()[0]}") from None
 
 
+def inference_cell(pooled_backbone: Any) -> Any:
+    """What extraction runs: for a PooledBackbone, its BatchNorm-folded twin with the current weights.
+
+    Folding (eval-mode BatchNorm into the convolution) computes the same features with fewer kernels;
+    the weights are refolded on every call, so a backbone changed since the last extraction is honoured.
+    """
+    from mnft_trainer.network import FoldedPooledBackbone, PooledBackbone
+
+    if not isinstance(pooled_backbone, PooledBackbone):
+        return pooled_backbone
+    folded = _FOLDED.get(pooled_backbone)
+    if folded is None:
+        folded = _FOLDED[pooled_backbone] = FoldedPooledBackbone(pooled_backbone.backbone)
+    else:
+        folded.load_from(pooled_backbone.backbone)
+    folded.set_train(False)
+    return folded
+
+
 def extract_features(
     pooled_backbone: Any, samples: Sequence[Sample], height: int, width: int, batch_size: int, label: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pooled backbone features (N, 1280) float32 and labels (N,) int32, in sample order."""
     pooled_backbone.set_train(False)
+    cell = inference_cell(pooled_backbone)
     source = ImageSource(samples)
     progress = Progress(label, len(samples))
     features: list[np.ndarray] = []
     labels: list[np.ndarray] = []
     done = 0
     for images, batch_labels in iterate_images(source, height, width, batch_size):
-        features.append(run_batches(pooled_backbone, images, batch_size).astype(np.float32))
+        features.append(run_batches(cell, images, batch_size).astype(np.float32))
         labels.append(batch_labels.astype(np.int32))
         done += images.shape[0]
         progress.update(done)

@@ -180,3 +180,105 @@ def build_network(num_classes: int) -> tuple[MobileNetV2Backbone, MobileNetV2Hea
     backbone = MobileNetV2Backbone()
     head = MobileNetV2Head(num_classes, backbone.out_channels)
     return backbone, head, MobileNetV2(backbone, head)
+
+
+def fold_conv_bn(
+    weight: np.ndarray, bias: np.ndarray | None, bn: dict[str, np.ndarray], eps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Conv weights (O, I/g, kh, kw) and bias (O,) of conv followed by inference-mode BatchNorm."""
+    scale = bn["gamma"] / np.sqrt(bn["moving_variance"] + eps)
+    folded_bias = bn["beta"] - bn["moving_mean"] * scale
+    if bias is not None:
+        folded_bias = folded_bias + bias * scale
+    folded = weight * scale.reshape(-1, 1, 1, 1)
+    return folded.astype(np.float32), folded_bias.astype(np.float32)
+
+
+def _conv_bn_pairs(backbone: MobileNetV2Backbone) -> list[tuple[nn.Conv2d, nn.BatchNorm2d]]:
+    """Every (Conv2d, BatchNorm2d) pair of the backbone, in forward order."""
+    pairs: list[tuple[nn.Conv2d, nn.BatchNorm2d]] = []
+    convs = [c for _, c in backbone.cells_and_names() if isinstance(c, (nn.Conv2d, nn.BatchNorm2d))]
+    for conv, bn in zip(convs[0::2], convs[1::2], strict=True):
+        assert isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d)
+        pairs.append((conv, bn))
+    return pairs
+
+
+class _FoldedConv(nn.Cell):
+    """Conv2d with bias (BatchNorm folded in), optionally followed by ReLU6."""
+
+    def __init__(self, conv: nn.Conv2d, relu: bool):
+        super().__init__()
+        self.conv = nn.Conv2d(
+            conv.in_channels,
+            conv.out_channels,
+            conv.kernel_size,
+            conv.stride,
+            pad_mode=conv.pad_mode,
+            padding=conv.padding,
+            group=conv.group,
+            has_bias=True,
+        )
+        self.relu = nn.ReLU6() if relu else None
+
+    def construct(self, x: Any) -> Any:
+        x = self.conv(x)
+        if self.relu is not None:
+            x = self.relu(x)
+        return x
+
+
+class _FoldedInvertedResidual(nn.Cell):
+    def __init__(self, block: InvertedResidual):
+        super().__init__()
+        layers: list[nn.Cell] = []
+        for cell in block.conv:
+            if isinstance(cell, ConvBNReLU):
+                layers.append(_FoldedConv(cell.features[0], relu=True))
+            elif isinstance(cell, nn.Conv2d):
+                layers.append(_FoldedConv(cell, relu=False))
+        self.conv = nn.SequentialCell(layers)
+        self.use_res_connect = block.use_res_connect
+        self.add = ops.Add()
+
+    def construct(self, x: Any) -> Any:
+        if self.use_res_connect:
+            return self.add(x, self.conv(x))
+        return self.conv(x)
+
+
+class FoldedPooledBackbone(nn.Cell):
+    """Inference-only PooledBackbone with every BatchNorm folded into its convolution (fewer kernels).
+
+    Computes what PooledBackbone computes in eval mode (moving statistics). Built from a backbone's
+    structure; `load_from(backbone)` (re)folds the backbone's current weights. Never checkpointed: the
+    unfolded backbone keeps the official layout for training and checkpoints.
+    """
+
+    def __init__(self, backbone: MobileNetV2Backbone):
+        super().__init__()
+        blocks: list[nn.Cell] = []
+        for block in backbone.features:
+            if isinstance(block, ConvBNReLU):
+                blocks.append(_FoldedConv(block.features[0], relu=True))
+            else:
+                blocks.append(_FoldedInvertedResidual(block))
+        self.features = nn.SequentialCell(blocks)
+        self.pool = GlobalAvgPooling()
+        self.load_from(backbone)
+
+    def load_from(self, backbone: MobileNetV2Backbone) -> None:
+        folded = [c for _, c in self.cells_and_names() if isinstance(c, _FoldedConv)]
+        pairs = _conv_bn_pairs(backbone)
+        for target, (conv, bn) in zip(folded, pairs, strict=True):
+            stats = {
+                name: getattr(bn, name).asnumpy()
+                for name in ("gamma", "beta", "moving_mean", "moving_variance")
+            }
+            bias = conv.bias.asnumpy() if conv.bias is not None else None
+            weight, new_bias = fold_conv_bn(conv.weight.asnumpy(), bias, stats, float(bn.eps))
+            target.conv.weight.set_data(ms.Tensor(weight))
+            target.conv.bias.set_data(ms.Tensor(new_bias))
+
+    def construct(self, x: Any) -> Any:
+        return self.pool(self.features(x))

@@ -51,23 +51,6 @@ def header(path: Path, key: str) -> str | None:
     return None
 
 
-def unknown_fields(original: Any, pruned: Any, path: str = "") -> list[str]:
-    """Fields of `original` that pruning removed (the API server would drop them silently)."""
-    if isinstance(original, dict) and isinstance(pruned, dict):
-        found: list[str] = []
-        for key, value in original.items():
-            child = f"{path}.{key}" if path else key
-            found += [child] if key not in pruned else unknown_fields(value, pruned[key], child)
-        return found
-    if isinstance(original, list) and isinstance(pruned, list):
-        return [
-            f
-            for i, (a, b) in enumerate(zip(original, pruned, strict=False))
-            for f in unknown_fields(a, b, f"{path}[{i}]")
-        ]
-    return []
-
-
 def server_errors(obj: dict[str, Any], old: dict[str, Any] | None = None) -> list[str]:
     """The field errors a real API server with our CRD answers for a create (or an update of `old`)."""
     root = schema()
@@ -80,7 +63,7 @@ def server_errors(obj: dict[str, Any], old: dict[str, Any] | None = None) -> lis
 
 def pruned_fields(obj: dict[str, Any]) -> list[str]:
     """Fields the API server would silently drop: a typo in an example must not go unnoticed."""
-    return unknown_fields(obj, openapi_schema.prune(schema(), obj))
+    return openapi_schema.unknown_fields(schema(), obj)
 
 
 def check_valid(path: Path) -> list[str]:

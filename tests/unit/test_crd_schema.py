@@ -14,6 +14,7 @@ import celpy
 import pytest
 
 from mnft_operator.crd import crd
+from mnft_operator.crd_spec import CORE_V1_FIELDS
 from mnft_operator.spec import defaulted_spec, validate
 
 VERSION = crd()["spec"]["versions"][0]
@@ -54,13 +55,19 @@ def test_names_scope_and_subresources() -> None:
     ]
 
 
+def _inside_core_v1(path: str) -> bool:
+    return any(path.startswith((f"{field}.", f"{field}[]")) for field in CORE_V1_FIELDS)
+
+
 def test_every_spec_and_status_field_has_a_type_and_description() -> None:
-    missing = [
-        path
-        for path, schema in walk(ROOT)
-        if path.startswith(("spec", "status"))
-        and ("description" not in schema or not ("type" in schema or "x-kubernetes-int-or-string" in schema))
-    ]
+    """Ours all have both; inside the embedded core/v1 types upstream's descriptions are kept as they are."""
+    missing = []
+    for path, schema in walk(ROOT):
+        if not path.startswith(("spec", "status")):
+            continue
+        typed = "type" in schema or "x-kubernetes-int-or-string" in schema
+        if not typed or ("description" not in schema and not _inside_core_v1(path)):
+            missing.append(path)
     assert missing == []
 
 

@@ -218,7 +218,8 @@ def test_valid_full_examples() -> None:
 
 def test_volumes_need_exactly_one_source() -> None:
     bad = with_spec(
-        dataset={"path": "d", "volume": {}}, output={"volume": {"emptyDir": {}, "nfs": {"server": "s"}}}
+        dataset={"path": "d", "volume": {}},
+        output={"volume": {"emptyDir": {}, "nfs": {"server": "s", "path": "/x"}}},
     )
     assert validate(bad) == [
         SpecError(

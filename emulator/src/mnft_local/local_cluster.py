@@ -90,7 +90,10 @@ class LocalCluster:
         from mnft_operator.operator_cli import run_operator_in_thread
 
         # Progress (epoch, loss) is read from rank 0's log: often, since local jobs are short.
-        self._operator = run_operator_in_thread(self.url, [self.namespace], progress_seconds=2.0)
+        # hostPath is allowed: the local kubelet's volumes are directories of this machine anyway.
+        self._operator = run_operator_in_thread(
+            self.url, [self.namespace], progress_seconds=2.0, allow_host_path=True
+        )
 
     @property
     def operator_alive(self) -> bool:

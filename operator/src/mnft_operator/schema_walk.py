@@ -84,7 +84,7 @@ def _check(value: Any, schema: Schema, path: str, errors: list[tuple[str, str]])
         errors.append((path, f"must be {_TYPE_NAMES.get(type_, type_)}, not {_describe(value)}"))
         return
     if "enum" in schema and value not in schema["enum"]:
-        choices = ", ".join(v if isinstance(v, str) else json.dumps(v) for v in schema["enum"])
+        choices = ", ".join(v if isinstance(v, str) and v else json.dumps(v) for v in schema["enum"])
         shown = repr(value) if isinstance(value, str) else json.dumps(value)
         errors.append((path, f"must be one of {choices}, not {shown}"))
     if isinstance(value, (int, float)) and not isinstance(value, bool):

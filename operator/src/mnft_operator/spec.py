@@ -139,13 +139,19 @@ def validate(job: Mapping[str, Any], allow_host_path: bool = False) -> list[Spec
     if non_finite:
         return errors + non_finite
     spec = defaulted_spec(job)
-    structural = [SpecError(f, m) for f, m in check(spec, _spec_schema(), "spec")]
+    structural = [SpecError(f, _restricted_hint(f, m)) for f, m in check(spec, _spec_schema(), "spec")]
     if structural:
         return errors + structural
     more = cross_field_errors(spec) + volume_source_errors(spec) + resource_errors(spec)
     if not allow_host_path:
         more += host_path_errors(spec)
     return errors + [SpecError(f, m) for f, m in more]
+
+
+def _restricted_hint(field: str, message: str) -> str:
+    if field.startswith(("spec.securityContext.", "spec.podSecurityContext.")):
+        return f'{message} (only what the Pod Security Standard "restricted" allows is accepted)'
+    return message
 
 
 def non_finite_numbers(value: Any, path: str) -> list[tuple[str, str]]:

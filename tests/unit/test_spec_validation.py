@@ -471,3 +471,22 @@ def test_host_path_is_refused_unless_allowed(parent: str) -> None:
     with pytest.raises(InvalidSpec):
         parse(job)
     assert parse(job, allow_host_path=True).spec.platform == "CPU"
+
+
+def test_operator_fails_a_host_path_job_unless_started_with_the_allow() -> None:
+    from datetime import datetime, timezone
+
+    from mnft_operator.reconcile import plan
+    from mnft_operator.types import Observed
+
+    job = with_spec(output={"volume": {"hostPath": {"path": "/"}}})
+    job["metadata"]["uid"] = "u"
+    now = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    refused = plan(Observed(job, [], [], [], [], None, now))
+    assert refused.create == ()
+    assert refused.status is not None and refused.status["phase"] == "Failed"
+    (failed,) = [c for c in refused.status["conditions"] if c["type"] == "Failed"]
+    assert failed["reason"] == "InvalidSpec"
+    assert failed["message"].startswith("spec.output.volume.hostPath: hostPath volumes are not allowed")
+    allowed = plan(Observed(job, [], [], [], [], None, now, allow_host_path=True))
+    assert [o["kind"] for o in allowed.create].count("Pod") == 1

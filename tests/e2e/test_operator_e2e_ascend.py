@@ -52,13 +52,16 @@ def test_rank_table_completes_and_launch_assigns_rank_and_device_ids(tmp_path: P
             ]
         )
         assert server["server_id"] == annotation["server_id"]
+        # The simulated plugin writes no host_ip (like older MindX plugins): the node's IP stands in.
+        assert server["host_ip"] == pods[f"e2e-npu-worker-{worker}"]["status"]["hostIP"]
         assert [d["device_id"] for d in server["device"]] == [d["device_id"] for d in annotation["devices"]]
         processes = sorted(_dry_run_lines(watch, worker), key=lambda line: line["rank"])
         assert [p["rank"] for p in processes] == list(range(worker * DEVICES, (worker + 1) * DEVICES))
         for local, (process, device) in enumerate(zip(processes, server["device"], strict=True)):
             env = process["env"]
             assert env["RANK_ID"] == device["rank_id"] == str(worker * DEVICES + local)
-            assert env["DEVICE_ID"] == device["device_id"]
+            # The container's logical chip: the table's physical device_id, renumbered from 0.
+            assert env["DEVICE_ID"] == env["ASCEND_DEVICE_ID"] == str(local)
             assert env["RANK_SIZE"] == str(WORKERS * DEVICES)
             # The table the process is pointed at is the completed one (the kubelet's copy of the ConfigMap).
             assert json.loads(Path(env["RANK_TABLE_FILE"]).read_text())["status"] == "completed"

@@ -95,6 +95,7 @@ def test_chart_objects_are_accepted_as_rendered(kubectl: Kubectl) -> None:
         ("ClusterRoleBinding", "mnft-operator"),
         ("CustomResourceDefinition", CRD_NAME),
         ("Deployment", "mnft-operator"),
+        ("Service", "mnft-operator-metrics"),
         ("ServiceAccount", "mnft-operator"),
     ]
     role = kubectl.get("clusterrole", "mnft-operator")

@@ -104,16 +104,23 @@ def test_cpu_pod_exact() -> None:
                             ("MS_WORKER_NUM", "4"),
                             ("MNFT_NODE_RANK", "1"),
                             ("MNFT_LOCAL_WORKER_NUM", "2"),
+                            ("MS_TOPO_TIMEOUT", "600"),
                             ("GLOG_v", "3"),
                         ]
                     ),
                     "terminationMessagePath": "/dev/termination-log",
                     "terminationMessagePolicy": "FallbackToLogsOnError",
-                    "volumeMounts": [{"name": "output", "mountPath": "/mnt/output"}],
+                    "volumeMounts": [
+                        {"name": "output", "mountPath": "/mnt/output"},
+                        {"name": "dshm", "mountPath": "/dev/shm"},
+                    ],
                     "securityContext": CONTAINER_SC,
                 }
             ],
-            "volumes": [{"name": "output", "emptyDir": {}}],
+            "volumes": [
+                {"name": "output", "emptyDir": {}},
+                {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "2Gi"}},
+            ],
         },
     }
 
@@ -139,6 +146,7 @@ def test_gpu_pod_with_pvc_checkpoint_and_pod_settings() -> None:
         "priorityClassName": "high",
         "serviceAccountName": "trainer",
         "imagePullSecrets": [{"name": "regcred"}],
+        "shmSize": "8192Mi",
     }
     pod = build_pod(job(spec), 0, 0)
     container = pod["spec"]["containers"][0]
@@ -155,11 +163,13 @@ def test_gpu_pod_with_pvc_checkpoint_and_pod_settings() -> None:
         {"name": "dataset", "mountPath": "/mnt/dataset", "readOnly": True},
         {"name": "pretrained", "mountPath": "/mnt/pretrained", "readOnly": True},
         {"name": "output", "mountPath": "/mnt/output"},
+        {"name": "dshm", "mountPath": "/dev/shm"},
     ]
     assert pod["spec"]["volumes"] == [
         {"name": "dataset", "persistentVolumeClaim": {"claimName": "data"}},
         {"name": "pretrained", "persistentVolumeClaim": {"claimName": "models", "readOnly": True}},
         {"name": "output", "persistentVolumeClaim": {"claimName": "out"}},
+        {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "8Gi"}},
     ]
     assert {k: pod["spec"][k] for k in pod["spec"] if k not in ("containers", "volumes")} == {
         "hostname": "flowers-worker-0",
@@ -211,6 +221,7 @@ def test_ascend_pod_with_url_checkpoint_and_volcano() -> None:
     assert pod["spec"]["volumes"] == [
         {"name": "pretrained", "emptyDir": {}},
         {"name": "output", "emptyDir": {}},
+        {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "2Gi"}},
         {"name": "rings-config", "configMap": {"name": "rings-config-flowers"}},
     ]
     container = pod["spec"]["containers"][0]
@@ -311,4 +322,19 @@ def test_configmap_initializing_exact() -> None:
             "ownerReferences": [OWNER],
         },
         "data": {"hccl.json": '{"status":"initializing"}', "version": table.version},
+    }
+
+
+def test_ascend_requests_only_the_chosen_resource_name() -> None:
+    spec = {
+        "platform": "Ascend",
+        "image": "trainer:ascend",
+        "devicesPerWorker": 4,
+        "dataset": {"path": "/data"},
+        "ascend": {"resourceName": "huawei.com/npu"},
+        "resources": {"limits": {"memory": "64Gi"}},
+    }
+    assert build_pod(job(spec), 0, 0)["spec"]["containers"][0]["resources"] == {
+        "limits": {"memory": "64Gi", "huawei.com/npu": "4"},
+        "requests": {"huawei.com/npu": "4"},
     }

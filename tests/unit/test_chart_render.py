@@ -93,6 +93,7 @@ def test_default_values_render_exactly_these_objects() -> None:
         ("ClusterRoleBinding", "mnft-operator", None),
         ("CustomResourceDefinition", "mobilenetfinetunes.finetune.mindspore.io", None),
         ("Deployment", "mnft-operator", "mnft-system"),
+        ("Service", "mnft-operator-metrics", "mnft-system"),
         ("ServiceAccount", "mnft-operator", "mnft-system"),
     ]
 
@@ -125,6 +126,7 @@ def test_watch_namespaces_gives_a_role_per_namespace_and_only_cluster_scoped_rea
         ("Role", "mnft-operator", "team-b"),
         ("RoleBinding", "mnft-operator", "team-a"),
         ("RoleBinding", "mnft-operator", "team-b"),
+        ("Service", "mnft-operator-metrics", "mnft-system"),
         ("ServiceAccount", "mnft-operator", "mnft-system"),
     ]
     assert objects[("ClusterRole", "mnft-operator", None)]["rules"] == [CRD_RULE, NAMESPACES_RULE]
@@ -143,6 +145,8 @@ def test_watch_namespaces_gives_a_role_per_namespace_and_only_cluster_scoped_rea
         "--standalone",
         "--liveness",
         "http://0.0.0.0:8080/healthz",
+        "--metrics-port",
+        "8081",
         "--namespace",
         "team-a",
         "--namespace",
@@ -157,6 +161,7 @@ def test_volcano_rule_and_rbac_objects_can_be_switched_off() -> None:
     assert kinds(none) == [
         ("CustomResourceDefinition", "mobilenetfinetunes.finetune.mindspore.io", None),
         ("Deployment", "mnft-operator", "mnft-system"),
+        ("Service", "mnft-operator-metrics", "mnft-system"),
     ]
     assert deployment(none)["spec"]["template"]["spec"]["serviceAccountName"] == "ops"
 
@@ -176,11 +181,16 @@ def test_deployment_is_one_recreated_locked_down_replica_with_kopf_liveness() ->
         "--standalone",
         "--liveness",
         "http://0.0.0.0:8080/healthz",
+        "--metrics-port",
+        "8081",
         "--all-namespaces",
     ]
     assert container["securityContext"] == CONTAINER_SECURITY
     assert container["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
-    assert container["ports"] == [{"name": "healthz", "containerPort": 8080, "protocol": "TCP"}]
+    assert container["ports"] == [
+        {"name": "healthz", "containerPort": 8080, "protocol": "TCP"},
+        {"name": "metrics", "containerPort": 8081, "protocol": "TCP"},
+    ]
     assert container["livenessProbe"] == {
         "httpGet": {"path": "/healthz", "port": "healthz"},
         "initialDelaySeconds": 10,
@@ -205,6 +215,7 @@ def test_operator_args_are_accepted_by_mnft_operator(values: list[str]) -> None:
     assert args[0] == "operator"
     config = config_from_args(build_parser().parse_args(args[1:]))
     assert config.liveness == "http://0.0.0.0:8080/healthz"
+    assert config.metrics_port == 8081
     assert config.peering is None
     assert config.namespaces == (("team-a", "team-b") if values else ())
 
@@ -253,6 +264,8 @@ def test_pod_placement_image_and_extra_values_reach_the_deployment() -> None:
     assert container["args"][2:] == [
         "--liveness",
         "http://0.0.0.0:9090/healthz",
+        "--metrics-port",
+        "8081",
         "--all-namespaces",
         "--log-level=DEBUG",
     ]
@@ -288,3 +301,34 @@ def test_crd_template_is_the_python_crd_kept_on_uninstall_and_optional() -> None
 )
 def test_values_schema_rejects_bad_values_naming_them(args: list[str], message: str) -> None:
     assert message in helm_error(*args)
+
+
+def test_metrics_service_and_optional_service_monitor() -> None:
+    selector = {"app.kubernetes.io/name": "mnft-operator", "app.kubernetes.io/instance": "mnft"}
+    service = render()[("Service", "mnft-operator-metrics", "mnft-system")]
+    assert service["spec"] == {
+        "type": "ClusterIP",
+        "selector": selector,
+        "ports": [{"name": "metrics", "port": 8081, "targetPort": "metrics", "protocol": "TCP"}],
+    }
+    assert not [k for k in render() if k[0] == "ServiceMonitor"]
+    objects = render(
+        "--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.serviceMonitor.labels.release=prom"
+    )
+    monitor = objects[("ServiceMonitor", "mnft-operator", "mnft-system")]
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    assert monitor["metadata"]["labels"]["release"] == "prom"
+    assert monitor["spec"] == {
+        "selector": {"matchLabels": selector},
+        "namespaceSelector": {"matchNames": ["mnft-system"]},
+        "endpoints": [{"port": "metrics", "path": "/metrics", "interval": "30s"}],
+    }
+    assert selector.items() <= service["metadata"]["labels"].items()
+
+
+def test_metrics_port_0_turns_off_port_service_and_monitor() -> None:
+    objects = render("--set", "metrics.port=0", "--set", "metrics.serviceMonitor.enabled=true")
+    assert not [k for k in objects if k[0] in ("Service", "ServiceMonitor")]
+    container = deployment(objects)["spec"]["template"]["spec"]["containers"][0]
+    assert [p["name"] for p in container["ports"]] == ["healthz"]
+    assert container["args"][container["args"].index("--metrics-port") + 1] == "0"

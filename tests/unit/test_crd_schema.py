@@ -49,6 +49,7 @@ def test_names_scope_and_subresources() -> None:
         ("Phase", ".status.phase"),
         ("Platform", ".spec.platform"),
         ("Workers", ".status.workersReady"),
+        ("Restarts", ".status.restarts"),
         ("Epoch", ".status.progress.epoch"),
         ("Accuracy", ".status.result.accuracy"),
         ("Age", ".metadata.creationTimestamp"),

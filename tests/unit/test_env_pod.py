@@ -37,6 +37,7 @@ def test_gpu_dynamic_cluster_with_nccl_from_spec() -> None:
         "MS_WORKER_NUM": "12",
         "MNFT_NODE_RANK": "2",
         "MNFT_LOCAL_WORKER_NUM": "4",
+        "MS_TOPO_TIMEOUT": "600",
         "NCCL_SOCKET_IFNAME": "eth0",
         "NCCL_DEBUG": "WARN",
     }
@@ -59,7 +60,14 @@ def test_ascend_rank_table() -> None:
         "MNFT_COMM_MODE": "rankTable",
         "RANK_TABLE_FILE": "/user/serverid/devindex/config/hccl.json",
         "RANK_SIZE": "16",
+        "MNFT_RANK_TABLE_TIMEOUT": "600",
     }
+
+
+def test_the_topology_timeout_setting_reaches_both_modes() -> None:
+    base = {"image": "i", "dataset": {"path": "/d"}, "communication": {"timeoutSeconds": 90}}
+    assert env_of({**base, "platform": "GPU"}, 0)["MS_TOPO_TIMEOUT"] == "90"
+    assert env_of({**base, "platform": "Ascend"}, 0)["MNFT_RANK_TABLE_TIMEOUT"] == "90"
 
 
 def test_ascend_can_opt_into_dynamic_cluster_and_cpu_defaults_to_one_process() -> None:

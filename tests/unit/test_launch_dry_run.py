@@ -67,10 +67,26 @@ def test_dynamic_cluster_dry_run_prints_scheduler_and_ranks():
     }
     result = run_launch(["--dry-run", "train", "--platform", "CPU"], env)
     assert result.returncode == 0, result.stderr
-    cluster = {"MS_SCHED_HOST": "job-worker-0.job.default.svc", "MS_SCHED_PORT": "8118", "MS_WORKER_NUM": "2"}
+    cluster = {
+        "MS_SCHED_HOST": "job-worker-0.job.default.svc",
+        "MS_SCHED_PORT": "8118",
+        "MS_WORKER_NUM": "2",
+        "MS_TOPO_TIMEOUT": "600",
+    }
+    ranks = {"RANK_ID": "0", "RANK_SIZE": "2"}
     assert [json.loads(line) for line in result.stdout.splitlines()] == [
-        {"rank": None, "role": "scheduler", "env": {**cluster, "MS_ROLE": "MS_SCHED"}},
-        {"rank": 0, "env": {**cluster, "MS_ROLE": "MS_WORKER", "MS_NODE_ID": "0", "MNFT_LOCAL_RANK": "0"}},
+        {"rank": None, "role": "scheduler", "env": {**cluster, **ranks, "MS_ROLE": "MS_SCHED"}},
+        {
+            "rank": 0,
+            "env": {
+                **cluster,
+                **ranks,
+                "MS_ROLE": "MS_WORKER",
+                "MS_NODE_ID": "0",
+                "LOCAL_RANK": "0",
+                "MNFT_LOCAL_RANK": "0",
+            },
+        },
     ]
 
 
@@ -100,6 +116,8 @@ def test_rank_table_dry_run_waits_for_completed_then_prints_each_device(tmp_path
                 "RANK_SIZE": "16",
                 "RANK_ID": str(8 + d),
                 "DEVICE_ID": str(d),
+                "ASCEND_DEVICE_ID": str(d),
+                "LOCAL_RANK": str(d),
                 "MNFT_LOCAL_RANK": str(d),
             },
         }

@@ -24,17 +24,33 @@ def dynamic_env(**extra: str) -> dict[str, str]:
     return env
 
 
-CLUSTER = {"MS_SCHED_HOST": "job-worker-0.job.ns.svc", "MS_SCHED_PORT": "8118", "MS_WORKER_NUM": "4"}
+CLUSTER = {
+    "MS_SCHED_HOST": "job-worker-0.job.ns.svc",
+    "MS_SCHED_PORT": "8118",
+    "MS_WORKER_NUM": "4",
+    "MS_TOPO_TIMEOUT": "600",
+}
+SCHEDULER = ProcessSpec(None, {**CLUSTER, "MS_ROLE": "MS_SCHED", "RANK_ID": "0", "RANK_SIZE": "4"})
+
+
+def ranks(rank: int, local: int, size: int) -> dict[str, str]:
+    """The msrun-style rank variables every training process gets."""
+    return {
+        "RANK_ID": str(rank),
+        "RANK_SIZE": str(size),
+        "LOCAL_RANK": str(local),
+        "MNFT_LOCAL_RANK": str(local),
+    }
 
 
 def worker(rank: int, local: int, **extra: str) -> ProcessSpec:
-    env = {**CLUSTER, "MS_ROLE": "MS_WORKER", "MS_NODE_ID": str(rank), "MNFT_LOCAL_RANK": str(local)}
+    env = {**CLUSTER, "MS_ROLE": "MS_WORKER", "MS_NODE_ID": str(rank), **ranks(rank, local, 4)}
     return ProcessSpec(rank, {**env, **extra})
 
 
 def test_dynamic_cluster_node_0_starts_scheduler_and_its_ranks():
     assert plan_processes(dynamic_env()) == [
-        ProcessSpec(None, {**CLUSTER, "MS_ROLE": "MS_SCHED"}),
+        SCHEDULER,
         worker(0, 0),
         worker(1, 1),
     ]
@@ -66,11 +82,16 @@ def test_gpu_with_too_few_visible_gpus_is_an_error():
 
 def test_one_pod_without_scheduler_host_runs_a_local_scheduler_on_a_free_port():
     env = {"MNFT_DEVICES_PER_WORKER": "2"}
-    cluster = {"MS_SCHED_HOST": "127.0.0.1", "MS_SCHED_PORT": "40123", "MS_WORKER_NUM": "2"}
+    cluster = {
+        "MS_SCHED_HOST": "127.0.0.1",
+        "MS_SCHED_PORT": "40123",
+        "MS_WORKER_NUM": "2",
+        "MS_TOPO_TIMEOUT": "600",
+    }
     assert plan_processes(env, free_port=lambda: 40123) == [
-        ProcessSpec(None, {**cluster, "MS_ROLE": "MS_SCHED"}),
-        ProcessSpec(0, {**cluster, "MS_ROLE": "MS_WORKER", "MS_NODE_ID": "0", "MNFT_LOCAL_RANK": "0"}),
-        ProcessSpec(1, {**cluster, "MS_ROLE": "MS_WORKER", "MS_NODE_ID": "1", "MNFT_LOCAL_RANK": "1"}),
+        ProcessSpec(None, {**cluster, "MS_ROLE": "MS_SCHED", "RANK_ID": "0", "RANK_SIZE": "2"}),
+        ProcessSpec(0, {**cluster, "MS_ROLE": "MS_WORKER", "MS_NODE_ID": "0", **ranks(0, 0, 2)}),
+        ProcessSpec(1, {**cluster, "MS_ROLE": "MS_WORKER", "MS_NODE_ID": "1", **ranks(1, 1, 2)}),
     ]
 
 
@@ -78,12 +99,12 @@ def test_a_single_process_job_needs_no_scheduler():
     env = dynamic_env(
         MNFT_WORKERS="1", MNFT_DEVICES_PER_WORKER="1", MNFT_LOCAL_WORKER_NUM="1", MS_WORKER_NUM="1"
     )
-    assert plan_processes(env) == [ProcessSpec(0, {"MNFT_LOCAL_RANK": "0"})]
+    assert plan_processes(env) == [ProcessSpec(0, ranks(0, 0, 1))]
 
 
 def test_no_environment_at_all_is_one_plain_process():
     assert comm_mode({}) == "single"
-    assert plan_processes({}) == [ProcessSpec(0, {"MNFT_LOCAL_RANK": "0"})]
+    assert plan_processes({}) == [ProcessSpec(0, ranks(0, 0, 1))]
 
 
 @pytest.mark.parametrize(
@@ -138,25 +159,45 @@ def rank_table_env(index: int) -> dict[str, str]:
 
 @pytest.mark.parametrize("index", [0, 1])
 def test_rank_table_2_servers_x_8_devices(index):
-    common = {"RANK_TABLE_FILE": "/user/serverid/devindex/config/hccl.json", "RANK_SIZE": "16"}
+    table_file = {"RANK_TABLE_FILE": "/user/serverid/devindex/config/hccl.json"}
     expected = [
         ProcessSpec(
             index * 8 + d,
-            {**common, "RANK_ID": str(index * 8 + d), "DEVICE_ID": str(d), "MNFT_LOCAL_RANK": str(d)},
+            {**table_file, **ranks(index * 8 + d, d, 16), "DEVICE_ID": str(d), "ASCEND_DEVICE_ID": str(d)},
         )
         for d in range(8)
     ]
     assert plan_processes(rank_table_env(index), table_2x8()) == expected
 
 
-def test_rank_ids_come_from_the_table_not_from_position():
+def test_rank_ids_come_from_the_table_and_devices_go_in_chip_order():
     table = table_2x8()
-    # A table whose devices are listed out of order: each process still gets its device's own rank.
+    # A table whose devices are listed out of order: each process still gets its device's own rank, and
+    # the logical DEVICE_ID is the chip's place in ascending physical order.
     table["server_list"][1]["device"].reverse()
     specs = plan_processes(rank_table_env(1), table)
-    assert [(s.env["RANK_ID"], s.env["DEVICE_ID"]) for s in specs] == [
-        (str(15 - d), str(7 - d)) for d in range(8)
-    ]
+    assert [(s.env["RANK_ID"], s.env["DEVICE_ID"]) for s in specs] == [(str(8 + d), str(d)) for d in range(8)]
+
+
+def test_a_device_listed_twice_is_an_error():
+    table = table_2x8()
+    table["server_list"][0]["device"][1]["device_id"] = "0"
+    with pytest.raises(LaunchError, match=r"lists a device_id twice in server_list\[0\]"):
+        plan_processes(rank_table_env(0), table)
+
+
+@pytest.mark.parametrize(
+    ("visible", "count"), [("0,1,2", 3), ("0-2", 3), ("Ascend910-4,Ascend910-5,Ascend910-6", 3)]
+)
+def test_fewer_visible_npus_than_processes_is_an_error(visible, count):
+    env = {**rank_table_env(0), "ASCEND_VISIBLE_DEVICES": visible}
+    with pytest.raises(LaunchError, match=f"ASCEND_VISIBLE_DEVICES='{visible}' lists {count} NPUs"):
+        plan_processes(env, table_2x8())
+
+
+def test_bad_topology_timeout_names_the_variable():
+    with pytest.raises(LaunchError, match="MS_TOPO_TIMEOUT='soon' must be an integer >= 1"):
+        plan_processes(dynamic_env(MS_TOPO_TIMEOUT="soon"))
 
 
 @pytest.mark.parametrize(

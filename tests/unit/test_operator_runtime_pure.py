@@ -170,8 +170,13 @@ async def test_wait_for_wake_returns_on_wake_stop_or_timeout() -> None:
 def test_config_from_args(tmp_path: object) -> None:
     parser = build_parser()
     args = parser.parse_args(["-n", "a", "-n", "b", "-n", "a", "--peering", "mnft", "--priority", "5"])
-    assert config_from_args(args) == OperatorConfig(namespaces=("a", "b"), peering="mnft", priority=5)
-    assert config_from_args(parser.parse_args([])) == OperatorConfig()
+    assert config_from_args(args) == OperatorConfig(
+        namespaces=("a", "b"), peering="mnft", priority=5, metrics_port=8081
+    )
+    assert config_from_args(parser.parse_args([])) == OperatorConfig(metrics_port=8081)
+    assert config_from_args(parser.parse_args(["--metrics-port", "0"])) == OperatorConfig()
+    with pytest.raises(ValueError, match="--metrics-port 70000: give a TCP port"):
+        config_from_args(parser.parse_args(["--metrics-port", "70000"]))
     with pytest.raises(ValueError, match="--kubeconfig /nonexistent: no such file"):
         config_from_args(parser.parse_args(["--kubeconfig", "/nonexistent"]))
     with pytest.raises(ValueError, match="--server localhost:1"):

@@ -10,6 +10,7 @@ import pytest
 from mnft_operator.rank_table import build_rank_table
 
 ANNOTATION = "ascend.kubectl.kubernetes.io/ascend-910-configuration"
+NPU_ANNOTATION = "ascend.kubectl.kubernetes.io/ascend-npu-configuration"
 
 
 def pod(index: int, devices: int | None, uid: str = "", ip: str | None = "auto") -> dict[str, Any]:
@@ -22,6 +23,7 @@ def pod(index: int, devices: int | None, uid: str = "", ip: str | None = "auto")
         info = {
             "pod_name": meta["name"],
             "server_id": f"10.0.0.{index + 1}",
+            "host_ip": f"10.0.0.{index + 1}",
             "devices": [
                 {"device_id": str(d), "device_ip": f"192.168.{d}.{index + 1}"} for d in range(devices)
             ],
@@ -39,6 +41,7 @@ def expected(workers: int, devices: int) -> dict[str, Any]:
         "server_list": [
             {
                 "server_id": f"10.0.0.{i + 1}",
+                "host_ip": f"10.0.0.{i + 1}",
                 "container_ip": f"10.244.{i}.5",
                 "device": [
                     {
@@ -73,6 +76,7 @@ def test_exact_two_by_two() -> None:
         "server_list": [
             {
                 "server_id": "10.0.0.1",
+                "host_ip": "10.0.0.1",
                 "container_ip": "10.244.0.5",
                 "device": [
                     {"device_id": "0", "device_ip": "192.168.0.1", "rank_id": "0"},
@@ -81,6 +85,7 @@ def test_exact_two_by_two() -> None:
             },
             {
                 "server_id": "10.0.0.2",
+                "host_ip": "10.0.0.2",
                 "container_ip": "10.244.1.5",
                 "device": [
                     {"device_id": "0", "device_ip": "192.168.0.2", "rank_id": "2"},
@@ -136,7 +141,35 @@ def test_escaped_annotation_values_stay_valid_json() -> None:
     assert table.table["server_list"] == [
         {
             "server_id": 'node"a1',
+            "host_ip": "",
             "container_ip": "10.244.0.5",
             "device": [{"device_id": "0", "device_ip": "192.168.0.1", "rank_id": "0"}],
         }
     ]
+
+
+def test_npu_plugin_annotation_is_read_too() -> None:
+    npu = pod(0, 2)
+    npu["metadata"]["annotations"] = {NPU_ANNOTATION: npu["metadata"]["annotations"][ANNOTATION]}
+    assert build_rank_table([npu], 1, 2).table == expected(1, 2)
+
+
+def test_host_ip_falls_back_to_the_pods_node_ip() -> None:
+    # Older device plugins wrote no host_ip; the pod's status.hostIP is the same node address.
+    old = pod(0, 1)
+    info = json.loads(old["metadata"]["annotations"][ANNOTATION])
+    del info["host_ip"]
+    old["metadata"]["annotations"][ANNOTATION] = json.dumps(info)
+    old["status"]["hostIP"] = "172.16.0.9"
+    assert build_rank_table([old], 1, 1).table["server_list"][0]["host_ip"] == "172.16.0.9"
+
+
+def test_a_v1_table_has_every_field_mindx_writes() -> None:
+    # mind-cluster ascend-operator pkg/ranktable/common: BaseGenerator, Server, Device for version 1.0
+    # (hardware_type is MindIE-only and super_device_id is version 1.2's).
+    table = build_rank_table([pod(0, 8)], 1, 8).table
+    assert set(table) == {"status", "version", "server_count", "server_list"}
+    assert set(table["server_list"][0]) == {"server_id", "host_ip", "container_ip", "device"}
+    assert {frozenset(d) for d in table["server_list"][0]["device"]} == {
+        frozenset({"device_id", "device_ip", "rank_id"})
+    }

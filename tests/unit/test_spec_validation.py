@@ -490,3 +490,41 @@ def test_operator_fails_a_host_path_job_unless_started_with_the_allow() -> None:
     assert failed["message"].startswith("spec.output.volume.hostPath: hostPath volumes are not allowed")
     allowed = plan(Observed(job, [], [], [], [], None, now, allow_host_path=True))
     assert [o["kind"] for o in allowed.create].count("Pod") == 1
+
+
+def test_cluster_fit_settings_default() -> None:
+    spec = parse(VALID).spec
+    assert (spec.topology_timeout_s, spec.shm_size, spec.ascend_resource) == (
+        600,
+        "2Gi",
+        "huawei.com/Ascend910",
+    )
+
+
+@pytest.mark.parametrize("size", ["1Gi", "512Mi", "0.5Gi", "4G", "1e9"])
+def test_shm_size_takes_quantities(size: str) -> None:
+    assert validate(with_spec(shmSize=size)) == []
+
+
+@pytest.mark.parametrize("size", ["2 GiB", "-1Gi", "lots"])
+def test_shm_size_must_be_a_quantity(size: str) -> None:
+    assert fields(with_spec(shmSize=size)) == ["spec.shmSize"]
+
+
+@pytest.mark.parametrize(
+    ("chosen", "named", "fix"),
+    [
+        ("huawei.com/Ascend910", "huawei.com/npu", "set spec.ascend.resourceName: huawei.com/npu"),
+        ("huawei.com/npu", "huawei.com/npu", "remove it (spec.devicesPerWorker sets the count)"),
+    ],
+)
+def test_an_ascend_resource_in_spec_resources_is_refused(chosen: str, named: str, fix: str) -> None:
+    job = with_spec(
+        platform="Ascend", ascend={"resourceName": chosen}, resources={"limits": {named: 8, "memory": "1Gi"}}
+    )
+    assert validate(job) == [
+        SpecError(
+            f"spec.resources.limits[{named}]",
+            f"the operator requests spec.devicesPerWorker of spec.ascend.resourceName ({chosen}); {fix}",
+        )
+    ]

@@ -60,6 +60,7 @@ def crd() -> dict[str, Any]:
                         {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
                         {"name": "Platform", "type": "string", "jsonPath": ".spec.platform"},
                         {"name": "Workers", "type": "string", "jsonPath": ".status.workersReady"},
+                        {"name": "Restarts", "type": "integer", "jsonPath": ".status.restarts"},
                         {"name": "Epoch", "type": "integer", "jsonPath": ".status.progress.epoch"},
                         {"name": "Accuracy", "type": "number", "jsonPath": ".status.result.accuracy"},
                         {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},

@@ -27,6 +27,9 @@ CORE_V1_FIELDS = {
     "spec.securityContext": "SecurityContext",
 }
 
+# resource.Quantity's serialised form (k8s.io/apimachinery/pkg/api/resource), non-negative.
+QUANTITY_PATTERN = r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
+
 
 def _volume_path(what: str, mount: str) -> Schema:
     return str_(
@@ -221,9 +224,35 @@ def spec_schema() -> Schema:
                             65535,
                             default=8118,
                         ),
+                        "timeoutSeconds": int_(
+                            "Seconds the ranks may take to form the cluster (MS_TOPO_TIMEOUT; on Ascend "
+                            "with rankTable the wait for the completed table); then the job restarts.",
+                            1,
+                            86400,
+                            default=600,
+                        ),
                     },
                 }
             ),
+            "shmSize": str_(
+                "Size limit of the memory-backed emptyDir mounted at /dev/shm in every trainer pod "
+                "(NCCL, data pipeline); counts against the pod's memory.",
+                pattern=QUANTITY_PATTERN,
+                default="2Gi",
+            ),
+            "ascend": {
+                "type": "object",
+                "description": "Ascend device plugin settings.",
+                "default": {},
+                "properties": {
+                    "resourceName": enum(
+                        "Extended resource the operator requests devicesPerWorker of: the MindX device "
+                        "plugin's `huawei.com/Ascend910`, or `huawei.com/npu` of newer plugins.",
+                        ["huawei.com/Ascend910", "huawei.com/npu"],
+                        default="huawei.com/Ascend910",
+                    ),
+                },
+            },
             "resources": core_v1.schema(
                 "ResourceRequirements",
                 "Container resources (core/v1 ResourceRequirements); the device request is added by the "

@@ -33,7 +33,12 @@ def pod_env(job: Job, index: int) -> list[dict[str, Any]]:
             ("MS_WORKER_NUM", str(spec.world_size)),
             ("MNFT_NODE_RANK", str(index)),
             ("MNFT_LOCAL_WORKER_NUM", str(spec.devices_per_worker)),
+            ("MS_TOPO_TIMEOUT", str(spec.topology_timeout_s)),
         ]
     else:
-        values += [("RANK_TABLE_FILE", RANK_TABLE_FILE), ("RANK_SIZE", str(spec.world_size))]
+        values += [
+            ("RANK_TABLE_FILE", RANK_TABLE_FILE),
+            ("RANK_SIZE", str(spec.world_size)),
+            ("MNFT_RANK_TABLE_TIMEOUT", str(spec.topology_timeout_s)),
+        ]
     return [{"name": k, "value": v} for k, v in values] + [dict(e) for e in spec.env]

@@ -25,6 +25,7 @@ import kopf
 from kopf._cogs.clients import api as kopf_api
 from kopf._cogs.clients import errors as kopf_errors
 
+from mnft_operator import metrics
 from mnft_operator.crd import API_VERSION as JOB_API_VERSION
 from mnft_operator.crd import KIND as JOB_KIND
 from mnft_operator.crd import PLURAL
@@ -179,9 +180,11 @@ class KubeClient:
                 settings=self.settings,
                 logger=self.logger,
             )
-        except kopf_errors.APIError:
+        except kopf_errors.APIError as e:
+            metrics.api_error(e.status)
             raise
         except (aiohttp.ClientError, TimeoutError, kopf_errors.APISessionClosed) as e:
+            metrics.api_error(None)
             raise KubeUnavailable(f"{method.upper()} {path}: {e!r}") from e
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:

@@ -16,12 +16,16 @@ TRAINER_NAME = "mnft-trainer"
 
 RANK_INDEX_ANNOTATION = "hccl/rankIndex"
 ASCEND_DEVICE_ANNOTATION = "ascend.kubectl.kubernetes.io/ascend-910-configuration"
+# What MindX's device plugin writes instead when it serves `huawei.com/npu`.
+ASCEND_NPU_DEVICE_ANNOTATION = "ascend.kubectl.kubernetes.io/ascend-npu-configuration"
 VOLCANO_GROUP_ANNOTATION = "scheduling.k8s.io/group-name"
 
 CONTAINER = "trainer"
 TERMINATION_MESSAGE_PATH = "/dev/termination-log"
 RANK_TABLE_DIR = "/user/serverid/devindex/config"
 RANK_TABLE_FILE = f"{RANK_TABLE_DIR}/hccl.json"
+SHM_VOLUME = "dshm"
+SHM_MOUNT = "/dev/shm"
 DEVICE_RESOURCES = {"Ascend": "huawei.com/Ascend910", "GPU": "nvidia.com/gpu"}
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mnft_operator.handlers.config import MEMO_CONFIG, OperatorConfig
+from mnft_operator.metrics import MetricsServer
 
 log = logging.getLogger("mnft.operator")
 
@@ -38,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scope.add_argument(
         "--all-namespaces", "-A", action="store_true", help="watch all namespaces (the default)"
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=8081,
+        metavar="PORT",
+        help="serve Prometheus metrics at http://0.0.0.0:PORT/metrics (0: off; default 8081)",
     )
     parser.add_argument(
         "--liveness", metavar="URL", help="serve kopf's liveness probe, e.g. http://0.0.0.0:8080/healthz"
@@ -78,6 +86,8 @@ def config_from_args(args: argparse.Namespace) -> OperatorConfig:
         raise ValueError("--parallel-requests must be at least 1")
     if args.progress_seconds <= 0:
         raise ValueError("--progress-seconds must be positive")
+    if not 0 <= args.metrics_port <= 65535:
+        raise ValueError(f"--metrics-port {args.metrics_port}: give a TCP port (1-65535) or 0 for none")
     return OperatorConfig(
         server=args.server,
         kubeconfig=args.kubeconfig,
@@ -85,6 +95,7 @@ def config_from_args(args: argparse.Namespace) -> OperatorConfig:
         peering=args.peering,
         priority=args.priority,
         liveness=args.liveness,
+        metrics_port=args.metrics_port,
         parallel_requests=args.parallel_requests,
         progress_seconds=args.progress_seconds,
         allow_host_path=args.allow_host_path,
@@ -100,18 +111,22 @@ async def run_operator(config: OperatorConfig, *, stop_flag: Any = None, ready_f
     asyncio.get_running_loop().set_exception_handler(quiet_watch_shutdown)
     memo = kopf.Memo()
     memo[MEMO_CONFIG] = config
-    await kopf.operator(
-        registry=wiring.registry,
-        memo=memo,
-        clusterwide=not config.namespaces,
-        namespaces=list(config.namespaces),
-        standalone=config.peering is None,
-        peering_name=config.peering,
-        priority=config.priority,
-        liveness_endpoint=config.liveness,
-        stop_flag=stop_flag,
-        ready_flag=ready_flag,
-    )
+    metrics_server = MetricsServer(config.metrics_port)
+    try:
+        await kopf.operator(
+            registry=wiring.registry,
+            memo=memo,
+            clusterwide=not config.namespaces,
+            namespaces=list(config.namespaces),
+            standalone=config.peering is None,
+            peering_name=config.peering,
+            priority=config.priority,
+            liveness_endpoint=config.liveness,
+            stop_flag=stop_flag,
+            ready_flag=ready_flag,
+        )
+    finally:
+        metrics_server.close()
 
 
 def quiet_watch_shutdown(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

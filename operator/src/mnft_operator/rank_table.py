@@ -1,11 +1,15 @@
 """The HCCL rank table (hccl.json, MindX format) built from the worker pods' device-plugin annotations.
 
 The table reads `{"status": "initializing"}` until every worker pod of the current generation carries
-`ascend.kubectl.kubernetes.io/ascend-910-configuration` with devicesPerWorker devices and has a podIP; then
-it is the completed "1.0" table: server_list ordered by worker index, rank_id = index * devicesPerWorker +
-position. `version` (stored next to hccl.json in the ConfigMap and in status.rankTableVersion) is a digest of
-the table and the pods' uids, so it changes with every rebuild, including when a pod is replaced by an
-identical one.
+the device plugin's annotation (`ascend.kubectl.kubernetes.io/ascend-910-configuration`, or
+`ascend-npu-configuration` from a plugin serving `huawei.com/npu`) with devicesPerWorker devices and has
+a podIP; then it is the completed "1.0" table with the fields MindX's ascend-operator writes
+(mind-cluster component/ascend-operator/pkg/ranktable/common: status, version, server_count; per server
+server_id, host_ip, container_ip, device[device_id, device_ip, rank_id]): server_list ordered by worker
+index, rank_id = index * devicesPerWorker + position (the device plugin lists a pod's chips in ascending
+physical order). `version` (stored next to hccl.json in the ConfigMap and in status.rankTableVersion) is a
+digest of the table and the pods' uids, so it changes with every rebuild, including when a pod is
+replaced by an identical one.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mnft_operator.names import ASCEND_DEVICE_ANNOTATION, INDEX_LABEL
+from mnft_operator.names import ASCEND_DEVICE_ANNOTATION, ASCEND_NPU_DEVICE_ANNOTATION, INDEX_LABEL
 
 INITIALIZING: dict[str, Any] = {"status": "initializing"}
 
@@ -56,16 +60,22 @@ def _quote(value: str, plain: bool) -> str:
 def _server(pod: Mapping[str, Any], index: int, devices_per_worker: int) -> tuple[str | None, str | None]:
     """(server_list entry as JSON, problem); both None when the pod is not annotated or has no IP yet."""
     meta = pod.get("metadata") or {}
-    raw = (meta.get("annotations") or {}).get(ASCEND_DEVICE_ANNOTATION)
-    if raw is None:
+    annotations = meta.get("annotations") or {}
+    # MindX's ascend-operator reads the same two keys in this order.
+    key = next(
+        (k for k in (ASCEND_DEVICE_ANNOTATION, ASCEND_NPU_DEVICE_ANNOTATION) if k in annotations), None
+    )
+    if key is None:
         return None, None
+    raw = annotations[key]
     name = meta.get("name", "?")
     try:
         info = json.loads(raw)
         devices = [(str(d["device_id"]), str(d["device_ip"])) for d in info["devices"]]
         server_id = str(info["server_id"])
-    except (ValueError, KeyError, TypeError):
-        return None, f"{name}: {ASCEND_DEVICE_ANNOTATION} is not valid JSON with server_id and devices"
+        host_ip = str(info.get("host_ip") or (pod.get("status") or {}).get("hostIP") or "")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None, f"{name}: {key} is not valid JSON with server_id and devices"
     if len(devices) != devices_per_worker:
         return None, f"{name}: device plugin assigned {len(devices)} devices, expected {devices_per_worker}"
     pod_ip = (pod.get("status") or {}).get("podIP")
@@ -78,8 +88,8 @@ def _server(pod: Mapping[str, Any], index: int, devices_per_worker: int) -> tupl
         for pos, (did, dip) in enumerate(devices)
     )
     return (
-        f'{{"server_id":{_quote(server_id, plain)},"container_ip":{json.dumps(str(pod_ip))},'
-        f'"device":[{device_json}]}}'
+        f'{{"server_id":{_quote(server_id, plain)},"host_ip":{json.dumps(host_ip)},'
+        f'"container_ip":{json.dumps(str(pod_ip))},"device":[{device_json}]}}'
     ), None
 
 

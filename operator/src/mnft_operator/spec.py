@@ -98,6 +98,9 @@ class FineTuneSpec:
     security_context: Mapping[str, Any]  # likewise, for every container
     run_policy: RunPolicy
     scheduling: Scheduling
+    topology_timeout_s: int = 600  # communication.timeoutSeconds
+    shm_size: str = "2Gi"
+    ascend_resource: str = "huawei.com/Ascend910"  # ascend.resourceName
 
     @property
     def world_size(self) -> int:
@@ -266,11 +269,38 @@ def cross_field_errors(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
     out_path = spec["output"].get("path", "")
     if out_path.startswith("/") or ".." in out_path:
         out.append(("spec.output.path", "must be relative to /mnt/output and not contain '..'"))
+    out += _device_resource_errors(spec)
     hp = spec.get("hyperparameters", {})
     if "warmupEpochs" in hp and "epochSize" in hp and hp["warmupEpochs"] > hp["epochSize"]:
         out.append(("spec.hyperparameters.warmupEpochs", "must not exceed epochSize"))
     if "lrEnd" in hp and "lrMax" in hp and hp["lrEnd"] > hp["lrMax"]:
         out.append(("spec.hyperparameters.lrEnd", "must not exceed lrMax"))
+    return out
+
+
+ASCEND_RESOURCES = ("huawei.com/Ascend910", "huawei.com/npu")
+
+
+def _device_resource_errors(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The operator requests the Ascend chips itself: one named in spec.resources would be requested
+    beside (or instead of) spec.ascend.resourceName."""
+    chosen = spec["ascend"]["resourceName"]
+    out = []
+    for kind in ("limits", "requests"):
+        for name in (spec.get("resources") or {}).get(kind) or {}:
+            if name in ASCEND_RESOURCES:
+                fix = (
+                    f"set spec.ascend.resourceName: {name}"
+                    if name != chosen
+                    else "remove it (spec.devicesPerWorker sets the count)"
+                )
+                out.append(
+                    (
+                        f"spec.resources.{kind}[{name}]",
+                        "the operator requests spec.devicesPerWorker of spec.ascend.resourceName "
+                        f"({chosen}); {fix}",
+                    )
+                )
     return out
 
 
@@ -354,6 +384,9 @@ def parse(job: Mapping[str, Any], allow_host_path: bool = False) -> Job:
             queue=sched.get("queue"),
             min_available=sched.get("minAvailable", s["workers"]),
         ),
+        topology_timeout_s=s["communication"]["timeoutSeconds"],
+        shm_size=s["shmSize"],
+        ascend_resource=s["ascend"]["resourceName"],
     )
     return Job(
         name=meta["name"], namespace=meta.get("namespace") or "default", uid=meta.get("uid", ""), spec=spec

@@ -6,7 +6,6 @@ sha256 is checked, and only then is it renamed into place, so FILE is never a pa
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import http.client
 import os
@@ -18,6 +17,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+
+from mnft_trainer.termination import write_termination_message
 
 CHUNK = 1 << 20
 ATTEMPTS = 3  # transient network errors and HTTP 5xx are retried; 4xx and hash mismatches are not
@@ -102,13 +103,6 @@ def fetch(url: str, sha256: str, output: Path, timeout_s: float = 60.0, retry_wa
     raise AssertionError("unreachable")
 
 
-def _write_termination_message(message: str) -> None:
-    path = os.environ.get("TERMINATION_MESSAGE_PATH", "/dev/termination-log")
-    if os.path.isfile(path):
-        with contextlib.suppress(OSError):
-            Path(path).write_text(message, encoding="utf-8")
-
-
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="mnft fetch-checkpoint", description="Download a checkpoint and verify its sha256."
@@ -126,6 +120,6 @@ def main(argv: Sequence[str]) -> int:
     except (FetchError, OSError) as exc:
         message = str(exc) if isinstance(exc, FetchError) else f"writing {args.output} failed: {exc}"
         print(f"error: {message}", file=sys.stderr, flush=True)
-        _write_termination_message(f"error: {message}")
+        write_termination_message(f"error: {message}")
         return 1
     return 0

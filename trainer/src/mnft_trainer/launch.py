@@ -2,31 +2,38 @@
 
 The environment the operator renders (docs/architecture.md) decides the processes:
 
-- dynamic cluster (CPU, GPU): node rank 0 also runs MindSpore's scheduler (`MS_ROLE=MS_SCHED`); every
-  training process gets `MS_ROLE=MS_WORKER` and `MS_NODE_ID` = its global rank.
+- dynamic cluster (CPU, GPU, Ascend): node rank 0 also runs MindSpore's scheduler (`MS_ROLE=MS_SCHED`);
+  every training process gets `MS_ROLE=MS_WORKER`, `MS_NODE_ID` = its global rank and the variables
+  MindSpore's own launcher `msrun` sets (`RANK_ID`, `RANK_SIZE`, `MS_TOPO_TIMEOUT`, `DEVICE_ID` = its
+  local rank) plus `LOCAL_RANK`.
 - rank table (Ascend): wait until hccl.json is `completed`, then one process per device of
-  `server_list[MNFT_WORKER_INDEX]` with its `RANK_ID` and `DEVICE_ID`.
+  `server_list[MNFT_WORKER_INDEX]` with its `RANK_ID`.
+- Ascend `DEVICE_ID` is the container's logical device number, 0..N-1, never the table's physical
+  `device_id` (docs/architecture.md, "Ascend device ids").
 
-Planning is pure (`plan_processes`); `main` resolves the scheduler's address, supervises the children
-and prefixes their output with `[rank-<r>] `.
+Planning is pure (`plan_processes`); `main` resolves the scheduler's address, supervises the children,
+prefixes their output with `[rank-<r>] ` and writes the pod's one termination message.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
+import re
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mnft_trainer import rank_table
-from mnft_trainer.supervise import EX_TEMPFAIL, Child, supervise
+from mnft_trainer import rank_table, termination
+from mnft_trainer.supervise import EX_TEMPFAIL, Child, Outcome, supervise
 
 DEFAULT_SCHED_PORT = 8118
+# msrun's --cluster_time_out default: how long the processes wait for the cluster to form.
+DEFAULT_TOPO_TIMEOUT_S = 600
 DEFAULT_GRACE_S = 10.0
 COMMANDS = ("train", "eval")
 USAGE = "usage: mnft launch [--dry-run] <train|eval> ARGS..."
@@ -105,6 +112,53 @@ def _gpu_env(env: Mapping[str, str], local: int) -> dict[str, str]:
     return {"CUDA_VISIBLE_DEVICES": visible[local] if visible else str(local), "DEVICE_ID": "0"}
 
 
+def _visible_ascend_count(raw: str) -> int:
+    """Chips in ASCEND_VISIBLE_DEVICES as ascend-docker-runtime parses it: `0,1`, `0-3` or
+    `Ascend910-0,Ascend910-1`."""
+    count = 0
+    for item in (part.strip() for part in raw.split(",")):
+        if re.fullmatch(r"\d+-\d+", item):
+            first, last = (int(x) for x in item.split("-"))
+            count += max(0, last - first + 1)
+        elif item:
+            count += 1
+    return count
+
+
+def _ascend_env(env: Mapping[str, str], local: int, local_num: int) -> dict[str, str]:
+    """The local-th chip of the container: ACL numbers the chips a container sees 0..N-1 (logical ids) in
+    ascending physical order, whatever their /dev/davinci<N> numbers are."""
+    raw = env.get("ASCEND_VISIBLE_DEVICES", "")
+    if raw and _visible_ascend_count(raw) < local_num:
+        raise LaunchError(
+            f"ASCEND_VISIBLE_DEVICES={raw!r} lists {_visible_ascend_count(raw)} NPUs but this pod runs "
+            f"{local_num} processes; request as many NPUs as devicesPerWorker"
+        )
+    return {"DEVICE_ID": str(local), "ASCEND_DEVICE_ID": str(local)}
+
+
+def _device_env(platform: str, env: Mapping[str, str], local: int, local_num: int) -> dict[str, str]:
+    if platform == "GPU":
+        return _gpu_env(env, local)
+    if platform == "Ascend":
+        return _ascend_env(env, local, local_num)
+    return {}
+
+
+def topology_timeout(env: Mapping[str, str]) -> int:
+    """MS_TOPO_TIMEOUT (seconds the cluster may take to form), from the pod's env or msrun's default."""
+    return _int_env(env, "MS_TOPO_TIMEOUT", DEFAULT_TOPO_TIMEOUT_S, minimum=1)
+
+
+def _rank_env(rank: int, local: int, size: int) -> dict[str, str]:
+    return {
+        "RANK_ID": str(rank),
+        "RANK_SIZE": str(size),
+        "LOCAL_RANK": str(local),
+        "MNFT_LOCAL_RANK": str(local),
+    }
+
+
 def plan_dynamic_cluster(
     env: Mapping[str, str], platform: str, free_port: Callable[[], int] | None = None
 ) -> list[ProcessSpec]:
@@ -135,17 +189,24 @@ def plan_dynamic_cluster(
     port = _int_env({"MS_SCHED_PORT": port_raw}, "MS_SCHED_PORT", DEFAULT_SCHED_PORT, minimum=1)
     if port > 65535:
         raise LaunchError(f"MS_SCHED_PORT={port} is not a TCP port (1-65535)")
-    cluster = {"MS_SCHED_HOST": host, "MS_SCHED_PORT": str(port), "MS_WORKER_NUM": str(world)}
+    cluster = {
+        "MS_SCHED_HOST": host,
+        "MS_SCHED_PORT": str(port),
+        "MS_WORKER_NUM": str(world),
+        "MS_TOPO_TIMEOUT": str(topology_timeout(env)),
+    }
     specs = []
     if world > 1 and node_rank == 0:
-        specs.append(ProcessSpec(None, {**cluster, "MS_ROLE": "MS_SCHED"}))
+        # msrun gives its scheduler RANK_ID 0 and the job's RANK_SIZE too.
+        specs.append(
+            ProcessSpec(None, {**cluster, "MS_ROLE": "MS_SCHED", "RANK_ID": "0", "RANK_SIZE": str(world)})
+        )
     for local in range(local_num):
         rank = node_rank * local_num + local
-        proc_env = {"MNFT_LOCAL_RANK": str(local)}
+        proc_env = _rank_env(rank, local, world)
         if world > 1:
             proc_env.update(cluster, MS_ROLE="MS_WORKER", MS_NODE_ID=str(rank))
-        if platform == "GPU":
-            proc_env.update(_gpu_env(env, local))
+        proc_env.update(_device_env(platform, env, local, local_num))
         specs.append(ProcessSpec(rank, proc_env))
     return specs
 
@@ -167,18 +228,21 @@ def plan_rank_table(env: Mapping[str, str], table: Mapping[str, Any]) -> list[Pr
             f"rank table {path} gives server_list[{index}] {len(devices)} devices "
             f"but MNFT_DEVICES_PER_WORKER is {per_worker}"
         )
-    common = {"RANK_TABLE_FILE": path, "RANK_SIZE": str(size)}
+    if len({d.device_id for d in devices}) != len(devices):
+        raise LaunchError(f"rank table {path} lists a device_id twice in server_list[{index}]")
+    # The table's device_id is the physical chip id; the process drives the chip through its logical id,
+    # its position among the pod's chips in ascending physical order (how ACL numbers them).
+    by_chip = sorted(devices, key=lambda d: d.device_id)
     return [
         ProcessSpec(
             d.rank_id,
             {
-                **common,
-                "RANK_ID": str(d.rank_id),
-                "DEVICE_ID": str(d.device_id),
-                "MNFT_LOCAL_RANK": str(local),
+                "RANK_TABLE_FILE": path,
+                **_rank_env(d.rank_id, local, size),
+                **_ascend_env(env, local, len(devices)),
             },
         )
-        for local, d in enumerate(devices)
+        for local, d in enumerate(by_chip)
     ]
 
 
@@ -200,7 +264,7 @@ def plan_processes(
         return plan_rank_table(env, table)
     if mode == "dynamicCluster":
         return plan_dynamic_cluster(env, platform, free_port)
-    return [ProcessSpec(0, {"MNFT_LOCAL_RANK": "0", **({"DEVICE_ID": "0"} if platform != "CPU" else {})})]
+    return [ProcessSpec(0, {**_rank_env(0, 0, 1), **_device_env(platform, env, 0, 1)})]
 
 
 def free_tcp_port() -> int:
@@ -225,26 +289,28 @@ def resolve_host(host: str, timeout_s: float = 300.0) -> str:
             time.sleep(1.0)
 
 
-def write_termination_message(message: str, env: Mapping[str, str]) -> None:
-    path = env.get("TERMINATION_MESSAGE_PATH", "/dev/termination-log")
-    if os.path.isfile(path):
-        with contextlib.suppress(OSError), open(path, "w", encoding="utf-8") as handle:
-            handle.write(message)
-
-
-def _read_termination_message(env: Mapping[str, str]) -> str | None:
-    try:
-        with open(env.get("TERMINATION_MESSAGE_PATH", "/dev/termination-log"), encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
 def _fail(message: str, env: Mapping[str, str], code: int = 1) -> int:
     line = f"error: {message}"
     print(line, file=sys.stderr, flush=True)
-    write_termination_message(line, env)
+    termination.write_termination_message(line, env)
     return code
+
+
+def pod_message(specs: Sequence[ProcessSpec], messages: Mapping[str, str], outcome: Outcome) -> str:
+    """The pod's termination message from its processes' own (`messages` by label): the first failure's,
+    else rank 0's result (the pod's lowest rank when rank 0 runs elsewhere)."""
+    if outcome.code != 0 and outcome.failed is not None:
+        said = messages.get(outcome.failed, "").strip()
+        if said:
+            return said
+        # The child said nothing (killed by a signal, say): leave the pod status a reason.
+        if outcome.failed == "scheduler":
+            return "error: the MindSpore scheduler failed before the workers finished (cluster formation)"
+        return f"error: {outcome.failed} exited with code {outcome.code}"
+    ranks = sorted(s.rank for s in specs if s.rank is not None)
+    if outcome.code != 0 or not ranks:
+        return ""
+    return messages.get(f"rank-{ranks[0]}", "")
 
 
 def _parse(argv: Sequence[str]) -> tuple[bool, str, list[str]] | None:
@@ -282,7 +348,7 @@ def _plan_from_env(env: Mapping[str, str], dry_run: bool) -> list[ProcessSpec]:
         host = spec.env.get("MS_SCHED_HOST")
         if host:
             if host not in resolved:
-                resolved[host] = resolve_host(host)
+                resolved[host] = resolve_host(host, float(topology_timeout(env)))
             spec.env["MS_SCHED_HOST"] = resolved[host]
     return specs
 
@@ -316,30 +382,30 @@ def main(argv: Sequence[str]) -> int:
             print(json.dumps(line, sort_keys=True), flush=True)
         return 0
     platform = env.get("MNFT_PLATFORM", "CPU")
-    children = []
-    for spec in specs:
-        child_env = {**env, **spec.env, "PYTHONUNBUFFERED": "1"}
-        # MindSpore's C++ warnings (dozens per rank while the cluster forms) would drown the progress
-        # lines; errors still show. Set GLOG_v=2 in the pod's env to see them.
-        child_env.setdefault("GLOG_v", "3")
-        if spec.rank is None:
-            argv_ = [sys.executable, "-c", SCHEDULER_CODE, platform]
-        else:
-            argv_ = [sys.executable, "-m", "mnft_trainer", command, *args]
-        children.append(Child(spec.label, argv_, child_env, infrastructure=spec.rank is None))
-    ranks = [s.rank for s in specs if s.rank is not None]
-    print(
-        f"launch: starting {len(ranks)} process(es), ranks {ranks}"
-        + (" and the scheduler" if len(ranks) < len(specs) else ""),
-        flush=True,
-    )
-    before = _read_termination_message(env)
-    outcome = supervise(children, grace_s=grace_s)
-    if outcome.code != 0 and outcome.failed is not None and _read_termination_message(env) == before:
-        # The child said nothing (killed by a signal, say): leave the pod status a reason.
-        if outcome.failed == "scheduler":
-            message = "error: the MindSpore scheduler failed before the workers finished (cluster formation)"
-        else:
-            message = f"error: {outcome.failed} exited with code {outcome.code}"
-        write_termination_message(message, env)
+    with tempfile.TemporaryDirectory(prefix="mnft-launch-") as message_dir:
+        children, message_paths = [], {}
+        for spec in specs:
+            # Each process writes its own termination message here; the pod's is written once, below.
+            message_paths[spec.label] = path = os.path.join(message_dir, f"{spec.label}.log")
+            open(path, "w").close()
+            child_env = {**env, **spec.env, "PYTHONUNBUFFERED": "1", termination.PATH_ENV: path}
+            # MindSpore's C++ warnings (dozens per rank while the cluster forms) would drown the progress
+            # lines; errors still show. Set GLOG_v=2 in the pod's env to see them.
+            child_env.setdefault("GLOG_v", "3")
+            if spec.rank is None:
+                argv_ = [sys.executable, "-c", SCHEDULER_CODE, platform]
+            else:
+                argv_ = [sys.executable, "-m", "mnft_trainer", command, *args]
+            children.append(Child(spec.label, argv_, child_env, infrastructure=spec.rank is None))
+        ranks = [s.rank for s in specs if s.rank is not None]
+        print(
+            f"launch: starting {len(ranks)} process(es), ranks {ranks}"
+            + (" and the scheduler" if len(ranks) < len(specs) else ""),
+            flush=True,
+        )
+        outcome = supervise(children, grace_s=grace_s)
+        messages = {label: termination.read_termination_message(p) for label, p in message_paths.items()}
+    message = pod_message(specs, messages, outcome)
+    if message:
+        termination.write_termination_message(message, env)
     return outcome.code

@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-DEFAULT_TERMINATION_PATH = "/dev/termination-log"
+# The trainer CLI writes its message through here; the one writer lives in termination.py.
+from mnft_trainer.termination import write_termination_message as write_termination_message
 
 
 def epoch_line(epoch: int, epochs: int, steps: int, cost_ms: float, avg_loss: float) -> str:
@@ -41,19 +42,6 @@ def write_summary(save_path: str, data: dict[str, Any]) -> Path:
     tmp.write_text(json.dumps(data) + "\n")
     os.replace(tmp, target)
     return target
-
-
-def write_termination_message(text: str) -> bool:
-    """Write to $TERMINATION_MESSAGE_PATH only if that file exists (Kubernetes creates it)."""
-    path = os.environ.get("TERMINATION_MESSAGE_PATH", DEFAULT_TERMINATION_PATH)
-    if not os.path.isfile(path):
-        return False
-    try:
-        with open(path, "w") as handle:
-            handle.write(text)
-    except OSError:
-        return False
-    return True
 
 
 class Progress:

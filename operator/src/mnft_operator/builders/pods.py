@@ -14,6 +14,8 @@ Design (kept stable because the planner and the local kubelet rely on it):
   (POD_SECURITY_CONTEXT, CONTAINER_SECURITY_CONTEXT); `spec.podSecurityContext` / `spec.securityContext`
   are merged over them (the CRD only accepts values "restricted" allows); `ALL` stays dropped.
   No ServiceAccount token is mounted: the trainer never talks to the API.
+- every pod: a memory-backed emptyDir `dshm` at /dev/shm (spec.shmSize), as container runtimes give
+  /dev/shm only 64 MiB.
 - Ascend: annotation `hccl/rankIndex`, the `rings-config-<job>` ConfigMap mounted at
   /user/serverid/devindex/config. Volcano gang: schedulerName volcano + the group-name annotation.
 """
@@ -36,6 +38,8 @@ from mnft_operator.names import (
     NAME_LABEL,
     RANK_INDEX_ANNOTATION,
     RANK_TABLE_DIR,
+    SHM_MOUNT,
+    SHM_VOLUME,
     TERMINATION_MESSAGE_PATH,
     TRAINER_NAME,
     VOLCANO_GROUP_ANNOTATION,
@@ -125,7 +129,9 @@ def _resources(job: Job) -> dict[str, Any]:
     for kind in ("limits", "requests"):
         if isinstance(resources.get(kind), dict):
             resources[kind] = {name: _quantity(v) for name, v in resources[kind].items()}
-    device = DEVICE_RESOURCES.get(job.spec.platform)
+    device = (
+        job.spec.ascend_resource if job.spec.platform == "Ascend" else DEVICE_RESOURCES.get(job.spec.platform)
+    )
     if device is not None:
         for kind in ("limits", "requests"):
             resources.setdefault(kind, {})[device] = str(job.spec.devices_per_worker)
@@ -156,6 +162,10 @@ def _volumes_and_mounts(job: Job) -> tuple[list[dict[str, Any]], list[dict[str, 
     )
     volumes.append({"name": "output", **output_source})
     mounts.append({"name": "output", "mountPath": OUTPUT_MOUNT})
+    volumes.append(
+        {"name": SHM_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": _quantity(spec.shm_size)}}
+    )
+    mounts.append({"name": SHM_VOLUME, "mountPath": SHM_MOUNT})
     if spec.comm_mode == RANK_TABLE:
         volumes.append({"name": "rings-config", "configMap": {"name": rings_configmap_name(job.name)}})
         mounts.append({"name": "rings-config", "mountPath": RANK_TABLE_DIR, "readOnly": True})

@@ -21,6 +21,7 @@ class OperatorConfig:
     peering: str | None = None  # kopf peering name; None = standalone (no peering objects)
     priority: int = 0  # kopf peering priority: the highest-priority live instance is the active one
     liveness: str | None = None  # e.g. http://0.0.0.0:8080/healthz
+    metrics_port: int = 0  # Prometheus /metrics on this port; 0 serves none (`mnft operator` default 8081)
     parallel_requests: int = 16  # concurrent creates/deletes per reconcile
     debounce_seconds: float = 0.05  # after a wake-up, let a burst of pod events settle before observing
     progress_seconds: float = 10.0  # re-read rank 0's log this often while it runs

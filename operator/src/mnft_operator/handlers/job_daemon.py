@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, MutableMapping
 from typing import Any
 
 import kopf
 
+from mnft_operator import metrics
 from mnft_operator.handlers.config import (
     MEMO_CONFIG,
     MEMO_LAST_ERROR,
@@ -83,6 +85,7 @@ async def run_job_daemon(
     try:
         while not stopped:
             wake.clear()
+            started = time.monotonic()
             try:
                 outcome = await reconcile_once(
                     client, namespace, name, config.log_tail_lines, config.allow_host_path
@@ -102,6 +105,7 @@ async def run_job_daemon(
                     f"reconcile failed, retrying in {delay:g} s: {e!r}", delay=delay
                 ) from e
             memo.pop(MEMO_LAST_ERROR, None)
+            metrics.record_outcome(namespace, name, outcome, time.monotonic() - started)
             logger.debug(describe(outcome))
             if outcome.observed is not None:
                 wakers.seen(namespace, name, outcome.observed.job)

@@ -7,6 +7,7 @@ PYTEST := $(BIN)/python -m pytest
 
 .PHONY: setup demo test test-unit test-emulator test-integration test-e2e lint typecheck bench clean
 .PHONY: check generate check-generated lint-chart validate-manifests validate-examples hadolint
+.PHONY: lock check-locks
 
 setup: $(STAMP)
 
@@ -43,7 +44,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 # Shipping checks (chart, manifests, examples, Dockerfile, generated files); part of `make test`.
-check: check-generated lint-chart validate-manifests validate-examples hadolint
+check: check-generated lint-chart validate-manifests validate-examples hadolint check-locks
 
 # Rewrites manifests/crd.yaml, manifests/install.yaml, the chart's CRD and the README field reference.
 generate: setup
@@ -66,6 +67,21 @@ validate-examples: setup
 
 hadolint: setup
 	$(BIN)/hadolint Dockerfile
+
+# The images' hash-locked dependencies (requirements/*.txt), resolved from PyPI for every platform and
+# Python >= 3.11. Keeps existing pins that pyproject.toml still allows; `make lock UPGRADE=--upgrade`
+# moves everything to the newest allowed versions.
+LOCK := $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes --quiet \
+	--custom-compile-command 'make lock' $(UPGRADE)
+lock: setup
+	$(LOCK) pyproject.toml -o requirements/operator.txt
+	$(LOCK) pyproject.toml --extra trainer --extra demo -o requirements/trainer.txt
+	$(BIN)/python scripts/check_locks.py --print-build-requires | $(LOCK) - -o requirements/build.txt
+	$(BIN)/python scripts/check_locks.py
+
+# Offline: every lock line is pinned and hashed, and pins exactly pyproject.toml's requirements.
+check-locks: setup
+	$(BIN)/python scripts/check_locks.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,8 @@
 """What the Dockerfile builds, checked without a Docker engine.
 
-- The build context the Dockerfile copies (pyproject.toml, README.md, operator/src, trainer/src; the
-  rest is .dockerignore'd) builds a wheel holding both packages, their data files and the `mnft` script.
+- The build context the Dockerfile copies (requirements/, pyproject.toml, README.md, operator/src,
+  trainer/src; the rest is .dockerignore'd) builds a wheel holding both packages, their data files
+  and the `mnft` script.
 - The operator image installs no extras: `mnft operator` and `mnft render` must work with none of the
   extras' packages importable (MindSpore, numpy, Pillow, scikit-learn, kmock, cel-python).
 """
@@ -34,7 +35,7 @@ def docker_copies() -> list[str]:
 
 def test_build_context_makes_a_wheel_with_both_packages_and_the_entry_point(tmp_path: Path) -> None:
     sources = docker_copies()
-    assert sources == ["pyproject.toml", "README.md", "operator/src", "trainer/src"]
+    assert sources == ["requirements/", "pyproject.toml", "README.md", "operator/src", "trainer/src"]
     context = tmp_path / "context"
     for source in sources:
         src, dst = REPO / source, context / source

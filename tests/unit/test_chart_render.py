@@ -29,6 +29,12 @@ NAMESPACED_RULES = [
         "verbs": ["get", "list", "watch", "patch", "delete"],
     },
     {"apiGroups": ["finetune.mindspore.io"], "resources": ["mobilenetfinetunes/status"], "verbs": ["patch"]},
+    # blockOwnerDeletion on the children (OwnerReferencesPermissionEnforcement)
+    {
+        "apiGroups": ["finetune.mindspore.io"],
+        "resources": ["mobilenetfinetunes/finalizers"],
+        "verbs": ["update"],
+    },
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch", "create", "delete"]},
     {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
     {"apiGroups": [""], "resources": ["services"], "verbs": ["list", "create"]},
@@ -152,6 +158,20 @@ def test_watch_namespaces_gives_a_role_per_namespace_and_only_cluster_scoped_rea
         "--namespace",
         "team-b",
     ]
+
+
+def test_children_block_owner_deletion_so_the_operator_may_update_the_jobs_finalizers() -> None:
+    # OwnerReferencesPermissionEnforcement admits blockOwnerDeletion=true only from whoever may update
+    # the owner's finalizers subresource; the grant and the field go together (docs/architecture.md).
+    from mnft_operator.names import owner_reference
+
+    assert owner_reference("job", "uid-1")["blockOwnerDeletion"] is True
+    rules = render()[("ClusterRole", "mnft-operator", None)]["rules"]
+    assert {
+        "apiGroups": ["finetune.mindspore.io"],
+        "resources": ["mobilenetfinetunes/finalizers"],
+        "verbs": ["update"],
+    } in rules
 
 
 def test_volcano_rule_and_rbac_objects_can_be_switched_off() -> None:

@@ -2,7 +2,9 @@
 The operator's permissions: exactly the table "Operator RBAC" in docs/architecture.md (kopf included).
 clusterRules: cluster-scoped reads; kopf lists namespaces only when it watches listed namespaces.
 namespacedRules: the jobs and what the operator creates for them (children are removed by the garbage
-collector through ownerReferences, so services and configmaps need no delete).
+collector through ownerReferences, so services and configmaps need no delete). The children's
+ownerReferences set blockOwnerDeletion, which the OwnerReferencesPermissionEnforcement admission plugin
+(on by default in OpenShift) allows only to whoever may update the owner's finalizers subresource.
 */}}
 {{- define "mnft-operator.clusterRules" -}}
 - apiGroups: ["apiextensions.k8s.io"]
@@ -22,6 +24,9 @@ collector through ownerReferences, so services and configmaps need no delete).
 - apiGroups: ["finetune.mindspore.io"]
   resources: ["mobilenetfinetunes/status"]
   verbs: ["patch"]
+- apiGroups: ["finetune.mindspore.io"]
+  resources: ["mobilenetfinetunes/finalizers"]
+  verbs: ["update"]
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["list", "watch", "create", "delete"]

@@ -11,11 +11,17 @@ def status_schema() -> Schema:
         "description": "One condition.",
         "required": ["type", "status"],
         "properties": {
-            "type": str_("Created, RankTableReady, Running, Restarting, Succeeded, Failed or Suspended."),
+            "type": str_(
+                "Created, RankTableReady, Running, Restarting, Succeeded, Failed, Suspended or "
+                "CheckpointsEphemeral."
+            ),
             "status": enum("Condition status.", ["True", "False", "Unknown"]),
             "reason": str_("CamelCase reason."),
             "message": str_("Human-readable detail."),
             "lastTransitionTime": str_("When status last changed.", format="date-time"),
+            "lastProbeTime": str_(
+                "When the condition was last probed (Created: the last create attempt).", format="date-time"
+            ),
         },
     }
     counts = {

@@ -62,6 +62,7 @@ class RunPolicy:
     ttl_seconds_after_finished: int | None
     clean_pod_policy: str  # "Running" | "All" | "None"
     suspend: bool
+    force_delete_lost_pods_after_seconds: int = 60
 
 
 @dataclass(frozen=True)
@@ -278,6 +279,7 @@ def parse(job: Mapping[str, Any]) -> Job:
             ttl_seconds_after_finished=run.get("ttlSecondsAfterFinished"),
             clean_pod_policy=run["cleanPodPolicy"],
             suspend=run["suspend"],
+            force_delete_lost_pods_after_seconds=run["forceDeleteLostPodsAfterSeconds"],
         ),
         scheduling=Scheduling(
             gang=sched["gang"],

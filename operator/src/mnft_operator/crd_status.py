@@ -51,6 +51,10 @@ def status_schema() -> Schema:
             "workers": counts,
             "workersReady": str_("Ready worker pods of the total, e.g. 1/2."),
             "restarts": int_("Whole-job restarts so far (the pods' generation)."),
+            "failedCreateAttempts": int_(
+                "Consecutive refused create attempts (the retry backoff: 5 s doubling to 120 s); removed "
+                "once creation succeeds."
+            ),
             "startTime": str_("When the first pods were created.", format="date-time"),
             "completionTime": str_("When the job succeeded or failed.", format="date-time"),
             "progress": {

@@ -41,7 +41,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from mnft_operator import conditions as cond
@@ -190,6 +190,7 @@ class _Planner:
         self.delete_job = False
         self.conflicts: list[str] = []  # labelled objects at our names that we do not control
         self.lost_notes: list[str] = []  # terminating pods on lost nodes, for the status message
+        self.waiting_note = ""  # a refused create backing off, for the status message
         pod_names = {pod_name(job.name, i) for i in range(self.spec.workers)}
         self.owned_pods = self.owned(observed.pods, pod_names)
         self.services = self.owned(observed.services, {job.name})
@@ -318,6 +319,10 @@ class _Planner:
             self.create_missing_pods()
         self.rank_table(list(self.pods.current.values()))
         self.track_running()
+        if self.conflicts:
+            self.st["message"] = f"blocked by a name conflict: {self.conflicts[0]}"
+        elif self.waiting_note:
+            self.st["message"] = self.waiting_note
         return self.finish()
 
     def may_create(self) -> bool:
@@ -341,9 +346,11 @@ class _Planner:
         if not refused or not created.get("lastProbeTime"):
             return True
         failures = int(self.old.get("failedCreateAttempts") or 1)
-        due = create_backoff(failures) - (self.now - _parse_time(created["lastProbeTime"])).total_seconds()
+        next_try = _parse_time(created["lastProbeTime"]) + timedelta(seconds=create_backoff(failures))
+        due = (next_try - self.now).total_seconds()
         if due > 0:
             self.requeue.append(due)
+            self.waiting_note = f"{created.get('message')}; next attempt at {cond.rfc3339(next_try)}"
             return False
         return True
 
@@ -391,11 +398,13 @@ class _Planner:
             if why is None:
                 continue
             name = name_of(pod)
-            ends = _parse_time(deletion_deadline(pod))
-            due = 0.0 if OUT_OF_SERVICE_TAINT in why else bound - (self.now - ends).total_seconds()
+            at = _parse_time(deletion_deadline(pod)) + timedelta(seconds=bound)
+            due = 0.0 if OUT_OF_SERVICE_TAINT in why else (at - self.now).total_seconds()
             if due > 0:
                 self.requeue.append(due)
-                self.lost_notes.append(f"{name} is on node {node} ({why}): force-deleting it in {due:.0f} s")
+                self.lost_notes.append(
+                    f"{name} is on node {node} ({why}): force-deleting it at {cond.rfc3339(at)}"
+                )
                 continue
             self.force_delete.append(ObjectRef("v1", "Pod", name))
             self.lost_notes.append(f"{name} force-deleted: node {node} is {why}")
@@ -536,12 +545,13 @@ class _Planner:
         ]
         created = [obj for obj, _, how in outcomes if how == create_results.CREATED]
         pods = [obj for obj in created if obj.get("kind") == "Pod"]
-        if pods:
-            self.event("Normal", "PodsCreated", f"created {len(pods)} worker pods (generation {self.gen})")
         refused = sorted(
             ((how, res) for _, res, how in outcomes if how != create_results.CREATED),
             key=lambda o: (o[0] != create_results.PERMANENT, o[0] != create_results.CONFLICT, o[1].name),
         )
+        conflict = any(how == create_results.CONFLICT for how, _ in refused)
+        if pods and not conflict:  # on a conflict they are deleted again at once (below)
+            self.event("Normal", "PodsCreated", f"created {len(pods)} worker pods (generation {self.gen})")
         if not refused:
             if set(self.pods.current) >= set(range(self.spec.workers)):
                 self.set(cond.CREATED, True, "PodsCreated", _created(self.gen))
@@ -556,6 +566,9 @@ class _Planner:
             self.remove("failedCreateAttempts")
             self.fail(reason, message)
             return
+        if how == create_results.CONFLICT:
+            # The job does not proceed next to a stranger holding one of its names: this round's pods go.
+            self.delete.extend(ObjectRef("v1", "Pod", name_of(p)) for p in pods)
         before = cond.find(self.conds, cond.CREATED) or {}
         if (before.get("status"), before.get("reason"), before.get("message")) != ("False", reason, message):
             self.event("Warning", reason, message)
@@ -563,7 +576,8 @@ class _Planner:
         failures = int(self.old.get("failedCreateAttempts") or 0) + 1
         self.st["failedCreateAttempts"] = failures
         self.requeue.append(create_backoff(failures))
-        self.st["message"] = f"{message}; retrying in {create_backoff(failures):g} s"
+        next_try = self.now + timedelta(seconds=create_backoff(failures))
+        self.st["message"] = f"{message}; next attempt at {cond.rfc3339(next_try)}"
 
     def rank_table(self, pods: list[Mapping[str, Any]]) -> None:
         """Keep `rings-config-<job>` in step with `pods` (the current generation's) and RankTableReady."""

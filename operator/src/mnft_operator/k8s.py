@@ -280,7 +280,7 @@ class KubeClient:
             status = _status_of(e)
             existing = None
             if e.status == 409:
-                existing = await self._metadata(resource_path(obj["apiVersion"], kind, namespace, name))
+                existing = await self._metadata(obj["apiVersion"], kind, namespace, name)
             self.logger.debug(f"POST {kind} {name}: HTTP {e.status} {status.get('message')}")
             return CreateResult(
                 kind,
@@ -292,12 +292,19 @@ class KubeClient:
             )
         return CreateResult(kind, name, 201)
 
-    async def _metadata(self, path: str) -> dict[str, Any] | None:
+    async def _metadata(
+        self, api_version: str, kind: str, namespace: str, name: str
+    ) -> dict[str, Any] | None:
+        """An object's metadata through a list by name (the `list` we are granted; no `get` needed)."""
+        query = urllib.parse.urlencode({"fieldSelector": f"metadata.name={name}"})
         try:
-            obj = await self._json("get", path, backoffs=())
+            listing = await self._json(
+                "get", f"{resource_path(api_version, kind, namespace)}?{query}", backoffs=()
+            )
         except (KubeUnavailable, kopf_errors.APIError):
             return None
-        meta: dict[str, Any] = obj.get("metadata") or {}
+        items = listing.get("items") or []
+        meta: dict[str, Any] | None = (items[0].get("metadata") or {}) if items else None
         return meta
 
     async def get_node(self, name: str) -> dict[str, Any] | None:

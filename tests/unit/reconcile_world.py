@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from mnft_operator.reconcile import CreateResult, Event, Observed, Plan, plan, settle
+from mnft_operator.reconcile import CreateResult, Event, ObjectRef, Observed, Plan, plan, settle
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -49,7 +49,14 @@ class World:
 
     # -- observing and applying ----------------------------------------------------------------------------
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
-        return [copy.deepcopy(o) for (k, _), o in sorted(self.objects.items()) if k == kind]
+        """The objects labelled with the job, as the handlers list them (a label selector)."""
+        name = self.job["metadata"]["name"]
+        return [
+            copy.deepcopy(o)
+            for (k, _), o in sorted(self.objects.items())
+            if k == kind
+            and ((o["metadata"].get("labels") or {}).get("finetune.mindspore.io/job-name") == name)
+        ]
 
     def observe(self) -> Observed:
         return Observed(
@@ -73,10 +80,8 @@ class World:
         assert settle(self.observe(), planned, results) == p
         if p.status is not None:  # a JSON merge patch of the status, as the handlers send it
             self.job["status"] = merge_patch(self.job.get("status") or {}, copy.deepcopy(dict(p.status)))
-        for ref in p.delete:
-            obj = self.objects[(ref.kind, ref.name)]
-            assert "deletionTimestamp" not in obj["metadata"], f"{ref.name} deleted twice"
-            obj["metadata"]["deletionTimestamp"] = self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        for ref in planned.delete:
+            self.mark_deleted(ref)
         for ref in p.force_delete:
             del self.objects[(ref.kind, ref.name)]
         for obj, result in zip(p.create, results, strict=True):
@@ -89,12 +94,19 @@ class World:
             if obj["kind"] == "Pod":
                 new["status"] = {"phase": "Pending"}
             self.objects[key] = new
+        for ref in p.delete[len(planned.delete) :]:  # what settle() added: after the creates
+            self.mark_deleted(ref)
         for obj in p.update:
             self.objects[(obj["kind"], obj["metadata"]["name"])]["data"] = dict(obj["data"])
         self.events.extend(p.events)
         self.job_deleted = self.job_deleted or p.delete_job
         self.plans.append(p)
         return p
+
+    def mark_deleted(self, ref: ObjectRef) -> None:
+        obj = self.objects[(ref.kind, ref.name)]
+        assert "deletionTimestamp" not in obj["metadata"], f"{ref.name} deleted twice"
+        obj["metadata"]["deletionTimestamp"] = self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def answer(self, obj: dict[str, Any]) -> CreateResult:
         name = obj["metadata"]["name"]

@@ -54,6 +54,7 @@ __all__ = ["PROGRESS_INTERVAL", "Event", "ObjectRef", "Observed", "Plan", "plan"
 
 PROGRESS_INTERVAL = 10.0  # seconds between progress reads while Running
 TERMINAL = ("Succeeded", "Failed")
+TOO_DEEP = "nested too deeply to process (Python's recursion limit); real objects nest under 100 levels"
 
 
 def _parse_time(value: str) -> datetime:
@@ -67,9 +68,11 @@ def plan(observed: Observed) -> Plan:
         return Plan()  # ownerReferences make the garbage collector remove the children
     try:
         job = parse(observed.job)  # validates once
+        return _Planner(observed, job).run()
     except InvalidSpec as invalid:
         return _invalid(observed, invalid.errors)
-    return _Planner(observed, job).run()
+    except RecursionError:  # a real API server stores objects 10,000 levels deep; Python cannot walk them
+        return _invalid(observed, [SpecError("spec", TOO_DEEP)])
 
 
 def _invalid(observed: Observed, errors: list[SpecError]) -> Plan:

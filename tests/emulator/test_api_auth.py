@@ -152,7 +152,8 @@ def test_kubectl_works_through_the_kubeconfig(api: EmbeddedAPI, tmp_path: Path) 
     manifest = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "via-kubectl"}})
     applied = run_kubectl(path, "apply", "-f", "-", stdin=manifest)
     assert applied.returncode == 0, applied.stderr
-    assert run_kubectl(path, "get", "configmap", "via-kubectl", "-o", "name").stdout == "configmap/via-kubectl\n"
+    got = run_kubectl(path, "get", "configmap", "via-kubectl", "-o", "name")
+    assert got.stdout == "configmap/via-kubectl\n", got.stderr
 
 
 def test_a_foreign_kubeconfig_is_never_overwritten(api: EmbeddedAPI, tmp_path: Path) -> None:

@@ -19,6 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
 from mnft_operator import crd
 
@@ -35,19 +41,20 @@ class _Refused(yaml.YAMLError):
     """A bound of BoundedLoader was hit; the message says which."""
 
 
-class BoundedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing nesting and alias expansion past the bounds while composing."""
+class _BoundedComposer(Composer):
+    """PyYAML's composer, refusing nesting and alias expansion past the bounds while composing."""
 
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
+    def __init__(self) -> None:
+        super().__init__()
         self._depth = 0
         self._alias_nodes = 0
         self._shape: dict[int, tuple[int, int]] = {}  # id(node) -> (nodes, height) of its subtree
         self._open: set[str] = set()  # anchors of the collections being composed
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+        events: Any = self  # the parser half of the loader
+        if events.check_event(yaml.AliasEvent):
+            event = events.peek_event()
             if event.anchor in self._open:
                 raise _Refused(f"a recursive alias *{event.anchor} at line {event.start_mark.line + 1}")
             nodes, height = self._shape.get(id(self.anchors.get(event.anchor)), (1, 1))
@@ -57,7 +64,7 @@ class BoundedLoader(yaml.SafeLoader):
             if self._depth + height > MAX_DEPTH:
                 raise _Refused(f"nesting deeper than {MAX_DEPTH} levels")
             return super().compose_node(parent, index)
-        event = self.peek_event()
+        event = events.peek_event()
         anchor = getattr(event, "anchor", None)
         collection = isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent))
         if collection:
@@ -83,6 +90,41 @@ class BoundedLoader(yaml.SafeLoader):
         return node
 
 
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
+
+    class BoundedLoader(_BoundedComposer, CParser, SafeConstructor, Resolver):
+        """Safe loading with libyaml's scanner and parser (5x faster), composed by _BoundedComposer."""
+
+        def __init__(self, stream: Any) -> None:
+            CParser.__init__(self, stream)
+            _BoundedComposer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+else:  # pragma: no cover - PyYAML built without libyaml
+
+    class BoundedLoader(Reader, Scanner, Parser, _BoundedComposer, SafeConstructor, Resolver):  # type: ignore[no-redef]
+        def __init__(self, stream: Any) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            _BoundedComposer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+
+def _load_all(text: str) -> list[Any]:
+    loader = BoundedLoader(text)
+    try:
+        documents = []
+        while loader.check_data():
+            documents.append(loader.get_data())
+        return documents
+    finally:
+        loader.dispose()
+
+
 def _read(path: Path) -> str:
     """The file's text, refusing it unread past MAX_FILE_BYTES."""
     too_big = f"{path}: larger than {MAX_FILE_BYTES} bytes (3 MiB, the Kubernetes API's request limit)"
@@ -105,7 +147,7 @@ def load_jobs(path: Path) -> list[dict[str, Any]]:
     """The MobileNetFineTune documents of a YAML file ('-': stdin); other kinds are skipped."""
     text = _read(path)
     try:
-        documents = [doc for doc in yaml.load_all(text, Loader=BoundedLoader) if doc is not None]
+        documents = [doc for doc in _load_all(text) if doc is not None]
     except _Refused as exc:
         raise ManifestError(f"{path}: refused: {exc}") from None
     except yaml.YAMLError as exc:

@@ -189,4 +189,3 @@ def test_mnft_api_refuses_a_foreign_kubeconfig_in_one_line(
     )
     assert foreign.read_bytes() == before
     assert not (tmp_path / "state").exists()  # refused before anything started
-

@@ -5,8 +5,11 @@ spec's defaulting and validation are recursive and hit Python's recursion limit 
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from reconcile_world import T0
 
 from mnft_operator.reconcile import TOO_DEEP, Event, Observed, Plan, plan
@@ -35,6 +38,18 @@ def observed(affinity: dict[str, Any]) -> Observed:
     return Observed(job=job, pods=[], services=[], configmaps=[], podgroups=[], rank0_log_tail=None, now=T0)
 
 
+@pytest.fixture
+def default_recursion_limit() -> Iterator[None]:
+    """Python's default limit (some libraries loaded by other tests raise it)."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
+@pytest.mark.usefixtures("default_recursion_limit")
 def test_a_job_nested_700_levels_deep_fails_with_a_reason_and_creates_nothing() -> None:
     message = f"spec: {TOO_DEEP}"
     assert plan(observed(nested(700))) == Plan(

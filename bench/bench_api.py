@@ -15,11 +15,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import ssl
 import sys
 import threading
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from kubernetes import client as k8s
@@ -64,8 +66,25 @@ class KmockBaseline:
         self.thread.join(10)
 
 
-def core(url: str) -> k8s.CoreV1Api:
-    return k8s.CoreV1Api(k8s.ApiClient(k8s.Configuration(host=url)))
+@dataclass(frozen=True)
+class Target:
+    """Where to send requests: the EmbeddedAPI (HTTPS, bearer token) or kmock (plain HTTP)."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    ca_file: str | None = None
+
+    @classmethod
+    def of(cls, api: EmbeddedAPI) -> Target:
+        return cls(api.url, api.auth_headers, api.ca_file)
+
+
+def core(target: Target) -> k8s.CoreV1Api:
+    config = k8s.Configuration(host=target.url)
+    if target.headers:
+        config.api_key = {"authorization": target.headers["Authorization"]}
+    config.ssl_ca_cert = target.ca_file
+    return k8s.CoreV1Api(k8s.ApiClient(config))
 
 
 def pod(name: str) -> dict[str, Any]:
@@ -83,22 +102,23 @@ def timed(fn: Callable[[], None]) -> float:
     return time.perf_counter() - start
 
 
-def bench_get(url: str, reads: int) -> dict[str, float]:
-    api = core(url)
+def bench_get(target: Target, reads: int) -> dict[str, float]:
+    api = core(target)
     api.create_namespaced_pod("default", pod("reader"))
     seconds = timed(lambda: [api.read_namespaced_pod("reader", "default") for _ in range(reads)])
     return {"requests": reads, "seconds": round(seconds, 3), "requests_per_s": round(reads / seconds, 1)}
 
 
-def bench_pods(url: str, count: int) -> dict[str, float]:
-    api = core(url)
+def bench_pods(target: Target, count: int) -> dict[str, float]:
+    api = core(target)
+    context = ssl.create_default_context(cafile=target.ca_file) if target.ca_file else None
     events: list[int] = [0]
     stop = threading.Event()
 
     def watch() -> None:
-        with urllib.request.urlopen(
-            f"{url}/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=600"
-        ) as stream:
+        url = f"{target.url}/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=600"
+        request = urllib.request.Request(url, headers=target.headers)
+        with urllib.request.urlopen(request, context=context) as stream:
             for _line in stream:
                 events[0] += 1
                 if stop.is_set():
@@ -141,15 +161,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results: dict[str, Any] = {}
     with EmbeddedAPI() as api:
-        results["embedded_get"] = bench_get(api.url, args.reads)
-        results["embedded_pods"] = bench_pods(api.url, args.pods)
+        results["embedded_get"] = bench_get(Target.of(api), args.reads)
+        results["embedded_pods"] = bench_pods(Target.of(api), args.pods)
     with EmbeddedAPI() as api:
-        results["embedded_pods_small"] = bench_pods(api.url, args.baseline_pods)
+        results["embedded_pods_small"] = bench_pods(Target.of(api), args.baseline_pods)
     if not args.no_baseline:
         with KmockBaseline() as baseline:
-            results["kmock_get"] = bench_get(baseline.url, min(args.reads, 300))
+            results["kmock_get"] = bench_get(Target(baseline.url), min(args.reads, 300))
         with KmockBaseline() as baseline:
-            results["kmock_pods_small"] = bench_pods(baseline.url, args.baseline_pods)
+            results["kmock_pods_small"] = bench_pods(Target(baseline.url), args.baseline_pods)
     print(json.dumps(results, indent=2))
     return 0
 

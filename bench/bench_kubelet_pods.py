@@ -48,9 +48,13 @@ def run(count: int) -> None:
         root = Path(tmp)
         api = EmbeddedAPI(log_dir=root / "logs")
         api.start()
-        kubelet = LocalKubelet(api.url, state_dir=root / "state", log_dir=root / "logs")
+        kubelet = LocalKubelet(
+            api.url, state_dir=root / "state", log_dir=root / "logs", token=api.token, ca_pem=api.ca_pem
+        )
         kubelet.start()
-        core = k8s.CoreV1Api(k8s.ApiClient(k8s.Configuration(host=api.url)))
+        config = k8s.Configuration(host=api.url, api_key={"authorization": f"Bearer {api.token}"})
+        config.ssl_ca_cert = api.ca_file
+        core = k8s.CoreV1Api(k8s.ApiClient(config))
         try:
             start = time.perf_counter()
             for i in range(count):

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import collections
 import json
+import ssl
 import statistics
 import sys
 import tempfile
@@ -28,7 +29,7 @@ import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 from kopf._cogs.clients import api as kopf_api
@@ -87,10 +88,26 @@ class RequestCounter:
             time.sleep(0.2)
 
 
+class Auth:
+    """The running EmbeddedAPI's token and CA, for every raw request of this script."""
+
+    headers: ClassVar[dict[str, str]] = {}
+    ssl: ClassVar[ssl.SSLContext | None] = None
+
+    @classmethod
+    def of(cls, api: EmbeddedAPI) -> None:
+        cls.headers, cls.ssl = api.auth_headers, api.ssl_context()
+
+    @classmethod
+    def session(cls) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(headers=cls.headers, connector=aiohttp.TCPConnector(ssl=cls.ssl or True))
+
+
 def http(url: str, method: str = "GET", body: Any = None, content_type: str = "application/json") -> Any:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": content_type})
-    with urllib.request.urlopen(request, timeout=120) as response:
+    headers = {"Content-Type": content_type, **Auth.headers}
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    with urllib.request.urlopen(request, timeout=120, context=Auth.ssl) as response:
         return json.loads(response.read())
 
 
@@ -115,7 +132,8 @@ def watch_count(url: str, selector: str, target: int) -> float:
     """Follow a pods watch until `target` pods were seen; returns the monotonic time of the last."""
     query = urllib.parse.urlencode({"watch": "1", "labelSelector": selector})
     seen: set[str] = set()
-    with urllib.request.urlopen(f"{url}/api/v1/namespaces/{NS}/pods?{query}", timeout=600) as stream:
+    request = urllib.request.Request(f"{url}/api/v1/namespaces/{NS}/pods?{query}", headers=Auth.headers)
+    with urllib.request.urlopen(request, timeout=600, context=Auth.ssl) as stream:
         for line in stream:
             event = json.loads(line)
             obj = event.get("object") or {}
@@ -128,7 +146,7 @@ def watch_count(url: str, selector: str, target: int) -> float:
 
 async def post_all(url: str, namespace: str, objects: list[dict[str, Any]], parallel: int) -> None:
     semaphore = asyncio.Semaphore(parallel)
-    async with aiohttp.ClientSession() as session:
+    async with Auth.session() as session:
 
         async def one(obj: dict[str, Any]) -> None:
             async with (
@@ -143,7 +161,7 @@ async def post_all(url: str, namespace: str, objects: list[dict[str, Any]], para
 async def patch_all(url: str, patches: list[tuple[str, dict[str, Any], bool]], parallel: int) -> None:
     semaphore = asyncio.Semaphore(parallel)
     headers = {"Content-Type": "application/merge-patch+json"}
-    async with aiohttp.ClientSession() as session:
+    async with Auth.session() as session:
 
         async def one(name: str, body: dict[str, Any], status: bool) -> None:
             path = f"{url}/api/v1/namespaces/{NS}/pods/{name}" + ("/status" if status else "")
@@ -207,13 +225,17 @@ def main(argv: list[str] | None = None) -> int:
     counter.install()
     with tempfile.TemporaryDirectory() as tmp, EmbeddedAPI(log_dir=Path(tmp)) as api:
         url = api.url
+        Auth.of(api)
+        kubeconfig = api.write_kubeconfig(Path(tmp) / "kubeconfig")
         http(f"{url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions", "POST", crd())
         for namespace in (NS, BASELINE_NS):
             body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
             http(f"{url}/api/v1/namespaces", "POST", body)
         time.sleep(0.5)  # the CRD becomes served
 
-        handle = run_operator_in_thread(url, [NS], parallel_requests=args.parallel, progress_seconds=30.0)
+        handle = run_operator_in_thread(
+            None, [NS], kubeconfig=str(kubeconfig), parallel_requests=args.parallel, progress_seconds=30.0
+        )
         try:
             counter.last = time.monotonic()
             counter.wait_quiet(1.0)  # kopf's start-up discovery and initial listings are not counted

@@ -20,7 +20,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedAPI]:
 
 @pytest.fixture(scope="module")
 def http(api: EmbeddedAPI) -> Http:
-    return Http(api.url)
+    return Http.to(api)
 
 
 _SERIAL = 0

@@ -8,9 +8,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
+
+if TYPE_CHECKING:
+    from kubernetes import client as k8s
+
+    from kube_emulator.apiserver.apiserver import EmbeddedAPI
 
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
 HELM = str(Path(sys.executable).parent / "helm")
@@ -22,11 +27,22 @@ APPLY = "application/apply-patch+yaml"
 
 
 class Http:
-    """Raw HTTP against the server, so tests see exactly the status codes and bodies it sends."""
+    """Raw HTTP against the server, so tests see exactly the status codes and bodies it sends.
 
-    def __init__(self, url: str) -> None:
+    `token` goes out as `Authorization: Bearer`, `verify` is the CA file (or False / True)."""
+
+    def __init__(self, url: str, token: str | None = None, verify: str | bool = True) -> None:
         self.url = url
         self.session = requests.Session()
+        self.session.trust_env = False  # else $REQUESTS_CA_BUNDLE overrides `verify` (and proxies apply)
+        self.session.verify = verify
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    @classmethod
+    def to(cls, api: EmbeddedAPI) -> Http:
+        """An authenticated client of a started EmbeddedAPI."""
+        return cls(api.url, api.token, api.ca_file)
 
     def call(
         self, method: str, path: str, body: Any = None, content_type: str = JSON, **params: Any
@@ -72,6 +88,15 @@ class Http:
         response = self.post(f"/api/v1/namespaces/{ns}/pods", body)
         assert response.status_code == 201, response.text
         return response.json()  # type: ignore[no-any-return]
+
+
+def k8s_configuration(api: EmbeddedAPI) -> k8s.Configuration:
+    """A kubernetes-client Configuration for a started EmbeddedAPI: its URL, CA and token."""
+    from kubernetes import client as k8s
+
+    config = k8s.Configuration(host=api.url, api_key={"authorization": f"Bearer {api.token}"})
+    config.ssl_ca_cert = api.ca_file
+    return config
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 5.0) -> None:

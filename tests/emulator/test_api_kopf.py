@@ -25,11 +25,13 @@ import kopf
 from kubernetes import client
 
 URL = os.environ["API_URL"]
+TOKEN = os.environ["API_TOKEN"]
+CA = os.environ["API_CA"]
 
 
 @kopf.on.login()
 def login(**_):
-    return kopf.ConnectionInfo(server=URL, insecure=True)
+    return kopf.ConnectionInfo(server=URL, token=TOKEN, ca_path=CA)
 
 
 @kopf.on.startup()
@@ -44,7 +46,9 @@ def pods_by_app(labels, name, **_):
 
 
 def core():
-    return client.CoreV1Api(client.ApiClient(client.Configuration(host=URL)))
+    config = client.Configuration(host=URL, api_key={"authorization": f"Bearer {TOKEN}"})
+    config.ssl_ca_cert = CA
+    return client.CoreV1Api(client.ApiClient(config))
 
 
 @kopf.on.create("kopf.mnft.io", "v1", "boxes")
@@ -106,7 +110,13 @@ def test_kopf_handles_a_custom_resource_lifecycle(api: EmbeddedAPI, http: Http, 
     script = tmp_path / "operator.py"
     script.write_text(OPERATOR)
     log = tmp_path / "kopf.log"
-    env = {**os.environ, "API_URL": api.url, "KUBECONFIG": str(tmp_path / "none")}
+    env = {
+        **os.environ,
+        "API_URL": api.url,
+        "API_TOKEN": api.token,
+        "API_CA": api.ca_file,
+        "KUBECONFIG": str(tmp_path / "none"),
+    }
     with log.open("w") as out:
         kopf = subprocess.Popen(
             [

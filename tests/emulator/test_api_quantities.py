@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kubernetes import client as k8s
 
-from api_helpers import Http
+from api_helpers import Http, k8s_configuration
 from kube_emulator.apiserver.apiserver import EmbeddedAPI
 
 pytest_plugins = ["api_fixtures"]
@@ -48,7 +48,7 @@ def test_sync_kubernetes_client_lists_a_pod_created_with_integer_quantities(
     api: EmbeddedAPI, http: Http, ns: str
 ) -> None:
     assert http.post(f"/api/v1/namespaces/{ns}/pods", pod_body("typed")).status_code == 201
-    core = k8s.CoreV1Api(k8s.ApiClient(k8s.Configuration(host=api.url)))
+    core = k8s.CoreV1Api(k8s.ApiClient(k8s_configuration(api)))
     pods = core.list_namespaced_pod(ns).items
     assert [p.metadata.name for p in pods] == ["typed"]
     resources = pods[0].spec.containers[0].resources

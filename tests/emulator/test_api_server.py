@@ -7,14 +7,20 @@ import json
 import socket
 import time
 import urllib.request
+from typing import Any
 
 import pytest
 
 from kube_emulator.apiserver.apiserver import EmbeddedAPI
 
 
-def namespaces(url: str) -> list[str]:
-    with urllib.request.urlopen(f"{url}/api/v1/namespaces", timeout=5) as response:
+def get(api: EmbeddedAPI, path: str, timeout: float = 5) -> Any:
+    request = urllib.request.Request(f"{api.url}{path}", headers=api.auth_headers)
+    return urllib.request.urlopen(request, timeout=timeout, context=api.ssl_context())
+
+
+def namespaces(api: EmbeddedAPI) -> list[str]:
+    with get(api, "/api/v1/namespaces") as response:
         return [n["metadata"]["name"] for n in json.load(response)["items"]]
 
 
@@ -24,17 +30,17 @@ def test_start_and_stop_are_idempotent() -> None:
         _ = api.url
     assert api.start() is api
     url = api.url
-    assert api.start().url == url and url.startswith("http://127.0.0.1:")
-    assert "default" in namespaces(url)
+    assert api.start().url == url and url.startswith("https://127.0.0.1:")
+    assert "default" in namespaces(api)
     api.stop()
     api.stop()
     with pytest.raises(OSError):
-        namespaces(url)
+        urllib.request.urlopen(f"{url}/api/v1/namespaces", timeout=5, context=api.ssl_context())
 
 
 def test_context_manager_closes_open_watches() -> None:
     with EmbeddedAPI() as api:
-        stream = urllib.request.urlopen(f"{api.url}/api/v1/pods?watch=true", timeout=5)
+        stream = get(api, "/api/v1/pods?watch=true")
         for _ in range(200):
             if api.open_watches == 1:
                 break
@@ -61,7 +67,7 @@ async def test_serve_inside_a_running_loop() -> None:
         if api.port:
             break
         await asyncio.sleep(0.01)
-    assert "default" in await asyncio.to_thread(namespaces, api.url)
+    assert "default" in await asyncio.to_thread(namespaces, api)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -75,9 +81,10 @@ def test_call_reads_the_store_on_the_server_loop() -> None:
                 f"{api.url}/api/v1/namespaces/default/configmaps",
                 method="POST",
                 data=b'{"metadata":{"name":"c"}}',
-                headers={"Content-Type": "application/json"},
+                headers={"Content-Type": "application/json", **api.auth_headers},
             ),
             timeout=5,
+            context=api.ssl_context(),
         ).close()
         assert api.call(lambda: api.store.rv) == before + 1
         assert api.watch_count("", "pods") == 0

@@ -119,7 +119,7 @@ def test_watch_with_a_selector_turns_transitions_into_added_and_deleted(http: Ht
 
 def test_too_old_resource_version_gets_an_expired_error_event(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with EmbeddedAPI(history_size=5) as small:
-        client = Http(small.url)
+        client = Http.to(small)
         first = client.post("/api/v1/namespaces/default/configmaps", {"metadata": {"name": "c0"}}).json()
         for i in range(1, 10):
             client.post("/api/v1/namespaces/default/configmaps", {"metadata": {"name": f"c{i}"}})

@@ -15,7 +15,7 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes import watch as k8s_watch
 
-from api_helpers import run_kubectl
+from api_helpers import k8s_configuration, run_kubectl
 from kube_emulator.apiserver.apiserver import EmbeddedAPI
 from kube_emulator.kubelet.kubelet import LocalKubelet
 from mnft_local.ascend_devices import AscendDevicePlugin
@@ -26,7 +26,7 @@ NS = "default"
 class Bed:
     def __init__(self, api: Any, kubelet: LocalKubelet, state_dir: Path, kubeconfig: Path) -> None:
         self.api, self.kubelet, self.state_dir, self.kubeconfig = api, kubelet, state_dir, kubeconfig
-        self.client = k8s.ApiClient(k8s.Configuration(host=api.url))
+        self.client = k8s.ApiClient(k8s_configuration(api))
         self.core = k8s.CoreV1Api(self.client)
 
     def create_pod(self, name: str, containers: list[dict[str, Any]], **spec: Any) -> None:
@@ -95,6 +95,8 @@ def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bed]:
         log_dir=root / "logs",
         mounts={"shared-claim": root / "mounted"},
         device_plugins=[AscendDevicePlugin()],
+        token=api.token,
+        ca_pem=api.ca_pem,
     )
     kubeconfig = root / "kubeconfig"
     try:

@@ -20,7 +20,7 @@ def configmap(name: str) -> dict[str, Any]:
 async def test_watch_resumes_after_a_resource_version_and_expires_when_too_old() -> None:
     api = EmbeddedAPI(history_size=5)
     api.start()
-    client = KubeletClient(api.url)
+    client = KubeletClient(api.url, api.token, api.ca_pem)
     await client.open()
     try:
         await client.request("POST", PATH, configmap("before"))
@@ -45,7 +45,7 @@ async def test_watch_resumes_after_a_resource_version_and_expires_when_too_old()
 async def test_list_and_watch_lists_then_streams_and_survives_handler_errors() -> None:
     api = EmbeddedAPI()
     api.start()
-    client = KubeletClient(api.url)
+    client = KubeletClient(api.url, api.token, api.ca_pem)
     await client.open()
     seen: list[tuple[str, str]] = []
     ready = asyncio.Event()

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 import pytest
 from kubernetes import client as k8s
 
+from api_helpers import k8s_configuration
+
 NS = "default"
 GROUP, VERSION, PLURAL = "finetune.mindspore.io", "v1alpha1", "mobilenetfinetunes"
 JOB_LABEL = "finetune.mindspore.io/job-name"
@@ -67,6 +69,8 @@ class Api:
     url: str
     client: k8s.ApiClient
     log_dir: Path
+    server: Any  # the EmbeddedAPI: its token and CA (`server.auth_headers`, `server.ssl_context()`)
+    kubeconfig: Path  # URL, CA and token: what the operator logs in with
 
     def write_log(self, pod: str, text: str) -> None:
         """What pods/log serves for the pod's trainer container."""
@@ -85,7 +89,8 @@ class Api:
     def get_json(self, path: str, **query: str) -> Any:
         """GET a path as plain JSON (the client's models reject e.g. integer quantities)."""
         url = self.url + path + ("?" + urllib.parse.urlencode(query) if query else "")
-        with urllib.request.urlopen(url, timeout=10) as response:
+        request = urllib.request.Request(url, headers=self.server.auth_headers)
+        with urllib.request.urlopen(request, timeout=10, context=self.server.ssl_context()) as response:
             return json.loads(response.read())
 
     def items(self, plural: str, job: str | None = None) -> list[dict[str, Any]]:
@@ -212,11 +217,12 @@ def serve_api(tmp_path: Path, cel: bool = True) -> Iterator[Api]:
     log_dir = tmp_path / "logs"
     server = EmbeddedAPI(log_dir=str(log_dir))
     server.start()
-    client = k8s.ApiClient(k8s.Configuration(host=server.url))
+    client = k8s.ApiClient(k8s_configuration(server))
     try:
         body = crd() if cel else without_cel(crd())
         k8s.ApiextensionsV1Api(client).create_custom_resource_definition(body=body)
-        api = Api(url=server.url, client=client, log_dir=log_dir)
+        kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+        api = Api(url=server.url, client=client, log_dir=log_dir, server=server, kubeconfig=kubeconfig)
         wait_for("the CRD to be served", lambda: _served(api))
         try:
             api.core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
@@ -259,7 +265,12 @@ class Operator:
 
         assert self.handle is None
         self.handle = run_operator_in_thread(
-            self.api.url, (), progress_seconds=0.3, resync_seconds=5.0, error_delay_seconds=0.5
+            None,
+            (),
+            kubeconfig=str(self.api.kubeconfig),
+            progress_seconds=0.3,
+            resync_seconds=5.0,
+            error_delay_seconds=0.5,
         )
 
     def stop(self) -> None:

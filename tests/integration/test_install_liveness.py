@@ -1,6 +1,6 @@
 """The chart's operator container command, run for real against the embedded API: its liveness probe answers.
 
-The Deployment's args (with a free port in place of 8080) plus `--server` start `mnft operator` as a
+The Deployment's args (with a free port in place of 8080) plus `--kubeconfig` start `mnft operator` as a
 process; the probe's path on that port must answer 200 once kopf runs, as the kubelet would see it.
 """
 
@@ -56,7 +56,7 @@ def test_operator_started_with_the_chart_args_serves_its_liveness_probe(tmp_path
     with EmbeddedAPI() as api:
         log = (tmp_path / "operator.log").open("w")
         process = subprocess.Popen(
-            [str(BIN / "mnft"), *args, "--server", api.url],
+            [str(BIN / "mnft"), *args, "--kubeconfig", str(api.write_kubeconfig(tmp_path / "kubeconfig"))],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "HOME": str(tmp_path)},

@@ -23,13 +23,7 @@ def healthy(url: str) -> bool:
 
 
 def test_operator_process_with_kubeconfig_and_liveness(operator_api: Api, tmp_path: Path) -> None:
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(
-        "apiVersion: v1\nkind: Config\ncurrent-context: local\n"
-        f"clusters: [{{name: local, cluster: {{server: '{operator_api.url}'}}}}]\n"
-        "users: [{name: local, user: {}}]\n"
-        "contexts: [{name: local, context: {cluster: local, user: local}}]\n"
-    )
+    kubeconfig = operator_api.kubeconfig  # the embedded API's: URL, CA and token
     liveness = "http://127.0.0.1:18937/healthz"
     args = [
         MNFT,
@@ -124,7 +118,9 @@ def test_operator_with_kopf_peering_handles_jobs_and_keeps_the_peering_alive(ope
         return True
 
     wait_for("the KopfPeering object", create_peering)
-    handle = run_operator_in_thread(operator_api.url, [NS], peering="mnft", priority=10)
+    handle = run_operator_in_thread(
+        None, [NS], kubeconfig=str(operator_api.kubeconfig), peering="mnft", priority=10
+    )
     try:
         operator_api.create_job(job_manifest("peered", workers=1))
         wait_for("the pod", lambda: operator_api.pods("peered"))

@@ -20,7 +20,10 @@ from mnft_operator.types import CreateResult, Event, ObjectRef
 async def client(operator_api: Api) -> AsyncIterator[KubeClient]:
     """A KubeClient with kopf's credentials vault set up the way a running operator has it."""
     vault = credentials.Vault()
-    await vault.populate({"test": kopf.ConnectionInfo(server=operator_api.url, insecure=True)})
+    info = kopf.ConnectionInfo(
+        server=operator_api.url, token=operator_api.server.token, ca_data=operator_api.server.ca_pem
+    )
+    await vault.populate({"test": info})
     token = auth.vault_var.set(vault)
     settings = kopf.OperatorSettings()
     settings.networking.error_backoffs = [0.1]

@@ -32,13 +32,14 @@ def test_bad_port_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_usage_text_without_kubelet_or_crd() -> None:
-    assert usage_text("http://127.0.0.1:8001", Path("/s/kubeconfig"), Path("/s"), False, False) == "\n".join(
+    assert usage_text("https://127.0.0.1:8001", Path("/s/kubeconfig"), Path("/s"), False, False) == "\n".join(
         [
-            "mnft api: serving the Kubernetes API at http://127.0.0.1:8001",
+            "mnft api: serving the Kubernetes API at https://127.0.0.1:8001",
             "  kubeconfig: /s/kubeconfig",
             "  state dir:  /s",
             "  kubelet:    off (--no-kubelet)",
             "  CRD:        not installed (--no-crd)",
+            "  auth:       HTTPS, a bearer token of this run, only in the kubeconfig (mode 0600)",
             "use it with:",
             "  export KUBECONFIG=/s/kubeconfig",
             "  kubectl get nodes,pods -A",
@@ -47,4 +48,3 @@ def test_usage_text_without_kubelet_or_crd() -> None:
             "stop with Ctrl-C",
         ]
     )
-    assert "warning:    no authentication" in usage_text("u", Path("/k"), Path("/s"), True, True)

@@ -70,7 +70,7 @@ def test_invalid_spec_names_the_field(tmp_path: Path, capsys: pytest.CaptureFixt
     [
         (
             "a: [1,\n",
-            "not valid YAML at line 2 (expected the node content, but found '<stream end>'); fix the syntax",
+            "not valid YAML at line 2 (did not find expected node content); fix the syntax",
         ),
         ("kind: ConfigMap\n", "no document with kind: MobileNetFineTune"),
         (

@@ -1,5 +1,8 @@
 """`mnft api`: serve the embedded Kubernetes API (and, unless told not to, a local kubelet) until
-SIGINT/SIGTERM, and write a kubeconfig so kubectl, `mnft operator` or any client can use it."""
+SIGINT/SIGTERM, and write a kubeconfig so kubectl, `mnft operator` or any client can use it.
+
+The API needs the bearer token of this run, which exists only in that kubeconfig (mode 0600); the
+kubeconfig never replaces a file mnft did not write, and is removed again on exit."""
 
 from __future__ import annotations
 
@@ -15,6 +18,10 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kube_emulator.apiserver.apiserver import EmbeddedAPI
 
 
 def parse_mount(text: str) -> tuple[str, Path]:
@@ -40,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--kubeconfig",
         type=Path,
         default=None,
-        help="where to write the kubeconfig (default: <state-dir>/kubeconfig)",
+        help="where to write the kubeconfig holding this run's token (default: <state-dir>/kubeconfig); "
+        "an existing file is refused unless mnft wrote it; removed on exit",
     )
     parser.add_argument(
         "--state-dir",
@@ -78,11 +86,7 @@ def usage_text(url: str, kubeconfig: Path, state_dir: Path, kubelet: bool, crd: 
         f"  state dir:  {state_dir}",
         f"  kubelet:    {kubelet_line}",
         "  CRD:        " + ("MobileNetFineTune installed" if crd else "not installed (--no-crd)"),
-        *(
-            ["  warning:    no authentication: whoever reaches this port runs commands as you, through pods"]
-            if kubelet
-            else []
-        ),
+        "  auth:       HTTPS, a bearer token of this run, only in the kubeconfig (mode 0600)",
         "use it with:",
         f"  export KUBECONFIG={kubeconfig}",
         "  kubectl get nodes,pods -A",
@@ -101,6 +105,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     temporary = args.state_dir is None
     state_dir: Path = (args.state_dir or Path(tempfile.mkdtemp(prefix="mnft-api-"))).resolve()
     kubeconfig: Path = (args.kubeconfig or state_dir / "kubeconfig").resolve()
+    from kube_emulator.apiserver.apiserver import kubeconfig_is_ours
+
+    if not kubeconfig_is_ours(kubeconfig):
+        print(
+            f"mnft api: --kubeconfig {kubeconfig}: the file exists and mnft did not write it; "
+            "refusing to overwrite it (give a new path)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
         kubeconfig.parent.mkdir(parents=True, exist_ok=True)
@@ -123,21 +136,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(state_dir, ignore_errors=True)
 
 
-def install_crd(url: str) -> None:
+def install_crd(api: EmbeddedAPI) -> None:
     from mnft_operator.crd import crd
 
     request = urllib.request.Request(
-        f"{url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        f"{api.url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
         data=json.dumps(crd()).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **api.auth_headers},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with urllib.request.urlopen(request, timeout=30, context=api.ssl_context()) as response:
         response.read()
 
 
 def serve(args: argparse.Namespace, state_dir: Path, kubeconfig: Path, stop: threading.Event) -> int:
-    from kube_emulator.apiserver.apiserver import EmbeddedAPI
+    from kube_emulator.apiserver.apiserver import EmbeddedAPI, KubeconfigExists
     from kube_emulator.kubelet.kubelet import LocalKubelet
     from mnft_local.ascend_devices import AscendDevicePlugin
 
@@ -151,10 +164,14 @@ def serve(args: argparse.Namespace, state_dir: Path, kubeconfig: Path, stop: thr
         except OSError as exc:
             print(f"mnft api: {exc} (choose another --port, or 0 for a free one)", file=sys.stderr)
             return 1
-        api.write_kubeconfig(str(kubeconfig))
+        try:
+            api.write_kubeconfig(kubeconfig)
+        except KubeconfigExists:  # appeared since main() checked
+            print(f"mnft api: --kubeconfig {kubeconfig}: mnft did not write it; refusing", file=sys.stderr)
+            return 2
         if not args.no_crd:
             try:
-                install_crd(api.url)
+                install_crd(api)
             except (urllib.error.URLError, OSError) as exc:
                 body = exc.read().decode(errors="replace") if isinstance(exc, urllib.error.HTTPError) else ""
                 detail = " ".join(f"{exc} {body[:300]}".split())
@@ -167,6 +184,8 @@ def serve(args: argparse.Namespace, state_dir: Path, kubeconfig: Path, stop: thr
                 log_dir=log_dir,
                 mounts=dict(args.mount),
                 device_plugins=[AscendDevicePlugin()] if args.simulate_ascend_devices else [],
+                token=api.token,
+                ca_pem=api.ca_pem,
             )
             try:
                 kubelet.start()
@@ -183,3 +202,4 @@ def serve(args: argparse.Namespace, state_dir: Path, kubeconfig: Path, stop: thr
         if kubelet is not None:
             kubelet.stop()
         api.stop()
+        api.remove_kubeconfig(kubeconfig)

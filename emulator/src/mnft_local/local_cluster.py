@@ -1,7 +1,9 @@
 """A whole cluster in this process: the embedded API, the local kubelet and the real operator.
 
 `mnft local` and the end-to-end tests both stand on `LocalCluster`; the tests also stop and start its
-operator mid-job.
+operator mid-job. Every client authenticates with the API's token: the kubelet and `client` directly,
+the operator through `<state_dir>/kubeconfig` (written at start, mode 0600), as `mnft operator
+--kubeconfig` would.
 """
 
 from __future__ import annotations
@@ -57,9 +59,14 @@ class LocalCluster:
         return str(self._api.url)
 
     @property
+    def kubeconfig(self) -> Path:
+        return self.state_dir / "kubeconfig"
+
+    @property
     def client(self) -> k8s.ApiClient:
         if self._client is None:
-            config = k8s.Configuration(host=self.url)
+            config = k8s.Configuration(host=self.url, api_key={"authorization": f"Bearer {self._api.token}"})
+            config.ssl_ca_cert = self._api.ca_file
             self._client = k8s.ApiClient(config)
         return self._client
 
@@ -75,6 +82,7 @@ class LocalCluster:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._api = EmbeddedAPI(log_dir=str(self.log_dir))
         self._api.start()
+        self._api.write_kubeconfig(self.kubeconfig, namespace=self.namespace)
         self._apply_crd()
         self._ensure_namespace()
         self._kubelet = LocalKubelet(
@@ -84,6 +92,8 @@ class LocalCluster:
             node_name=self.node_name,
             mounts=dict(self.mounts),
             device_plugins=[AscendDevicePlugin()] if self.simulate_ascend_devices else [],
+            token=self._api.token,
+            ca_pem=self._api.ca_pem,
         )
         self._kubelet.start()
         if operator:
@@ -95,7 +105,11 @@ class LocalCluster:
         # Progress (epoch, loss) is read from rank 0's log: often, since local jobs are short.
         # hostPath is allowed: the local kubelet's volumes are directories of this machine anyway.
         self._operator = run_operator_in_thread(
-            self.url, [self.namespace], progress_seconds=2.0, allow_host_path=True
+            None,
+            [self.namespace],
+            kubeconfig=str(self.kubeconfig),
+            progress_seconds=2.0,
+            allow_host_path=True,
         )
 
     @property
@@ -132,7 +146,8 @@ class LocalCluster:
             api.stop()
 
     def write_kubeconfig(self, path: Path) -> Path:
-        self._api.write_kubeconfig(str(path))
+        """A kubeconfig for kubectl (the one the operator uses when `path` is `self.kubeconfig`)."""
+        self._api.write_kubeconfig(path, namespace=self.namespace)
         return path
 
     # -- objects ----------------------------------------------------------------------------------

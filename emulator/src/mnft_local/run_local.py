@@ -188,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
             code = 0 if phase_of(status) == "Succeeded" else EXIT_FAILED
         job_finished = True
         if args.keep_api:
-            kubeconfig = cluster.write_kubeconfig(state_dir / "kubeconfig")
+            kubeconfig = cluster.kubeconfig  # written at start, holds the API's token
             say(f"the API stays up at {cluster.url}; kubeconfig: {kubeconfig}")
             say(f"try: kubectl --kubeconfig {kubeconfig} get mft -n {namespace}")
             say("press Ctrl-C to stop")

@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument(
         "--kubeconfig", metavar="FILE", help="kubeconfig file (default: in-cluster, then $KUBECONFIG)"
     )
-    auth.add_argument("--server", metavar="URL", help="API server URL without credentials (the embedded API)")
+    auth.add_argument("--server", metavar="URL", help="API server URL, no credentials (e.g. kubectl proxy's)")
     peering = parser.add_mutually_exclusive_group()
     peering.add_argument("--peering", metavar="NAME", help="kopf peering object NAME: one active instance")
     peering.add_argument(

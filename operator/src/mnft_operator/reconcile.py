@@ -88,6 +88,9 @@ def create_backoff(failures: int) -> float:
     return float(min(CREATE_BACKOFF_CAP, CREATE_BACKOFF * 2 ** min(max(failures - 1, 0), 16)))
 
 
+TOO_DEEP = "nested too deeply to process (Python's recursion limit); real objects nest under 100 levels"
+
+
 def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
@@ -99,9 +102,11 @@ def plan(observed: Observed) -> Plan:
         return Plan()  # ownerReferences make the garbage collector remove the children
     try:
         job = parse(observed.job, observed.allow_host_path)  # validates once
+        return _Planner(observed, job).run()
     except InvalidSpec as invalid:
         return _invalid(observed, invalid.errors)
-    return _Planner(observed, job).run()
+    except RecursionError:  # a real API server stores objects 10,000 levels deep; Python cannot walk them
+        return _invalid(observed, [SpecError("spec", TOO_DEEP)])
 
 
 def settle(observed: Observed, planned: Plan, results: Sequence[CreateResult]) -> Plan:
@@ -125,7 +130,7 @@ def settle(observed: Observed, planned: Plan, results: Sequence[CreateResult]) -
     view = dataclasses.replace(
         observed, job={**observed.job, "status": base}, pods=[*observed.pods, *created]
     )
-    planner = _Planner(view, parse(view.job))
+    planner = _Planner(view, parse(view.job, observed.allow_host_path))
     planner.creates_answered(planned.create, results)
     follow = planner.finish()
     status: Mapping[str, Any] | None = planned.status

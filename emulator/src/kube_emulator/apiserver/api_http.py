@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from aiohttp import web
 
-from kube_emulator.apiserver import api_discovery, api_patch, api_table, openapi_schema
+from kube_emulator.apiserver import api_decode, api_discovery, api_patch, api_table, openapi_schema
 from kube_emulator.apiserver import api_errors as errors
+from kube_emulator.apiserver.api_decode import MAX_BODY_BYTES
 from kube_emulator.apiserver.api_errors import ApiError
 from kube_emulator.apiserver.api_logs import serve_log
 from kube_emulator.apiserver.api_resources import ResourceDef
@@ -200,12 +200,18 @@ class Handler:
 
     # ---- helpers ------------------------------------------------------------------------------------
     async def _raw_body(self, request: web.Request) -> Any:
-        raw = await request.read()
+        """The decoded body, within `api_decode`'s bounds (size, nesting, aliases, finite numbers)."""
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise ApiError(
+                413, "RequestEntityTooLarge", f"Request entity too large: limit is {MAX_BODY_BYTES}"
+            ) from None
         if not raw.strip():
             return None
         try:
-            return yaml.safe_load(raw) if "yaml" in request.content_type else json.loads(raw)
-        except (ValueError, yaml.YAMLError) as error:
+            return api_decode.decode(raw, request.content_type)
+        except api_decode.DecodeError as error:
             raise errors.bad_request(f"the body of the request could not be decoded: {error}") from None
 
     async def _body(self, request: web.Request, optional: bool = False) -> dict[str, Any]:
@@ -340,6 +346,10 @@ class Handler:
         else:
             patched = api_patch.apply_patch(current, patch, res.schema if res.custom else None)
         check_object(patched)
+        try:  # patches can deepen an object past the bound one request at a time
+            api_decode.check_tree(patched)
+        except api_decode.DecodeError as error:
+            raise errors.bad_request(f"the patched object cannot be stored: {error}") from None
         warnings = self._field_validation(request, res, patched)
         obj, _ = self.store.update(
             res, target.namespace, target.name, patched, subresource=target.subresource, dry_run=dry_run
@@ -400,6 +410,6 @@ class Handler:
 
 def make_app(store: Store, log_dir: Path | None, closing: asyncio.Event) -> tuple[web.Application, Handler]:
     handler = Handler(store, log_dir, closing)
-    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app, handler

@@ -2,11 +2,17 @@
 
 Public surface::
 
-    api = EmbeddedAPI(log_dir: Path | None = None, host="127.0.0.1", port=0, history_size=20000)
+    api = EmbeddedAPI(log_dir: Path | None = None, host="127.0.0.1", port=0, history_size=20000,
+                      token: str | None = None)   # None: a fresh random bearer token
     api.start()          # sync, idempotent; serves on its own event loop in a daemon thread
-    api.url              # "http://127.0.0.1:39123"
+    api.url              # "https://127.0.0.1:39123": HTTPS with a fresh self-signed cert (`api_tls`)
+    api.token            # the bearer token every request needs (`api_auth`); api.auth_headers
+    api.ca_pem, api.ca_file   # the certificate clients trust (PEM bytes; a file while started)
+    api.ssl_context()    # a client ssl.SSLContext trusting it
     api.log_dir          # pods/log reads <log_dir>/<namespace>/<pod>/<container>.log
-    api.write_kubeconfig(path, context="mnft-local", namespace="default") -> Path   # plain http, no auth
+    api.write_kubeconfig(path, context="mnft-local", namespace="default") -> Path
+                         # URL, CA and token, mode 0600; never replaces a file it did not write
+    api.remove_kubeconfig(path)   # remove it again, if it is still the one this server wrote
     api.open_watches     # number of watch streams open now
     api.watch_count(group, plural)   # watches open on one resource ("kopf is watching boxes")
     api.call(fn, *args)  # run fn on the server's loop (to read api.store consistently from another thread)
@@ -38,7 +44,12 @@ until its kubelet deletes it with gracePeriodSeconds 0.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import os
+import shutil
+import ssl
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -48,10 +59,31 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from kube_emulator.apiserver import api_crd
+from kube_emulator.apiserver import api_auth, api_crd, api_tls
 from kube_emulator.apiserver.api_http import Handler, make_app
 from kube_emulator.apiserver.api_resources import Registry, builtin_resources
 from kube_emulator.apiserver.api_store import Store
+
+# The first line of every kubeconfig this server writes: how it recognises its own files.
+KUBECONFIG_MARKER = "# Written by kube_emulator's EmbeddedAPI (mnft api, mnft local); it holds a token.\n"
+
+
+class KubeconfigExists(FileExistsError):
+    """The kubeconfig path holds a file this server did not write; it is never overwritten."""
+
+
+def kubeconfig_is_ours(path: Path | str) -> bool:
+    """True when `path` is absent or a regular file (not a symlink) an EmbeddedAPI wrote."""
+    path = Path(path)
+    if not os.path.lexists(path):
+        return True
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with path.open("rb") as file:
+            return file.read(len(KUBECONFIG_MARKER.encode())) == KUBECONFIG_MARKER.encode()
+    except OSError:
+        return False
 
 
 def new_store(history_size: int = 20000) -> Store:
@@ -67,8 +99,12 @@ class EmbeddedAPI:
         host: str = "127.0.0.1",
         port: int = 0,
         history_size: int = 20000,
+        token: str | None = None,
     ) -> None:
         self.log_dir = Path(log_dir) if log_dir is not None else None
+        self.token = token or api_auth.new_token()
+        self._cert = api_tls.self_signed(host)
+        self._ca_dir: Path | None = None
         self.host = host
         self.port = port
         self.store = new_store(history_size)
@@ -83,7 +119,29 @@ class EmbeddedAPI:
     def url(self) -> str:
         if not self.port:
             raise RuntimeError("EmbeddedAPI is not started: call start() first")
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"https://{host}:{self.port}"
+
+    @property
+    def ca_pem(self) -> bytes:
+        """The serving certificate (self-signed: it is its own CA), PEM."""
+        return self._cert.cert_pem
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client TLS context trusting this server (for urllib, aiohttp)."""
+        return ssl.create_default_context(cadata=self.ca_pem.decode())
+
+    @property
+    def ca_file(self) -> str:
+        """A file holding `ca_pem` (for clients that take a path: requests, the kubernetes client)."""
+        if self._ca_dir is None:
+            raise RuntimeError("EmbeddedAPI is not started: call start() first")
+        return str(self._ca_dir / "ca.crt")
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """The header every request needs: `Authorization: Bearer <token>`."""
+        return {"Authorization": f"Bearer {self.token}"}
 
     @property
     def open_watches(self) -> int:
@@ -99,10 +157,19 @@ class EmbeddedAPI:
 
         self.store.schedule = schedule
         app, self._handler = make_app(self.store, self.log_dir, self._closing)
+        app.middlewares.insert(0, api_auth.middleware(self.token, self.host))  # outermost: first check
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        site = web.TCPSite(
+            self._runner,
+            self.host,
+            self.port,
+            reuse_address=True,
+            ssl_context=api_tls.server_context(self._cert),
+        )
         await site.start()
+        self._ca_dir = Path(tempfile.mkdtemp(prefix="kube-emulator-ca-"))
+        (self._ca_dir / "ca.crt").write_bytes(self.ca_pem)
         server = site._server  # the bound port when port=0
         sockets = getattr(server, "sockets", None) or []
         if sockets:
@@ -117,6 +184,9 @@ class EmbeddedAPI:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._ca_dir is not None:
+            shutil.rmtree(self._ca_dir, ignore_errors=True)
+            self._ca_dir = None
 
     def start(self) -> EmbeddedAPI:
         with self._lock:
@@ -195,12 +265,25 @@ class EmbeddedAPI:
     def write_kubeconfig(
         self, path: Path | str, context: str = "mnft-local", namespace: str = "default"
     ) -> Path:
+        """Write a kubeconfig (this server's URL and token) to `path`, created with mode 0600.
+
+        A file this server (or an earlier one) wrote is replaced; any other file, or a symlink, raises
+        KubeconfigExists and is left as it was.
+        """
         path = Path(path)
         config = {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": context, "cluster": {"server": self.url}}],
-            "users": [{"name": context, "user": {}}],
+            "clusters": [
+                {
+                    "name": context,
+                    "cluster": {
+                        "server": self.url,
+                        "certificate-authority-data": base64.b64encode(self.ca_pem).decode(),
+                    },
+                }
+            ],
+            "users": [{"name": context, "user": {"token": self.token}}],
             "contexts": [
                 {"name": context, "context": {"cluster": context, "user": context, "namespace": namespace}}
             ],
@@ -208,8 +291,21 @@ class EmbeddedAPI:
             "preferences": {},
         }
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not kubeconfig_is_ours(path):
+            raise KubeconfigExists(f"{path} exists and was not written by the embedded API")
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        path.write_text(yaml.safe_dump(config, sort_keys=False))
-        path.chmod(0o600)
+        # O_EXCL: never follow a symlink planted in between; 0600 from the start, not chmod after.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(KUBECONFIG_MARKER + yaml.safe_dump(config, sort_keys=False))
         return path
+
+    def remove_kubeconfig(self, path: Path | str) -> None:
+        """Remove `path` if it is a kubeconfig this server wrote (its token in it); else leave it."""
+        path = Path(path)
+        if not os.path.lexists(path) or not kubeconfig_is_ours(path):
+            return
+        with contextlib.suppress(OSError):
+            if f"token: {self.token}" in path.read_text():
+                path.unlink()

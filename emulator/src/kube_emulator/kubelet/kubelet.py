@@ -48,6 +48,8 @@ class LocalKubelet:
         mounts: Mapping[str, Path | str] | None = None,
         device_plugins: Sequence[DevicePlugin] = (),
         scheduler_names: Collection[str] | None = None,
+        token: str | None = None,
+        ca_pem: bytes | str | None = None,
     ) -> None:
         self.api_url = api_url
         self.state_dir = Path(state_dir)
@@ -71,7 +73,7 @@ class LocalKubelet:
         self._stopping: asyncio.Event | None = None
         self._main_task: asyncio.Task[None] | None = None
         self._closing = False
-        self._client = KubeletClient(api_url)
+        self._client = KubeletClient(api_url, token=token, ca_pem=ca_pem)
         self._events = EventRecorder(self._client, node_name)
 
     # -- sync API ---------------------------------------------------------------------------------------

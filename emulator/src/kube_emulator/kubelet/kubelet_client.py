@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -26,12 +27,23 @@ class WatchExpired(Exception):
 
 
 class KubeletClient:
-    def __init__(self, api_url: str) -> None:
+    """`token`: sent as `Authorization: Bearer`; `ca_pem`: the API's certificate (PEM) for https."""
+
+    def __init__(self, api_url: str, token: str | None = None, ca_pem: bytes | str | None = None) -> None:
         self.api_url = api_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._ssl: ssl.SSLContext | bool = True
+        if ca_pem is not None:
+            cadata = ca_pem.decode() if isinstance(ca_pem, bytes) else ca_pem
+            self._ssl = ssl.create_default_context(cadata=cadata)
         self._session: aiohttp.ClientSession | None = None
 
     async def open(self) -> None:
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=10))
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=10),
+            headers=self._headers,
+            connector=aiohttp.TCPConnector(ssl=self._ssl),
+        )
 
     async def close(self) -> None:
         if self._session is not None:

@@ -17,7 +17,7 @@ NO_CREDENTIALS = (
 
 
 def connection_for_server(server: str) -> kopf.ConnectionInfo:
-    """Local mode and tests: a plain URL, no credentials (the embedded API serves loopback only)."""
+    """A plain URL, no credentials (e.g. `kubectl proxy`); the embedded API wants its kubeconfig's token."""
     return kopf.ConnectionInfo(server=server.rstrip("/"), insecure=True)
 
 

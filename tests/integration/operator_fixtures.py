@@ -50,8 +50,9 @@ def job_manifest(
     }
 
 
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 15.0, interval: float = 0.05) -> T:
-    """Poll until probe() returns a truthy value; fail naming `what` and the last value."""
+def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 120.0, interval: float = 0.05) -> T:
+    """Poll until probe() returns a truthy value; fail naming `what` and the last value. The timeout only
+    guards against a hang (generous, so a busy machine never trips it), it bounds no behaviour."""
     deadline = time.monotonic() + timeout
     last: T | None = None
     while time.monotonic() < deadline:

@@ -1,35 +1,64 @@
 """Refused creates through the real operator: the status says what the API said, and never claims success.
 
-No kubelet runs; the embedded API really refuses the objects (422 for an invalid quantity, 409 for a name
-held by a pod the job does not own).
+No kubelet runs; the embedded API really refuses the objects (403 from Pod Security Admission for a pod
+the namespace forbids, 409 for a name held by a pod the job does not own).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from operator_fixtures import NS, Api, Operator, job_manifest, wait_for
+
+from mnft_operator.operator_cli import run_operator_in_thread
 
 
 def reasons_of(api: Api, job: str, type_: str) -> list[str]:
     return [e["reason"] for e in api.events(job) if e["type"] == type_]
 
 
-def test_an_invalid_pod_fails_the_job_with_the_apis_message(operator_api: Api, operator: Operator) -> None:
+@pytest.fixture
+def host_path_operator(operator_api: Api) -> Iterator[Any]:
+    """An operator started with --allow-host-path: the namespace's Pod Security level still applies."""
+    handle = run_operator_in_thread(
+        None,
+        (),
+        kubeconfig=str(operator_api.kubeconfig),
+        progress_seconds=0.3,
+        resync_seconds=5.0,
+        error_delay_seconds=0.5,
+        allow_host_path=True,
+    )
+    try:
+        yield handle
+    finally:
+        handle.stop(timeout=30)
+
+
+def test_a_pod_the_namespace_forbids_fails_the_job_with_the_apis_message(
+    operator_api: Api, host_path_operator: Any
+) -> None:
     api = operator_api
-    # The CRD accepts any int-or-string here; the API server refuses the pod (422 Invalid) every time.
-    api.create_job(job_manifest("badcpu", workers=2, resources={"limits": {"cpu": "lots"}}))
-    failed = wait_for("Failed", lambda: api.condition("badcpu", "Failed"))
+    api.core.patch_namespace(
+        NS, {"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}
+    )
+    # The operator allows hostPath; Pod Security "restricted" does not: 403 on every attempt.
+    output = {"path": "out", "volume": {"hostPath": {"path": "/tmp/mnft-out"}}}
+    api.create_job(job_manifest("hostout", workers=2, output=output))
+    failed = wait_for("Failed", lambda: api.condition("hostout", "Failed"))
     assert (failed["status"], failed["reason"]) == ("True", "PodCreateFailed")
-    assert "creating Pod default/badcpu-worker-0 failed: HTTP 422 Invalid" in failed["message"]
-    assert "quantities must match the regular expression" in failed["message"]
-    created = api.condition("badcpu", "Created")
+    assert "creating Pod default/hostout-worker-0 failed: HTTP 403 Forbidden" in failed["message"]
+    assert 'violates PodSecurity "restricted:latest"' in failed["message"]
+    assert "hostPath volumes are forbidden" in failed["message"]
+    created = api.condition("hostout", "Created")
     assert created is not None and (created["status"], created["reason"]) == ("False", "PodCreateFailed")
-    assert api.status("badcpu")["phase"] == "Failed"
-    wait_for("the Warning event", lambda: "PodCreateFailed" in reasons_of(api, "badcpu", "Warning"))
-    assert reasons_of(api, "badcpu", "Warning").count("PodCreateFailed") == 1
-    assert "PodsCreated" not in api.event_reasons("badcpu")
-    assert api.pods("badcpu") == []
+    assert api.status("hostout")["phase"] == "Failed"
+    wait_for("the Warning event", lambda: "PodCreateFailed" in reasons_of(api, "hostout", "Warning"))
+    assert reasons_of(api, "hostout", "Warning").count("PodCreateFailed") == 1
+    assert "PodsCreated" not in api.event_reasons("hostout")
+    assert api.pods("hostout") == []
 
 
 def foreign_pod(name: str) -> dict[str, Any]:

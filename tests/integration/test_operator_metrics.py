@@ -46,8 +46,9 @@ def get(samples: Samples, name: str, **labels: str) -> float:
 def metrics_port(operator_api: Api) -> Iterator[int]:
     port = free_port()
     handle = run_operator_in_thread(
-        operator_api.url,
+        None,
         (),
+        kubeconfig=str(operator_api.kubeconfig),
         progress_seconds=0.3,
         resync_seconds=5.0,
         error_delay_seconds=0.5,
@@ -70,20 +71,23 @@ def test_metrics_move_while_a_job_runs_and_restarts(operator_api: Api, metrics_p
     def up(after: Samples, name: str, by: float = 1, **labels: str) -> bool:
         return get(after, name, **labels) >= get(before, name, **labels) + by
 
-    # A Service named like the job's, made by someone else: the operator's create gets 409 (and uses it).
+    # A Service named like the job's, made by someone else: the operator's create gets 409 (NameConflict);
+    # once it is gone the job proceeds.
     service = k8s.V1Service(
         metadata=k8s.V1ObjectMeta(name="watched"), spec=k8s.V1ServiceSpec(cluster_ip="None")
     )
     api.core.create_namespaced_service(NS, service)
     api.create_job(job_manifest("watched", workers=2, runPolicy={"backoffLimit": 2}))
-    wait_for("2 pods", lambda: len(api.pods("watched")) == 2)
+    scrape_until(metrics_port, "a 409 counted", lambda s: up(s, "mnft_api_errors_total", code="409"))
+    api.core.delete_namespaced_service("watched", NS)
+    wait_for("Created=True", lambda: (c := api.condition("watched", "Created")) and c["status"] == "True")
+    wait_for("2 pods", lambda: len(api.live_pods("watched")) == 2)
     for pod in ("watched-worker-0", "watched-worker-1"):
         api.set_running(pod)
     wait_for("Running", lambda: api.status("watched").get("phase") == "Running")
     running = scrape_until(
         metrics_port, "one more Running job", lambda s: up(s, "mnft_jobs", phase="Running")
     )
-    assert up(running, "mnft_api_errors_total", code="409")
     assert up(running, "mnft_reconcile_duration_seconds_count", by=2)
 
     api.set_terminated("watched-worker-1", 137, reason="OOMKilled")

@@ -85,7 +85,9 @@ def test_a_healthy_nodes_terminating_pods_are_left_to_its_kubelet(
 @pytest.fixture
 def quiet_operator(operator_api: Api) -> Iterator[Any]:
     """The operator with a 300 s resync, so only watch events can explain a quick reaction."""
-    handle = run_operator_in_thread(operator_api.url, (), resync_seconds=300.0, error_delay_seconds=0.5)
+    handle = run_operator_in_thread(
+        None, (), kubeconfig=str(operator_api.kubeconfig), resync_seconds=300.0, error_delay_seconds=0.5
+    )
     try:
         yield handle
     finally:

@@ -72,7 +72,16 @@ def test_a_job_nested_700_levels_deep_fails_with_a_reason_and_creates_nothing() 
     )
 
 
-def test_a_job_nested_50_levels_deep_is_planned_as_usual() -> None:
-    created = plan(observed(nested(50))).create
+REAL_AFFINITY = {  # as deep as a core/v1 Affinity gets (8 levels)
+    "nodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]
+        }
+    }
+}
+
+
+def test_a_job_with_an_affinity_as_deep_as_real_ones_is_planned_as_usual() -> None:
+    created = plan(observed(REAL_AFFINITY)).create
     assert [o["kind"] for o in created] == ["Service", "Pod"]
-    assert created[1]["spec"]["affinity"] == nested(50)
+    assert created[1]["spec"]["affinity"] == REAL_AFFINITY

@@ -55,9 +55,10 @@ COPY operator/src operator/src
 COPY trainer/src trainer/src
 # A virtualenv that sees the base's site-packages, so a device base image's own MindSpore build
 # (Ascend/GPU) satisfies the pin instead of being replaced by the CPU wheel. The demo extra
-# (scikit-learn) lets `mnft demo-data` write the README's first dataset inside the cluster.
+# (scikit-learn) lets `mnft demo-data` write the README's first dataset inside the cluster; plots
+# (matplotlib) draws training.png and confusion.png.
 RUN python -m venv --system-site-packages /opt/trainer \
-    && /opt/trainer/bin/pip install --no-cache-dir ".[trainer,demo]" \
+    && /opt/trainer/bin/pip install --no-cache-dir ".[trainer,demo,plots]" \
     && rm -rf /src \
     && mkdir -p /workspace \
     && chown 65532:65532 /workspace

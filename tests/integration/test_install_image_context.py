@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-# Top-level modules of the `trainer`, `demo`, `plots`, `onnx` and `local` extras: absent from the operator image.
+# Top-level modules of the trainer, demo, plots, onnx and local extras: absent from the operator image.
 EXTRAS_MODULES = ["mindspore", "numpy", "PIL", "sklearn", "matplotlib", "onnxruntime", "kmock", "celpy"]
 
 

@@ -49,6 +49,8 @@ def test_names_scope_and_subresources() -> None:
         ("Platform", ".spec.platform"),
         ("Workers", ".status.workersReady"),
         ("Epoch", ".status.progress.epoch"),
+        ("Images/s", ".status.progress.imagesPerSecond"),
+        ("ETA(s)", ".status.progress.etaSeconds"),
         ("Accuracy", ".status.result.accuracy"),
         ("Age", ".metadata.creationTimestamp"),
     ]
@@ -74,6 +76,7 @@ def test_immutable_fields() -> None:
         "spec.communication",
         "spec.dataset",
         "spec.devicesPerWorker",
+        "spec.export",
         "spec.hyperparameters",
         "spec.output",
         "spec.platform",

@@ -61,6 +61,12 @@ def crd() -> dict[str, Any]:
                         {"name": "Platform", "type": "string", "jsonPath": ".spec.platform"},
                         {"name": "Workers", "type": "string", "jsonPath": ".status.workersReady"},
                         {"name": "Epoch", "type": "integer", "jsonPath": ".status.progress.epoch"},
+                        {
+                            "name": "Images/s",
+                            "type": "number",
+                            "jsonPath": ".status.progress.imagesPerSecond",
+                        },
+                        {"name": "ETA(s)", "type": "integer", "jsonPath": ".status.progress.etaSeconds"},
                         {"name": "Accuracy", "type": "number", "jsonPath": ".status.result.accuracy"},
                         {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
                     ],

@@ -95,6 +95,8 @@ class FineTuneSpec:
     image_pull_secrets: tuple[Mapping[str, Any], ...]
     run_policy: RunPolicy
     scheduling: Scheduling
+    eval_every_epochs: int = 0
+    export_formats: tuple[str, ...] = ()  # "MINDIR", "ONNX"
 
     @property
     def world_size(self) -> int:
@@ -284,6 +286,8 @@ def parse(job: Mapping[str, Any]) -> Job:
             queue=sched.get("queue"),
             min_available=sched.get("minAvailable", s["workers"]),
         ),
+        eval_every_epochs=s["eval"]["everyEpochs"],
+        export_formats=tuple(s["export"].get("formats", ())),
     )
     return Job(
         name=meta["name"], namespace=meta.get("namespace") or "default", uid=meta.get("uid", ""), spec=spec

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: setup demo test test-unit test-integration test-e2e lint typecheck bench clean
+.PHONY: setup demo test test-unit test-emulator test-integration test-e2e lint typecheck bench clean
 .PHONY: check generate check-generated lint-chart validate-manifests validate-examples hadolint
 
 setup: $(STAMP)
@@ -20,10 +20,13 @@ $(STAMP): pyproject.toml scripts/install-k8s-tools.sh
 demo: setup
 	VENV=$(VENV) bash scripts/demo.sh
 
-test: setup lint typecheck check test-unit test-integration test-e2e
+test: setup lint typecheck check test-unit test-emulator test-integration test-e2e
 
 test-unit: setup
 	$(PYTEST) tests/unit
+
+test-emulator: setup
+	$(PYTEST) tests/emulator
 
 test-integration: setup
 	$(PYTEST) tests/integration
@@ -34,6 +37,7 @@ test-e2e: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy

@@ -24,7 +24,7 @@ from typing import Any
 
 from kubernetes import client as k8s
 
-from mnft_operator.local.apiserver import EmbeddedAPI
+from kube_emulator.apiserver.apiserver import EmbeddedAPI
 
 
 class KmockBaseline:

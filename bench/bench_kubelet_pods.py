@@ -19,8 +19,8 @@ from pathlib import Path
 
 from kubernetes import client as k8s
 
-from mnft_operator.local.apiserver import EmbeddedAPI
-from mnft_operator.local.kubelet import LocalKubelet
+from kube_emulator.apiserver.apiserver import EmbeddedAPI
+from kube_emulator.kubelet.kubelet import LocalKubelet
 
 
 def pod(name: str) -> dict[str, object]:

@@ -33,8 +33,8 @@ from typing import Any
 import aiohttp
 from kopf._cogs.clients import api as kopf_api
 
+from kube_emulator.apiserver.apiserver import EmbeddedAPI
 from mnft_operator.crd import crd
-from mnft_operator.local.apiserver import EmbeddedAPI
 from mnft_operator.names import ASCEND_DEVICE_ANNOTATION
 from mnft_operator.operator_cli import run_operator_in_thread
 from mnft_operator.reconcile import plan

@@ -4,7 +4,7 @@
 
 Valid examples (manifests/examples/*.yaml, kind MobileNetFineTune) must pass:
   - the CRD's openAPIV3Schema after pruning and defaulting, including every CEL rule
-    (`mnft_operator.local.openapi_schema`, the same code the embedded API server uses), with no field
+    (`kube_emulator.apiserver.openapi_schema`, the same code the embedded API server uses), with no field
     the schema would silently prune;
   - the operator's own validation (`mnft_operator.spec.validate`, the Python twin of the CEL rules).
 Invalid examples (tests/invalid_examples/*.yaml) must be rejected by the schema with the field named
@@ -21,9 +21,9 @@ from typing import Any
 
 import yaml
 
+from kube_emulator.apiserver import openapi_schema
 from mnft_operator import spec
 from mnft_operator.crd import KIND, crd
-from mnft_operator.local import openapi_schema
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "manifests" / "examples"

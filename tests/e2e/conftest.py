@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from local_e2e_helpers import MNFT
 
-from mnft_operator.local.local_cluster import LocalCluster
+from mnft_local.local_cluster import LocalCluster
 
 
 @pytest.fixture(scope="session")

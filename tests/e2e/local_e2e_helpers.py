@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mnft_operator.local.local_cluster import LocalCluster
-from mnft_operator.local.local_logs import LogFollower
-from mnft_operator.local.local_status import phase_of
+from mnft_local.local_cluster import LocalCluster
+from mnft_local.local_logs import LogFollower
+from mnft_local.local_status import phase_of
 
 VENV_BIN = Path(sys.executable).parent
 MNFT = str(VENV_BIN / "mnft")

@@ -206,8 +206,8 @@ def without_cel(obj: Any) -> Any:
 
 
 def serve_api(tmp_path: Path, cel: bool = True) -> Iterator[Api]:
+    from kube_emulator.apiserver.apiserver import EmbeddedAPI
     from mnft_operator.crd import crd
-    from mnft_operator.local.apiserver import EmbeddedAPI
 
     log_dir = tmp_path / "logs"
     server = EmbeddedAPI(log_dir=str(log_dir))

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 import yaml
-from api_helpers import helm_template, run_kubectl
 
-from mnft_operator.local.apiserver import EmbeddedAPI
+from api_helpers import helm_template, run_kubectl
+from kube_emulator.apiserver.apiserver import EmbeddedAPI
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "mnft-operator"

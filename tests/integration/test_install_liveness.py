@@ -17,9 +17,9 @@ import urllib.request
 from pathlib import Path
 
 import yaml
-from api_helpers import helm_template
 
-from mnft_operator.local.apiserver import EmbeddedAPI
+from api_helpers import helm_template
+from kube_emulator.apiserver.apiserver import EmbeddedAPI
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

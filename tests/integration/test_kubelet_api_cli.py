@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import psutil
+
 from api_helpers import run_kubectl
 
 BIN = Path(sys.executable).parent

@@ -22,3 +22,12 @@ def test_operator_commands_do_not_import_mindspore():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False"
+
+
+def test_a_command_whose_package_is_not_installed_says_which_extra(capsys, monkeypatch):
+    monkeypatch.setitem(cli.COMMANDS, "local", ("mnft_local_absent.run_local", "main", "help"))
+    monkeypatch.setitem(cli.EXTRAS, "mnft_local_absent", "local")
+    assert cli.main(["local", "x.yaml"]) == 2
+    assert capsys.readouterr().err == (
+        "mnft local: not installed in this environment (mnft_local_absent is missing); install mnft[local]\n"
+    )

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mnft_operator.local.local_logs import LogFollower, prefix_line, worker_index
-from mnft_operator.local.local_manifest import ManifestError, load_resource, parse_mounts, unmounted_claims
-from mnft_operator.local.local_status import failure_reason, final_summary, phase_change
+from mnft_local.local_logs import LogFollower, prefix_line, worker_index
+from mnft_local.local_manifest import ManifestError, load_resource, parse_mounts, unmounted_claims
+from mnft_local.local_status import failure_reason, final_summary, phase_change
 
 
 def test_prefix_line_maps_launch_rank_prefix():

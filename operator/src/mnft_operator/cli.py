@@ -22,9 +22,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "fetch-checkpoint": ("mnft_trainer.fetch", "main", "init container: download a checkpoint, check sha256"),
     "render": ("mnft_operator.render_cli", "main", "print every object the operator would create"),
     "operator": ("mnft_operator.operator_cli", "main", "run the operator (kopf)"),
-    "api": ("mnft_operator.local.api_cli", "main", "serve the embedded Kubernetes API and a local kubelet"),
-    "local": ("mnft_operator.local.run_local", "main", "run a MobileNetFineTune locally, no cluster needed"),
+    "api": ("mnft_local.api_cli", "main", "serve the embedded Kubernetes API and a local kubelet"),
+    "local": ("mnft_local.run_local", "main", "run a MobileNetFineTune locally, no cluster needed"),
 }
+
+
+# top-level package -> the extra that installs it (the operator image carries neither)
+EXTRAS = {"mnft_local": "local", "mnft_trainer": "trainer"}
 
 
 def usage() -> str:
@@ -44,7 +48,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mnft: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
         return 2
     module_name, function_name, _ = COMMANDS[command]
-    function = getattr(importlib.import_module(module_name), function_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not module_name.startswith(exc.name.split(".")[0]):
+            raise
+        extra = EXTRAS.get(exc.name.split(".")[0], "")
+        hint = f"; install mnft[{extra}]" if extra else ""
+        print(
+            f"mnft {command}: not installed in this environment ({exc.name} is missing){hint}",
+            file=sys.stderr,
+        )
+        return 2
+    function = getattr(module, function_name)
     code = function(rest)
     return int(code or 0)
 

@@ -1,0 +1,405 @@
+"""HTTP routing and handlers of the embedded API (aiohttp): discovery, CRUD, patches, list and watch.
+
+`make_app(store, log_dir)` returns the aiohttp application; every request goes through `Handler.handle`,
+which maps the URL onto (group, version, resource, namespace, name, subresource) the way the
+kube-apiserver does and renders `ApiError`s as `Status` bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from kube_emulator.apiserver import api_discovery, api_patch, api_table, openapi_schema
+from kube_emulator.apiserver import api_errors as errors
+from kube_emulator.apiserver.api_errors import ApiError
+from kube_emulator.apiserver.api_logs import serve_log
+from kube_emulator.apiserver.api_resources import ResourceDef
+from kube_emulator.apiserver.api_selectors import parse_field_selector, parse_label_selector
+from kube_emulator.apiserver.api_store import Store, now_rfc3339
+from kube_emulator.apiserver.api_watch import serve_watch
+
+logger = logging.getLogger(__name__)
+
+# Subresources with server behind them; others in discovery (exec, scale, eviction, ...) answer 404.
+SERVED = {"status", "log", "binding"}
+_PATCH_TYPES = {
+    "application/json-patch+json": "json",
+    "application/merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "strategic",
+    "application/apply-patch+yaml": "apply",
+}
+
+
+@dataclass
+class Target:
+    group: str
+    version: str
+    plural: str
+    namespace: str | None
+    name: str | None
+    subresource: str | None
+    watch: bool
+
+
+def parse_target(parts: list[str]) -> Target | None:
+    """`["api", "v1", "namespaces", "ns", "pods", "p", "log"]` -> the Target; None for discovery paths."""
+    if parts[:1] == ["api"] and len(parts) >= 3:
+        group, version, rest = "", parts[1], parts[2:]
+    elif parts[:1] == ["apis"] and len(parts) >= 4:
+        group, version, rest = parts[1], parts[2], parts[3:]
+    else:
+        return None
+    watch = rest[0] == "watch"
+    if watch:
+        rest = rest[1:]
+    namespace = None
+    if (
+        len(rest) >= 3
+        and rest[0] == "namespaces"
+        and not (len(rest) == 3 and rest[2] in ("status", "finalize"))
+    ):
+        namespace, rest = rest[1], rest[2:]
+    if not rest or len(rest) > 3:
+        raise errors.resource_not_found()
+    return Target(
+        group,
+        version,
+        rest[0],
+        namespace,
+        rest[1] if len(rest) > 1 else None,
+        rest[2] if len(rest) > 2 else None,
+        watch,
+    )
+
+
+def _encode_continue(key: tuple[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode()
+
+
+def _decode_continue(token: str) -> tuple[str, str]:
+    try:
+        namespace, name = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, TypeError):
+        raise errors.bad_request("continue key is not valid: illegal base64 data") from None
+    return (str(namespace), str(name))
+
+
+def check_object(body: Any) -> dict[str, Any]:
+    """A request's object must be a JSON object whose metadata (labels, annotations) are objects too."""
+    if not isinstance(body, dict):
+        raise errors.bad_request(f"the object must be a JSON object, not {type(body).__name__}")
+    meta = body.get("metadata", {})
+    if not isinstance(meta, dict):
+        raise errors.bad_request("the object's metadata must be a JSON object")
+    for field in ("labels", "annotations"):
+        if not isinstance(meta.get(field) or {}, dict):
+            raise errors.bad_request(f"the object's metadata.{field} must be a JSON object")
+    return body
+
+
+def dumps(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def json_response(body: Any, status: int = 200, warnings: list[str] | None = None) -> web.Response:
+    response = web.Response(body=dumps(body), status=status, content_type="application/json")
+    for warning in warnings or ():
+        response.headers.add("Warning", f"299 - {json.dumps(warning)}")
+    return response
+
+
+class Handler:
+    def __init__(self, store: Store, log_dir: Path | None, closing: asyncio.Event) -> None:
+        self.store = store
+        self.log_dir = log_dir
+        self.closing = closing
+        self.open_watches = 0
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self._dispatch(request)
+        except ApiError as error:
+            return json_response(error.status(), error.code)
+        except Exception as error:
+            logger.exception("embedded API: %s %s failed", request.method, request.path)
+            return json_response(
+                ApiError(500, "InternalError", f"Internal error occurred: {error!r}").status(), 500
+            )
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        parts = [p for p in request.path.split("/") if p]
+        target = parse_target(parts)
+        if target is None:
+            if request.method != "GET":
+                raise errors.method_not_allowed()
+            return self._discovery(parts)
+        res = self.store.resource(target.group, target.version, target.plural)
+        if res.namespaced and target.name is None and target.namespace is None and request.method == "POST":
+            raise errors.method_not_allowed()
+        if not res.namespaced and target.namespace is not None:
+            raise errors.resource_not_found()
+        if target.subresource and (
+            target.subresource not in res.subresources or target.subresource not in SERVED
+        ):
+            raise errors.resource_not_found()
+        query = request.query
+        method = request.method
+        if method == "GET":
+            watch = target.watch or query.get("watch") in ("true", "1")
+            if target.name and not watch:
+                if target.subresource == "log":
+                    return await serve_log(
+                        request, self.store, res, target.namespace, target.name, self.log_dir
+                    )
+                obj = self.store.get(res, target.namespace, target.name)
+                return self._object_response(request, res, obj)
+            if watch:
+                return await self._watch(request, res, target)
+            return self._list(request, res, target)
+        dry_run = "All" in query.getall("dryRun", [])
+        if method == "POST":
+            if target.subresource == "binding" or (res.plural == "bindings"):
+                return self._bind(res, target, await self._body(request))
+            if target.name is not None:
+                raise errors.method_not_allowed()
+            body = await self._body(request)
+            warnings = self._field_validation(request, res, body)
+            obj = self.store.create(res, target.namespace, body, dry_run=dry_run)
+            return json_response(self._out(res, obj), 201, warnings)
+        if target.name is None:
+            if method == "DELETE":
+                return await self._delete_collection(request, res, target)
+            raise errors.method_not_allowed()
+        if method == "PUT":
+            body = await self._body(request)
+            warnings = self._field_validation(request, res, body)
+            obj, created = self.store.update(
+                res, target.namespace, target.name, body, subresource=target.subresource, dry_run=dry_run
+            )
+            return json_response(self._out(res, obj), 201 if created else 200, warnings)
+        if method == "PATCH":
+            return await self._patch(request, res, target, dry_run)
+        if method == "DELETE":
+            options = await self._body(request, optional=True)
+            for key in ("propagationPolicy", "gracePeriodSeconds"):
+                if key in query:
+                    options.setdefault(key, query[key])
+            obj = self.store.delete(res, target.namespace, target.name, options, dry_run=dry_run)
+            return json_response(self._out(res, obj))
+        raise errors.method_not_allowed()
+
+    # ---- helpers ------------------------------------------------------------------------------------
+    async def _raw_body(self, request: web.Request) -> Any:
+        raw = await request.read()
+        if not raw.strip():
+            return None
+        try:
+            return yaml.safe_load(raw) if "yaml" in request.content_type else json.loads(raw)
+        except (ValueError, yaml.YAMLError) as error:
+            raise errors.bad_request(f"the body of the request could not be decoded: {error}") from None
+
+    async def _body(self, request: web.Request, optional: bool = False) -> dict[str, Any]:
+        """The request's object: a JSON (or YAML) object whose metadata, if any, is an object too."""
+        body = await self._raw_body(request)
+        if body is None and optional:
+            return {}
+        if body is None:
+            raise errors.bad_request("the body of the request was empty")
+        return check_object(body)
+
+    @staticmethod
+    def _field_validation(request: web.Request, res: ResourceDef, obj: Mapping[str, Any]) -> list[str]:
+        """`fieldValidation`: Strict rejects fields a custom resource's schema lacks, Warn (default) warns."""
+        directive = request.query.get("fieldValidation", "Warn")
+        if directive == "Ignore" or not res.custom or res.schema is None:
+            return []
+        unknown = [f'unknown field "{f}"' for f in openapi_schema.unknown_fields(res.schema, obj)]
+        if unknown and directive == "Strict":
+            raise errors.bad_request(
+                f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: '
+                f"strict decoding error: {', '.join(unknown)}"
+            )
+        return unknown
+
+    @staticmethod
+    def _out(res: ResourceDef, obj: Mapping[str, Any]) -> Mapping[str, Any]:
+        if obj.get("apiVersion") != res.api_version:
+            return {**obj, "apiVersion": res.api_version}
+        return obj
+
+    def _object_response(
+        self, request: web.Request, res: ResourceDef, obj: Mapping[str, Any]
+    ) -> web.Response:
+        if "as=Table" in request.headers.get("Accept", ""):
+            return json_response(api_table.table(res, [obj], str(self.store.rv)))
+        return json_response(self._out(res, obj))
+
+    def _matcher(
+        self, request: web.Request, res: ResourceDef, target: Target
+    ) -> Callable[[Mapping[str, Any]], bool]:
+        labels = parse_label_selector(request.query.get("labelSelector"))
+        fields = parse_field_selector(request.query.get("fieldSelector"), res.kind, res.selectable_fields)
+        ns, name = target.namespace, target.name
+
+        def match(obj: Mapping[str, Any]) -> bool:
+            meta = obj["metadata"]
+            if ns is not None and meta.get("namespace") != ns:
+                return False
+            if name is not None and meta.get("name") != name:
+                return False
+            return labels(obj) and fields(obj)
+
+        return match
+
+    def _list(self, request: web.Request, res: ResourceDef, target: Target) -> web.Response:
+        match = self._matcher(request, res, target)
+        objects = [o for o in self.store.list(res, target.namespace) if match(o)]
+        meta: dict[str, Any] = {"resourceVersion": str(self.store.rv)}
+        token = request.query.get("continue")
+        if token:
+            start = _decode_continue(token)
+            objects = [
+                o for o in objects if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > start
+            ]
+        limit = int(request.query.get("limit") or 0)
+        if 0 < limit < len(objects):
+            last = objects[limit - 1]["metadata"]
+            meta["continue"] = _encode_continue((last.get("namespace", ""), last["name"]))
+            meta["remainingItemCount"] = len(objects) - limit
+            objects = objects[:limit]
+        items = [self._out(res, o) for o in objects]
+        if "as=Table" in request.headers.get("Accept", ""):
+            table = api_table.table(res, items, meta["resourceVersion"])
+            table["metadata"] = meta
+            return json_response(table)
+        return json_response(
+            {"kind": f"{res.kind}List", "apiVersion": res.api_version, "metadata": meta, "items": items}
+        )
+
+    async def _delete_collection(
+        self, request: web.Request, res: ResourceDef, target: Target
+    ) -> web.Response:
+        match = self._matcher(request, res, target)
+        options = await self._body(request, optional=True)
+        deleted = []
+        for obj in [o for o in self.store.list(res, target.namespace) if match(o)]:
+            meta = obj["metadata"]
+            deleted.append(
+                self._out(res, self.store.delete(res, meta.get("namespace"), meta["name"], options))
+            )
+        return json_response(
+            {
+                "kind": f"{res.kind}List",
+                "apiVersion": res.api_version,
+                "metadata": {"resourceVersion": str(self.store.rv)},
+                "items": deleted,
+            }
+        )
+
+    async def _patch(
+        self, request: web.Request, res: ResourceDef, target: Target, dry_run: bool
+    ) -> web.Response:
+        assert target.name is not None
+        kind = _PATCH_TYPES.get(request.content_type)
+        if kind is None or (kind == "strategic" and res.custom):
+            raise errors.unsupported_media_type(request.content_type)
+        if kind == "apply" and not request.query.get("fieldManager"):
+            raise errors.bad_request("fieldManager is required for apply requests")
+        patch = await self._raw_body(request)
+        if patch is None:
+            raise errors.bad_request("the body of the request was empty")
+        current = self.store.find(res, target.namespace, target.name)
+        if current is None:
+            if kind == "apply" and target.subresource is None:
+                if not isinstance(patch, dict):
+                    raise errors.bad_request("an apply patch must be an object")
+                patch.setdefault("metadata", {})["name"] = target.name
+                warnings = self._field_validation(request, res, check_object(patch))
+                obj = self.store.create(res, target.namespace, patch, dry_run=dry_run)
+                return json_response(self._out(res, obj), 201, warnings)
+            raise errors.not_found(res.plural, res.group, target.name)
+        if kind == "json":
+            try:
+                patched = api_patch.json_patch(current, patch)
+            except api_patch.JsonPatchError as error:
+                raise errors.json_patch_failed(str(error)) from None
+        elif kind == "merge":
+            patched = api_patch.merge_patch(current, patch)
+        elif kind == "strategic":
+            patched = api_patch.strategic_merge_patch(current, patch)
+        else:
+            patched = api_patch.apply_patch(current, patch, res.schema if res.custom else None)
+        check_object(patched)
+        warnings = self._field_validation(request, res, patched)
+        obj, _ = self.store.update(
+            res, target.namespace, target.name, patched, subresource=target.subresource, dry_run=dry_run
+        )
+        return json_response(self._out(res, obj), 200, warnings)
+
+    def _bind(self, res: ResourceDef, target: Target, body: dict[str, Any]) -> web.Response:
+        pods = self.store.resource("", "v1", "pods")
+        name = target.name if target.subresource == "binding" else (body.get("metadata") or {}).get("name")
+        node = (body.get("target") or {}).get("name")
+        if not name or not node:
+            raise errors.bad_request("a Binding needs metadata.name and target.name")
+        pod = self.store.get(pods, target.namespace, name)
+        if pod.get("spec", {}).get("nodeName"):
+            raise errors.conflict(
+                "pods/binding",
+                "",
+                name,
+                f'pod {name} is already assigned to node "{pod["spec"]["nodeName"]}"',
+            )
+        spec = {**pod.get("spec", {}), "nodeName": node}
+        pod, _ = self.store.update(pods, target.namespace, name, {**pod, "spec": spec}, internal=True)
+        conditions = [
+            c for c in pod.get("status", {}).get("conditions", []) if c.get("type") != "PodScheduled"
+        ]
+        conditions.append(
+            {
+                "type": "PodScheduled",
+                "status": "True",
+                "lastProbeTime": None,
+                "lastTransitionTime": now_rfc3339(),
+            }
+        )
+        status = {**pod.get("status", {}), "conditions": conditions}
+        self.store.update(pods, target.namespace, name, {**pod, "status": status}, subresource="status")
+        return json_response(
+            {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}, 201
+        )
+
+    # ---- watch --------------------------------------------------------------------------------------
+    async def _watch(self, request: web.Request, res: ResourceDef, target: Target) -> web.StreamResponse:
+        match = self._matcher(request, res, target)
+        self.open_watches += 1
+        try:
+            return await serve_watch(request, self.store, res, target.namespace, match, self.closing)
+        finally:
+            self.open_watches -= 1
+
+    # ---- discovery ----------------------------------------------------------------------------------
+    def _discovery(self, parts: list[str]) -> web.Response:
+        if parts and parts[0] in ("healthz", "readyz", "livez"):
+            return web.Response(text="ok", content_type="text/plain")
+        body = api_discovery.document(self.store.registry, parts)
+        if body is None:
+            raise errors.resource_not_found()
+        return json_response(body)
+
+
+def make_app(store: Store, log_dir: Path | None, closing: asyncio.Event) -> tuple[web.Application, Handler]:
+    handler = Handler(store, log_dir, closing)
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_route("*", "/{tail:.*}", handler.handle)
+    return app, handler

@@ -1,0 +1,1 @@
+"""The local kubelet (`kubelet.LocalKubelet`): pods as local process groups."""

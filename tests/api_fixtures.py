@@ -1,0 +1,37 @@
+"""Fixtures of the embedded API tests (`pytest_plugins = ["api_fixtures"]`): server, client, namespace."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from api_helpers import Http
+from kube_emulator.apiserver.apiserver import EmbeddedAPI
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedAPI]:
+    server = EmbeddedAPI(log_dir=tmp_path_factory.mktemp("api-logs")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def http(api: EmbeddedAPI) -> Http:
+    return Http(api.url)
+
+
+_SERIAL = 0
+
+
+@pytest.fixture
+def ns(http: Http, request: pytest.FixtureRequest) -> str:
+    """A fresh namespace per test, so tests in one module never see each other's objects."""
+    global _SERIAL
+    _SERIAL += 1
+    name = f"t{_SERIAL}-" + re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:40].strip("-")
+    response = http.post("/api/v1/namespaces", {"metadata": {"name": name}})
+    assert response.status_code == 201, response.text
+    return name

@@ -30,7 +30,7 @@ RESULT_LINE = re.compile(r"^result:\{'acc': ([0-9.]+)\}$")
 
 
 def mnft(
-    *args: str, timeout: float = 240, env: dict[str, str] | None = None
+    *args: str, timeout: float = 540, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([MNFT, *args], capture_output=True, text=True, timeout=timeout, env=env)
 

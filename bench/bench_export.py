@@ -55,7 +55,7 @@ def measure(checkpoint: str, data: Path, size: int, work: Path) -> list[dict[str
     from mnft_trainer.predict import load_model
 
     folder = scan_image_folder(data / "eval")
-    batch = 16
+    batch = 32  # = predict.MINDIR_BATCH, so no run pads its batches
     batches = [images for images, _ in iterate_images(ImageSource(folder.samples), size, size, batch)]
     count = sum(b.shape[0] for b in batches)
     backbone, head, net = build_network(len(folder.classes))

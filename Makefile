@@ -14,7 +14,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml scripts/install-k8s-tools.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[trainer,demo,local,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[trainer,demo,plots,onnx,local,dev]'
 	bash scripts/install-k8s-tools.sh $(VENV)
 	touch $(STAMP)
 
@@ -75,7 +75,7 @@ LOCK := $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashe
 	--custom-compile-command 'make lock' $(UPGRADE)
 lock: setup
 	$(LOCK) pyproject.toml -o requirements/operator.txt
-	$(LOCK) pyproject.toml --extra trainer --extra demo -o requirements/trainer.txt
+	$(LOCK) pyproject.toml --extra trainer --extra demo --extra plots -o requirements/trainer.txt
 	$(BIN)/python scripts/check_locks.py --print-build-requires | $(LOCK) - -o requirements/build.txt
 	$(BIN)/python scripts/check_locks.py
 

@@ -24,13 +24,13 @@ SMALL = ["--platform", "CPU", "--image_height", "32", "--image_width", "32", "--
 SCRATCH = ["--lr_max", "0.02", "--lr_end", "0", "--warmup_epochs", "1"]
 EPOCH_LINE = re.compile(
     r"^epoch\[(\d+)/(\d+)\], iter\[(\d+)\] cost: \d+\.\d{3} ms, "
-    r"per step time: \d+\.\d{3} ms, avg loss: \d+\.\d{3}$"
+    r"per step time: \d+\.\d{3} ms, avg loss: \d+\.\d{3}, lr: [0-9.e-]+, images/s: \d+\.\d, eta: \d+ s$"
 )
 RESULT_LINE = re.compile(r"^result:\{'acc': ([0-9.]+)\}$")
 
 
 def mnft(
-    *args: str, timeout: float = 240, env: dict[str, str] | None = None
+    *args: str, timeout: float = 540, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([MNFT, *args], capture_output=True, text=True, timeout=timeout, env=env)
 
@@ -76,13 +76,35 @@ def test_full_training_learns_and_writes_the_contract_outputs(full_run):
     acc = accuracy(done.stdout)
     assert acc > 0.75, done.stdout  # 2 classes: chance is 0.5
     summary = json.loads((out / "summary.json").read_text())
+    confusion = summary["confusion_matrix"]
+    history_keys = ["epoch", "loss", "lr", "images_per_second", "seconds"]
+    per_class = [
+        {
+            "class": str(c),
+            "precision": pytest.approx(confusion[c][c] / (confusion[0][c] + confusion[1][c])),
+            "recall": pytest.approx(confusion[c][c] / sum(confusion[c])),
+            "support": sum(confusion[c]),
+        }
+        for c in (0, 1)
+    ]
     assert summary == {
         "epochs": 4,
         "final_loss": pytest.approx(summary["final_loss"]),
         "accuracy": pytest.approx(acc),
         "checkpoint": str(out / "ckpt_0" / "mobilenetv2_4.ckpt"),
+        "classes": ["0", "1"],
+        "history": summary["history"],
+        "per_class": per_class,
+        "confusion_matrix": confusion,
+        "plots": {"training": str(out / "training.png"), "confusion": str(out / "confusion.png")},
     }
+    assert [list(h) for h in summary["history"]] == [history_keys] * 4  # no eval_accuracy: not asked for
+    assert [h["epoch"] for h in summary["history"]] == [1, 2, 3, 4]
     assert isinstance(summary["final_loss"], float)
+    assert summary["history"][-1]["loss"] == summary["final_loss"]
+    assert (confusion[0][0] + confusion[1][1]) / sum(map(sum, confusion)) == pytest.approx(acc)
+    assert json.loads((out / "history.json").read_text()) == summary["history"]
+    assert (out / "training.png").read_bytes()[:4] == b"\x89PNG"
     assert sorted(p.name for p in (out / "ckpt_0").iterdir()) == ["mobilenetv2_3.ckpt", "mobilenetv2_4.ckpt"]
 
 

@@ -17,8 +17,8 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-# Top-level modules of the `trainer`, `demo` and `local` extras: absent from the operator image.
-EXTRAS_MODULES = ["mindspore", "numpy", "PIL", "sklearn", "kmock", "celpy"]
+# Top-level modules of the trainer, demo, plots, onnx and local extras: absent from the operator image.
+EXTRAS_MODULES = ["mindspore", "numpy", "PIL", "sklearn", "matplotlib", "onnxruntime", "kmock", "celpy"]
 
 
 def docker_copies() -> list[str]:

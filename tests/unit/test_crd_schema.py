@@ -51,6 +51,8 @@ def test_names_scope_and_subresources() -> None:
         ("Workers", ".status.workersReady"),
         ("Restarts", ".status.restarts"),
         ("Epoch", ".status.progress.epoch"),
+        ("Images/s", ".status.progress.imagesPerSecond"),
+        ("ETA(s)", ".status.progress.etaSeconds"),
         ("Accuracy", ".status.result.accuracy"),
         ("Age", ".metadata.creationTimestamp"),
     ]
@@ -82,6 +84,7 @@ def test_immutable_fields() -> None:
         "spec.communication",
         "spec.dataset",
         "spec.devicesPerWorker",
+        "spec.export",
         "spec.hyperparameters",
         "spec.output",
         "spec.platform",

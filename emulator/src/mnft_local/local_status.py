@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import posixpath
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 FINISHED_PHASES = ("Succeeded", "Failed")
+# What rank 0 leaves in spec.output.path besides the checkpoints, in the order they are listed.
+OUTPUT_FILES = (
+    "summary.json",
+    "training.png",
+    "confusion.png",
+    "mobilenetv2.mindir",
+    "mobilenetv2.onnx",
+    "labels.json",
+)
 
 
 def phase_of(status: Mapping[str, Any] | None) -> str:
@@ -61,3 +71,23 @@ def final_summary(name: str, status: Mapping[str, Any] | None) -> list[str]:
     if phase_of(status) != "Succeeded":
         lines.append(f"  reason:     {failure_reason(status)}")
     return lines
+
+
+def output_dir(job: Mapping[str, Any], mounts: Mapping[str, str]) -> str | None:
+    """The host directory of the job's spec.output.path when a --mount serves its volume (by the pod's
+    volume name `output` or by the claim name), else None."""
+    output = (job.get("spec") or {}).get("output") or {}
+    claim = ((output.get("volume") or {}).get("persistentVolumeClaim") or {}).get("claimName")
+    base = mounts.get("output") or (mounts.get(claim) if claim else None)
+    if base is None:
+        return None
+    return posixpath.join(base, str(output.get("path") or "checkpoint"))
+
+
+def output_lines(directory: str | None, present: Sequence[str]) -> list[str]:
+    """Where the summary, pictures and exported models are on this machine (`present`: of OUTPUT_FILES)."""
+    if directory is None:
+        return ["  outputs:    in the output volume, which no --mount maps to a directory here"]
+    if not present:
+        return [f"  outputs:    {directory}"]
+    return [f"  outputs:    {directory}", "              " + ", ".join(present)]

@@ -30,7 +30,15 @@ from mnft_local.local_manifest import (
     unmounted_claims,
     validate_spec,
 )
-from mnft_local.local_status import FINISHED_PHASES, final_summary, phase_change, phase_of
+from mnft_local.local_status import (
+    FINISHED_PHASES,
+    OUTPUT_FILES,
+    final_summary,
+    output_dir,
+    output_lines,
+    phase_change,
+    phase_of,
+)
 
 POLL_SECONDS = 0.25
 EXIT_FAILED = 1
@@ -185,6 +193,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             for line in final_summary(name, status):
                 say(line)
+            if phase_of(status) == "Succeeded":
+                directory = output_dir(job, mounts)
+                present = [f for f in OUTPUT_FILES if directory and (Path(directory) / f).is_file()]
+                for line in output_lines(directory, present):
+                    say(line)
             code = 0 if phase_of(status) == "Succeeded" else EXIT_FAILED
         job_finished = True
         if args.keep_api:

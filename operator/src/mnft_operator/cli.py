@@ -15,6 +15,8 @@ from collections.abc import Sequence
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "train": ("mnft_trainer.cli", "train_main", "fine-tune MobileNetV2 (the r1.2 recipe's train.py)"),
     "eval": ("mnft_trainer.cli", "eval_main", "evaluate a checkpoint (the r1.2 recipe's eval.py)"),
+    "export": ("mnft_trainer.cli", "export_main", "export a checkpoint as a MindIR or ONNX model"),
+    "predict": ("mnft_trainer.cli", "predict_main", "classify images with an exported model (JSON lines)"),
     "launch": ("mnft_trainer.launch", "main", "pod entrypoint: start one training process per device"),
     "demo-data": ("mnft_trainer.demo_data", "main", "write a small real ImageFolder dataset (no download)"),
     "fetch-checkpoint": ("mnft_trainer.fetch", "main", "init container: download a checkpoint, check sha256"),

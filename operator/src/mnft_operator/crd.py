@@ -62,6 +62,12 @@ def crd() -> dict[str, Any]:
                         {"name": "Workers", "type": "string", "jsonPath": ".status.workersReady"},
                         {"name": "Restarts", "type": "integer", "jsonPath": ".status.restarts"},
                         {"name": "Epoch", "type": "integer", "jsonPath": ".status.progress.epoch"},
+                        {
+                            "name": "Images/s",
+                            "type": "number",
+                            "jsonPath": ".status.progress.imagesPerSecond",
+                        },
+                        {"name": "ETA(s)", "type": "integer", "jsonPath": ".status.progress.etaSeconds"},
                         {"name": "Accuracy", "type": "number", "jsonPath": ".status.result.accuracy"},
                         {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
                     ],

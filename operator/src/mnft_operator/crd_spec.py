@@ -205,8 +205,35 @@ def spec_schema() -> Schema:
                 "type": "object",
                 "description": "Evaluation after training (rank 0 reports the accuracy).",
                 "default": {},
-                "properties": {"enabled": {"type": "boolean", "description": "Run eval.", "default": True}},
+                "properties": {
+                    "enabled": {"type": "boolean", "description": "Run eval.", "default": True},
+                    "everyEpochs": int_(
+                        "Also evaluate after every this many epochs (summary.json history); 0: only at "
+                        "the end.",
+                        0,
+                        10000,
+                        default=0,
+                    ),
+                },
             },
+            "export": immutable(
+                {
+                    "type": "object",
+                    "description": "Inference models rank 0 writes, with labels.json, into spec.output.path "
+                    "after training.",
+                    "default": {},
+                    "properties": {
+                        "formats": {
+                            "type": "array",
+                            "description": "`MINDIR` (MindSpore, dynamic batch) and/or `ONNX` (opset 11, "
+                            "batch 1); empty: no export.",
+                            "items": enum("A model format.", ["MINDIR", "ONNX"]),
+                            "maxItems": 2,
+                            "x-kubernetes-list-type": "set",
+                        }
+                    },
+                }
+            ),
             "communication": immutable(
                 {
                     "type": "object",

@@ -64,6 +64,10 @@ def status_schema() -> Schema:
                     "epoch": int_("Last epoch reported."),
                     "totalEpochs": int_("Epochs in the run."),
                     "loss": num("Last average loss."),
+                    "imagesPerSecond": num("Training images per second of the last epoch, all ranks."),
+                    "etaSeconds": int_(
+                        "Estimated seconds until training ends (not counting the final eval)."
+                    ),
                 },
             },
             "result": {
@@ -73,6 +77,12 @@ def status_schema() -> Schema:
                     "accuracy": num("Eval accuracy (absent when not evaluated)."),
                     "checkpoint": str_("Path of the final checkpoint inside the output volume."),
                     "finalLoss": num("Loss of the last epoch."),
+                    "exported": {
+                        "type": "object",
+                        "description": "Exported model files by format (MINDIR, ONNX) and `labels`, the "
+                        "labels.json beside them, inside the output volume.",
+                        "additionalProperties": {"type": "string"},
+                    },
                 },
             },
             "rankTableVersion": str_("Version of the current hccl.json (Ascend)."),

@@ -494,6 +494,8 @@ class _Planner:
         progress = self.st.get("progress")
         if isinstance(progress, dict) and "totalEpochs" in progress:
             self.st["progress"] = {**progress, "epoch": progress["totalEpochs"]}
+            if "etaSeconds" in progress:
+                self.st["progress"]["etaSeconds"] = 0
         self.st["phase"] = "Succeeded"
         self.st["message"] = message
         self.st["completionTime"] = cond.rfc3339(self.now)
@@ -638,6 +640,10 @@ class _Planner:
             text += f", epoch {progress['epoch']}/{progress.get('totalEpochs', '?')}"
             if "loss" in progress:
                 text += f", loss {progress['loss']}"
+            if "imagesPerSecond" in progress:
+                text += f", {progress['imagesPerSecond']} images/s"
+            if "etaSeconds" in progress:
+                text += f", ETA {progress['etaSeconds']} s"
         if not running:
             stuck = next((why for p in self.pods.current.values() if (why := waiting_reason(p))), None)
             if stuck:

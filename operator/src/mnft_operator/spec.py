@@ -102,6 +102,8 @@ class FineTuneSpec:
     topology_timeout_s: int = 600  # communication.timeoutSeconds
     shm_size: str = "2Gi"
     ascend_resource: str = "huawei.com/Ascend910"  # ascend.resourceName
+    eval_every_epochs: int = 0
+    export_formats: tuple[str, ...] = ()  # "MINDIR", "ONNX"
 
     @property
     def world_size(self) -> int:
@@ -389,6 +391,8 @@ def parse(job: Mapping[str, Any], allow_host_path: bool = False) -> Job:
         topology_timeout_s=s["communication"]["timeoutSeconds"],
         shm_size=s["shmSize"],
         ascend_resource=s["ascend"]["resourceName"],
+        eval_every_epochs=s["eval"]["everyEpochs"],
+        export_formats=tuple(s["export"].get("formats", ())),
     )
     return Job(
         name=meta["name"], namespace=meta.get("namespace") or "default", uid=meta.get("uid", ""), spec=spec

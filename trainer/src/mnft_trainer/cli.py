@@ -1,4 +1,5 @@
-"""`mnft train` and `mnft eval`: the r1.2 recipe's train.py/eval.py command lines.
+"""`mnft train` and `mnft eval` (the r1.2 recipe's train.py/eval.py command lines), `mnft export` and
+`mnft predict`.
 
 Exit codes: 0 success, 1 a user/data/checkpoint error (one `error: ...` line on stderr and in the
 termination message), 2 a usage error (argparse), 75 a transient distributed failure (same line).
@@ -24,7 +25,7 @@ from mnft_trainer.config import (
     resolve_config,
 )
 from mnft_trainer.errors import TrainerError
-from mnft_trainer.outputs import write_termination_message
+from mnft_trainer.outputs import termination_summary, write_termination_message
 
 
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +57,69 @@ def train_parser() -> argparse.ArgumentParser:
     parser.add_argument("--filter_head", default="false", help="true: never load the checkpoint's head")
     parser.add_argument("--run_eval", help="true|false: evaluate on the eval split after training")
     parser.add_argument("--feature_cache_dir", help="where frozen-backbone features are cached")
+    parser.add_argument(
+        "--eval_every_epochs",
+        type=_non_negative,
+        default=0,
+        metavar="N",
+        help="also evaluate after every N-th epoch (summary.json history); 0: only at the end",
+    )
+    parser.add_argument(
+        "--export_formats",
+        default="",
+        metavar="MINDIR,ONNX",
+        help="export the final model in these formats (plus labels.json) to save_checkpoint_path",
+    )
+    return parser
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def export_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mnft export",
+        description="Export a checkpoint as an inference model (MindIR or ONNX); with --dataset_path also "
+        "write labels.json (the class folder names in label order) beside the model.",
+    )
+    parser.add_argument(
+        "--checkpoint", required=True, help="a checkpoint of mnft train (or the official layout)"
+    )
+    parser.add_argument(
+        "--num_classes", type=_positive, help="classes of the head (default: from --dataset_path)"
+    )
+    parser.add_argument("--format", type=str.upper, choices=("MINDIR", "ONNX"), default="MINDIR")
+    parser.add_argument("--output", required=True, help="model file to write, e.g. model.mindir")
+    parser.add_argument("--image_height", type=_positive, default=224)
+    parser.add_argument("--image_width", type=_positive, default=224)
+    parser.add_argument("--dataset_path", help="the training data, for labels.json (train/ or class folders)")
+    parser.add_argument("--platform", choices=PLATFORMS, default=os.environ.get("MNFT_PLATFORM") or "CPU")
+    return parser
+
+
+def predict_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mnft predict",
+        description='Classify images with an exported model; one JSON line per image: {"image": ..., '
+        '"label": ..., "score": ...} (score: the softmax probability of the label).',
+    )
+    parser.add_argument("--model", required=True, help="a .mindir (MindSpore) or .onnx (onnxruntime) file")
+    parser.add_argument("--labels", help="labels.json (default: labels.json beside the model, if any)")
+    parser.add_argument("images", nargs="+", metavar="IMAGE_OR_DIR", help="image files or directories")
     return parser
 
 
@@ -111,7 +175,16 @@ def eval_main(argv: Sequence[str]) -> int:
     return _run(argv, eval_parser(), _eval)
 
 
+def export_main(argv: Sequence[str]) -> int:
+    return _run(argv, export_parser(), _export)
+
+
+def predict_main(argv: Sequence[str]) -> int:
+    return _run(argv, predict_parser(), _predict)
+
+
 def _train(args: argparse.Namespace) -> int:
+    from mnft_trainer.export import parse_formats
     from mnft_trainer.run import TrainRequest, run_training
 
     cfg = config_from_args(args)
@@ -123,8 +196,10 @@ def _train(args: argparse.Namespace) -> int:
         filter_head=parse_bool(args.filter_head, "--filter_head"),
         run_eval=None if args.run_eval is None else parse_bool(args.run_eval, "--run_eval"),
         feature_cache_dir=args.feature_cache_dir,
+        eval_every_epochs=args.eval_every_epochs,
+        export_formats=parse_formats(args.export_formats),
     )
-    write_termination_message(json.dumps(run_training(request)))
+    write_termination_message(json.dumps(termination_summary(run_training(request))))
     return 0
 
 
@@ -134,4 +209,33 @@ def _eval(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     accuracy = run_eval(cfg, args.dataset_path, args.pretrain_ckpt)
     write_termination_message(json.dumps({"accuracy": accuracy, "checkpoint": args.pretrain_ckpt}))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from mnft_trainer.export import run_export
+
+    written = run_export(
+        checkpoint=args.checkpoint,
+        num_classes=args.num_classes,
+        fmt=args.format,
+        output=args.output,
+        height=args.image_height,
+        width=args.image_width,
+        dataset_path=args.dataset_path,
+        platform=args.platform,
+    )
+    print(json.dumps(written), flush=True)
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    os.environ.setdefault("GLOG_v", "3")  # MindSpore's C++ log: errors only, before it is imported
+    from mnft_trainer.predict import image_paths, load_labels, load_model, predictions
+
+    paths = image_paths(args.images)
+    labels = load_labels(args.labels, args.model)
+    model = load_model(args.model)
+    for line in predictions(model, paths, labels):
+        print(json.dumps(line), flush=True)
     return 0

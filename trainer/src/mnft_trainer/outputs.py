@@ -1,4 +1,5 @@
-"""What a run leaves behind: recipe-style log lines, summary.json and the Kubernetes termination message."""
+"""What a run leaves behind: recipe-style log lines, the per-epoch history, summary.json and the Kubernetes
+termination message."""
 
 from __future__ import annotations
 
@@ -6,19 +7,145 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 # The trainer CLI writes its message through here; the one writer lives in termination.py.
 from mnft_trainer.termination import write_termination_message as write_termination_message
 
+HISTORY_FILE = "history.json"
+# summary.json keys that also go into the termination message (Kubernetes keeps at most 4096 bytes of it).
+TERMINATION_KEYS = ("epochs", "final_loss", "accuracy", "checkpoint", "exported")
 
-def epoch_line(epoch: int, epochs: int, steps: int, cost_ms: float, avg_loss: float) -> str:
+
+def epoch_line(
+    epoch: int,
+    epochs: int,
+    steps: int,
+    cost_ms: float,
+    avg_loss: float,
+    lr: float | None = None,
+    images_per_second: float | None = None,
+    eta_seconds: float | None = None,
+) -> str:
+    """The recipe's line; mnft appends `, lr: ..., images/s: ..., eta: N s` (the operator parses both)."""
     per_step = cost_ms / steps if steps else 0.0
-    return (
+    line = (
         f"epoch[{epoch}/{epochs}], iter[{steps}] cost: {cost_ms:.3f} ms, "
         f"per step time: {per_step:.3f} ms, avg loss: {avg_loss:.3f}"
     )
+    if lr is not None:
+        line += f", lr: {lr:.6g}"
+    if images_per_second is not None:
+        line += f", images/s: {images_per_second:.1f}"
+    if eta_seconds is not None:
+        line += f", eta: {round(eta_seconds)} s"
+    return line
+
+
+def eval_epoch_line(epoch: int, epochs: int, accuracy: float) -> str:
+    return f"epoch[{epoch}/{epochs}] eval accuracy: {accuracy:.4f}"
+
+
+@dataclass(frozen=True)
+class EpochStats:
+    """What a training loop knows at the end of an epoch (this rank's view)."""
+
+    epoch: int
+    epochs: int
+    steps: int
+    images: int  # images this rank trained on in the epoch
+    seconds: float  # the epoch's training time (no checkpoint, no eval)
+    loss: float
+    lr: float  # learning rate of the epoch's last step
+
+
+def eval_due(epoch: int, epochs: int, every: int) -> bool:
+    """An eval after this epoch? Never after the last one: the final eval follows it anyway."""
+    return every > 0 and epoch % every == 0 and epoch < epochs
+
+
+def eta_seconds(intervals: list[float], remaining: int) -> float:
+    """Remaining epochs x the mean epoch wall time, leaving out the first epoch (graph compile) once
+    there are others."""
+    if not intervals:
+        return 0.0
+    typical = intervals[1:] or intervals
+    return remaining * sum(typical) / len(typical)
+
+
+class EpochReporter:
+    """Called by a training loop after every epoch (on every rank): logs the epoch line with images/s and
+    an ETA, runs the eval when `eval_every` asks for it, and keeps the history (rank 0 saves it to
+    `history.json` after each epoch, so a resumed run keeps its earlier epochs)."""
+
+    def __init__(
+        self,
+        log: Callable[[str], None],
+        group_size: int,
+        save_dir: str | None = None,
+        evaluate: Callable[[], float | None] | None = None,
+        eval_every: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.log = log
+        self.group_size = group_size
+        self.save_dir = save_dir
+        self.evaluate = evaluate
+        self.eval_every = eval_every
+        self.clock = clock
+        self.last = clock()
+        self.intervals: list[float] = []
+        self.history: list[dict[str, Any]] = load_history(save_dir) if save_dir else []
+        self._trimmed = False
+
+    def __call__(self, stats: EpochStats) -> None:
+        now = self.clock()
+        self.intervals.append(now - self.last)
+        self.last = now
+        if not self._trimmed:  # a fresh run starts at 1 (drops an old file); a resumed one after its point
+            self.history = [e for e in self.history if e.get("epoch", 0) < stats.epoch]
+            self._trimmed = True
+        images_per_second = stats.images * self.group_size / stats.seconds if stats.seconds > 0 else 0.0
+        eta = eta_seconds(self.intervals, stats.epochs - stats.epoch)
+        self.log(
+            epoch_line(
+                stats.epoch,
+                stats.epochs,
+                stats.steps,
+                stats.seconds * 1000,
+                stats.loss,
+                stats.lr,
+                images_per_second,
+                eta,
+            )
+        )
+        entry: dict[str, Any] = {
+            "epoch": stats.epoch,
+            "loss": stats.loss,
+            "lr": stats.lr,
+            "images_per_second": round(images_per_second, 3),
+            "seconds": round(stats.seconds, 3),
+        }
+        if self.evaluate is not None and eval_due(stats.epoch, stats.epochs, self.eval_every):
+            accuracy = self.evaluate()
+            if accuracy is not None:
+                entry["eval_accuracy"] = accuracy
+                self.log(eval_epoch_line(stats.epoch, stats.epochs, accuracy))
+        self.history.append(entry)
+        if self.save_dir is not None:
+            write_json(Path(self.save_dir) / HISTORY_FILE, self.history)
+
+
+def load_history(save_dir: str) -> list[dict[str, Any]]:
+    path = Path(save_dir) / HISTORY_FILE
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    return [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
 
 
 def total_line(seconds: float) -> str:
@@ -35,13 +162,21 @@ def summary(
     return {"epochs": epochs, "final_loss": final_loss, "accuracy": accuracy, "checkpoint": checkpoint}
 
 
-def write_summary(save_path: str, data: dict[str, Any]) -> Path:
-    target = Path(save_path) / "summary.json"
+def termination_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """The summary without its history and per-class tables, which can exceed the message's 4 KiB."""
+    return {k: data[k] for k in TERMINATION_KEYS if k in data}
+
+
+def write_json(target: Path, data: Any) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".tmp-{os.getpid()}-summary.json")
+    tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
     tmp.write_text(json.dumps(data) + "\n")
     os.replace(tmp, target)
     return target
+
+
+def write_summary(save_path: str, data: dict[str, Any]) -> Path:
+    return write_json(Path(save_path) / "summary.json", data)
 
 
 class Progress:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mnft_trainer import metrics
 from mnft_trainer.config import RecipeConfig
 from mnft_trainer.data import (
     ImageFolder,
@@ -18,7 +19,7 @@ from mnft_trainer.data import (
     shard_samples,
 )
 from mnft_trainer.errors import TrainerError
-from mnft_trainer.outputs import result_line, summary, total_line, write_summary
+from mnft_trainer.outputs import EpochReporter, result_line, summary, total_line, write_summary
 from mnft_trainer.training import Log, TrainResult
 
 SEED = 1
@@ -34,6 +35,8 @@ class TrainRequest:
     filter_head: bool = False
     run_eval: bool | None = None
     feature_cache_dir: str | None = None
+    eval_every_epochs: int = 0  # also evaluate after every N-th epoch (history's eval_accuracy); 0: off
+    export_formats: tuple[str, ...] = ()  # "MINDIR", "ONNX": rank 0 exports the final model
 
 
 def check_num_classes(cfg: RecipeConfig, folder: ImageFolder) -> int:
@@ -111,20 +114,59 @@ def run_training(request: TrainRequest) -> dict[str, Any]:
         load_pretrained(backbone, head, request.pretrain_ckpt, log, allow_head=not request.filter_head)
         log(f"loaded pretrained weights from {request.pretrain_ckpt}")
 
-    accuracy: float | None
+    reporter = EpochReporter(
+        log,
+        ctx.group_size,
+        save_dir=cfg.save_checkpoint_path if rank0 else None,
+        eval_every=request.eval_every_epochs,
+    )
+    confusion: Any
     if request.freeze_backbone:
-        result, accuracy = _frozen(
-            request, backbone, head, net, shard, eval_folder, num_classes, ckpt_dir, ctx, log
+        result, confusion = _frozen(
+            request, backbone, head, net, shard, eval_folder, num_classes, ckpt_dir, ctx, log, reporter
         )
     else:
-        result, accuracy = _full(request, net, shard, eval_folder, num_classes, ckpt_dir, ctx, log)
+        result, confusion = _full(request, net, shard, eval_folder, num_classes, ckpt_dir, ctx, log, reporter)
+    accuracy = None if confusion is None else metrics.accuracy(confusion)
     if accuracy is not None:
         log(result_line(accuracy))
     data = summary(result.epochs, result.final_loss, accuracy, result.checkpoint)
     if rank0:
+        data.update(_final_outputs(request, net, train_folder.classes, reporter, confusion, accuracy, log))
         write_summary(cfg.save_checkpoint_path, data)
     log(total_line(time.monotonic() - started))
     return data
+
+
+def _final_outputs(
+    request: TrainRequest,
+    net: Any,
+    classes: tuple[str, ...],
+    reporter: EpochReporter,
+    confusion: Any,
+    accuracy: float | None,
+    log: Log,
+) -> dict[str, Any]:
+    """Rank 0's additions to summary.json: history, per-class results, pictures, exported models."""
+    from mnft_trainer.export import export_models
+    from mnft_trainer.plots import write_plots
+
+    cfg = request.config
+    history = reporter.history
+    if history and accuracy is not None and request.eval_every_epochs > 0:
+        history[-1]["eval_accuracy"] = accuracy  # the final eval stands for the last epoch's
+    out: dict[str, Any] = {"classes": list(classes), "history": history}
+    matrix = None if confusion is None else confusion.tolist()
+    if matrix is not None:
+        out["per_class"] = metrics.per_class(confusion, classes)
+        out["confusion_matrix"] = matrix
+    out["plots"] = write_plots(cfg.save_checkpoint_path, history, accuracy, matrix, classes, log)
+    exported = export_models(
+        net, request.export_formats, cfg.save_checkpoint_path, cfg.image_height, cfg.image_width, classes, log
+    )
+    if exported:
+        out["exported"] = exported
+    return out
 
 
 def _resuming(request: TrainRequest, cfg: RecipeConfig, ckpt_dir: Path) -> bool:
@@ -144,9 +186,10 @@ def _frozen(
     ckpt_dir: Path,
     ctx: Any,
     log: Log,
-) -> tuple[TrainResult, float | None]:
+    reporter: EpochReporter,
+) -> tuple[TrainResult, Any]:
     from mnft_trainer.checkpoint import file_sha256
-    from mnft_trainer.evaluate import accuracy_on_features
+    from mnft_trainer.evaluate import confusion_on_features
     from mnft_trainer.features import balanced_batch, cached_features
     from mnft_trainer.network import PooledBackbone, PooledHead
     from mnft_trainer.training import too_few_images, train_head
@@ -164,14 +207,29 @@ def _frozen(
     features, labels = cached_features(
         pooled, shard, *size, batch, ckpt_sha, cache_dir, "train", ctx.rank, ctx.group_size, log
     )
-    result = train_head(net, head, features, labels, cfg, num_classes, ckpt_dir, ctx.rank, log)
-    accuracy = None
-    if eval_folder is not None and ctx.rank == 0:
-        eval_features, eval_labels = cached_features(
-            pooled, eval_folder.samples, *size, batch, ckpt_sha, cache_dir, "eval", 0, 1, log
-        )
-        accuracy = accuracy_on_features(PooledHead(head), eval_features, eval_labels, batch)
-    return result, accuracy
+    eval_split: list[Any] = []
+
+    def evaluate() -> Any:
+        """counts[true, predicted] over the eval split (rank 0), else None."""
+        if eval_folder is None or ctx.rank != 0:
+            return None
+        if not eval_split:
+            eval_split.extend(
+                cached_features(
+                    pooled, eval_folder.samples, *size, batch, ckpt_sha, cache_dir, "eval", 0, 1, log
+                )
+            )
+        return confusion_on_features(PooledHead(head), eval_split[0], eval_split[1], batch)
+
+    reporter.evaluate = lambda: _accuracy(evaluate())
+    result = train_head(
+        net, head, features, labels, cfg, num_classes, ckpt_dir, ctx.rank, log, on_epoch=reporter
+    )
+    return result, evaluate()
+
+
+def _accuracy(confusion: Any) -> float | None:
+    return None if confusion is None else metrics.accuracy(confusion)
 
 
 def _full(
@@ -183,18 +241,24 @@ def _full(
     ckpt_dir: Path,
     ctx: Any,
     log: Log,
-) -> tuple[TrainResult, float | None]:
+    reporter: EpochReporter,
+) -> tuple[TrainResult, Any]:
     from mnft_trainer.data import ImageSource
-    from mnft_trainer.evaluate import accuracy_on_images
+    from mnft_trainer.evaluate import confusion_on_images
     from mnft_trainer.training import train_full
 
     cfg = request.config
-    result = train_full(net, ImageSource(shard), cfg, num_classes, ckpt_dir, ctx.rank, log)
-    accuracy = None
-    if eval_folder is not None and ctx.rank == 0:
+
+    def evaluate() -> Any:
+        """counts[true, predicted] over the eval split (rank 0), else None."""
+        if eval_folder is None or ctx.rank != 0:
+            return None
         batch = min(cfg.batch_size, EXTRACT_BATCH_MAX)
-        accuracy = accuracy_on_images(net, eval_folder.samples, cfg.image_height, cfg.image_width, batch)
-    return result, accuracy
+        return confusion_on_images(net, eval_folder.samples, cfg.image_height, cfg.image_width, batch)
+
+    reporter.evaluate = lambda: _accuracy(evaluate())
+    result = train_full(net, ImageSource(shard), cfg, num_classes, ckpt_dir, ctx.rank, log, on_epoch=reporter)
+    return result, evaluate()
 
 
 def run_eval(cfg: RecipeConfig, dataset_path: str, checkpoint: str) -> float:

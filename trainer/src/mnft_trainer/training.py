@@ -22,9 +22,14 @@ from mnft_trainer.data import ImageSource, make_dataset
 from mnft_trainer.distributed import first_line, step_failure
 from mnft_trainer.errors import TrainerError
 from mnft_trainer.lr_schedule import get_lr
-from mnft_trainer.outputs import epoch_line
+from mnft_trainer.outputs import EpochStats, epoch_line
 
 Log = Callable[[str], None]
+OnEpoch = Callable[[EpochStats], None]
+
+
+def _plain_report(log: Log) -> OnEpoch:
+    return lambda s: log(epoch_line(s.epoch, s.epochs, s.steps, s.seconds * 1000, s.loss))
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,7 @@ def train_head(
     rank: int,
     log: Log,
     seed: int = 1,
+    on_epoch: OnEpoch | None = None,
 ) -> TrainResult:
     """Train the head on cached pooled features; `net` (backbone + head) is what gets checkpointed."""
     import mindspore as ms
@@ -136,9 +142,20 @@ def train_head(
             except RuntimeError as exc:  # in a distributed job, the gradients' allreduce
                 raise step_failure(exc) from None
         avg_loss = float(np.mean(losses))
-        log(epoch_line(epoch, cfg.epoch_size, steps, (time.monotonic() - started) * 1000, avg_loss))
+        seconds = time.monotonic() - started
         if _should_save(cfg, epoch):
             checkpoint = _save(net, cfg, ckpt_dir, epoch)
+        stats = EpochStats(
+            epoch,
+            cfg.epoch_size,
+            steps,
+            steps * cfg.batch_size,
+            seconds,
+            avg_loss,
+            float(lr[epoch * steps - 1]),
+        )
+        (on_epoch or _plain_report(log))(stats)
+        train_cell.set_train()  # an eval in on_epoch switched the network to inference mode
     return TrainResult(cfg.epoch_size, avg_loss, checkpoint)
 
 
@@ -166,6 +183,7 @@ def train_full(
     rank: int,
     log: Log,
     workers: int = 2,
+    on_epoch: OnEpoch | None = None,
 ) -> TrainResult:
     """Whole-network training with fixed loss scale; resumes from the newest checkpoint in `ckpt_dir`."""
     import mindspore as ms
@@ -223,7 +241,18 @@ def train_full(
                 raise source.error from None
             raise TrainerError(f"reading training images failed: {first_line(exc)}") from None
         avg_loss = float(np.mean(losses))
-        log(epoch_line(epoch, cfg.epoch_size, steps, (time.monotonic() - started) * 1000, avg_loss))
+        seconds = time.monotonic() - started
         if _should_save(cfg, epoch):
             checkpoint = _save(train_cell, cfg, ckpt_dir, epoch)
+        stats = EpochStats(
+            epoch,
+            cfg.epoch_size,
+            steps,
+            steps * cfg.batch_size,
+            seconds,
+            avg_loss,
+            float(lr[epoch * steps - 1]),
+        )
+        (on_epoch or _plain_report(log))(stats)
+        train_cell.set_train()  # an eval in on_epoch switched the network to inference mode
     return TrainResult(cfg.epoch_size, avg_loss, checkpoint)

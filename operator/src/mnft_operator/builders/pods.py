@@ -113,6 +113,10 @@ def train_command(job: Job) -> list[str]:
     for key, value in spec.hyperparameters:
         cmd += [f"--{_snake(key)}", _arg(value)]
     cmd += ["--run_eval", _arg(spec.eval_enabled)]
+    if spec.eval_enabled and spec.eval_every_epochs:
+        cmd += ["--eval_every_epochs", str(spec.eval_every_epochs)]
+    if spec.export_formats:
+        cmd += ["--export_formats", ",".join(spec.export_formats)]
     return cmd
 
 

@@ -8,30 +8,23 @@ from datetime import datetime, timezone
 
 import kopf
 import pytest
-from kopf._cogs.clients import auth
-from kopf._cogs.structs import credentials
 from operator_fixtures import NS, Api, job_manifest, wait_for
 
-from mnft_operator.k8s import KubeClient
+from mnft_operator.handlers.login import connection_from_kubeconfig
+from mnft_operator.k8s import Connection, KubeClient
 from mnft_operator.types import CreateResult, Event, ObjectRef
 
 
 @pytest.fixture
 async def client(operator_api: Api) -> AsyncIterator[KubeClient]:
-    """A KubeClient with kopf's credentials vault set up the way a running operator has it."""
-    vault = credentials.Vault()
-    info = kopf.ConnectionInfo(
-        server=operator_api.url, token=operator_api.server.token, ca_data=operator_api.server.ca_pem
-    )
-    await vault.populate({"test": info})
-    token = auth.vault_var.set(vault)
+    """A KubeClient logged in the way a running operator is: from the API's kubeconfig (token, CA)."""
     settings = kopf.OperatorSettings()
     settings.networking.error_backoffs = [0.1]
+    connection = Connection(settings, connection_from_kubeconfig(str(operator_api.kubeconfig), settings))
     try:
-        yield KubeClient(settings, logging.getLogger("test"), parallelism=4)
+        yield KubeClient(connection, logging.getLogger("test"), parallelism=4)
     finally:
-        await vault.close()
-        auth.vault_var.reset(token)
+        await connection.close()
 
 
 def configmap(name: str, job: str, data: dict[str, str]) -> dict[str, object]:

@@ -1,30 +1,34 @@
 """The only operator module that talks to the Kubernetes API.
 
-Requests go through kopf's own authenticated client (`kopf._cogs.clients.api`, kopf is pinned), so they
-use the credentials of `@kopf.on.login`, re-authenticate on 401 and retry 5xx/429/connection errors with
-`settings.networking.error_backoffs` exactly like kopf's own requests. The functions work only inside a
-running kopf operator (its handlers, daemons and activities). A create returns the API's answer as a
-`CreateResult` (a 409 with the metadata of the object holding the name), for `reconcile.settle` to judge;
-404 on delete is success. Anything else that fails is raised as `KubeUnavailable`, which the handlers turn
-into `kopf.TemporaryError`.
+Requests go through the operator's own aiohttp session (`Connection`), not kopf's client: kopf's API
+client is private (`kopf._cogs`) and may change in any release. The session is built from the
+`kopf.ConnectionInfo` that `@kopf.on.login` (`handlers/login.py`) returned to kopf, through its public
+`as_http_headers()` / `as_ssl_context()`, so the operator and kopf present the same credentials and
+verify the server against the same CA. Like kopf's own requests, a 401 fetches fresh credentials from the
+login function once (a rotated service-account token, a rewritten kubeconfig) and repeats the request;
+5xx, 403, 429 (honouring Retry-After) and connection errors are retried after each delay of
+`settings.networking.error_backoffs`; requests time out after `settings.networking.request_timeout`.
+A create returns the API's answer as a `CreateResult` (a 409 with the metadata of the object holding the
+name), for `reconcile.settle` to judge; 404 on delete is success. Anything else that fails is raised as
+`KubeUnavailable`, which the handlers turn into `kopf.TemporaryError`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import ssl
 import time
 import urllib.parse
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 import aiohttp
 import kopf
-from kopf._cogs.clients import api as kopf_api
-from kopf._cogs.clients import errors as kopf_errors
 
 from mnft_operator import metrics
 from mnft_operator.crd import API_VERSION as JOB_API_VERSION
@@ -34,6 +38,7 @@ from mnft_operator.names import JOB_LABEL
 from mnft_operator.types import CreateResult, Event, ObjectRef
 
 EVENT_COMPONENT = "mnft-operator"
+USER_AGENT = "mnft-operator"
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 
 # kind -> plural for everything the operator reads or writes.
@@ -48,10 +53,196 @@ PLURALS: dict[str, str] = {
 }
 
 T = TypeVar("T")
+Logger = logging.Logger | logging.LoggerAdapter[Any]
+Login = Callable[[], "kopf.ConnectionInfo | None"]  # fresh credentials (blocking: files, exec plugins)
 
 
 class KubeUnavailable(Exception):
-    """An API request failed after kopf's retries; the caller retries the whole reconcile later."""
+    """An API request failed after its retries; the caller retries the whole reconcile later."""
+
+
+class ApiError(Exception):
+    """An error answer of the API: `status` is its HTTP code, `body` its Status object ({} if none)."""
+
+    def __init__(
+        self, status: int, body: Mapping[str, Any], text: str = "", retry_after: float | None = None
+    ) -> None:
+        super().__init__(str(body.get("message") or text[:256] or f"HTTP {status}"))
+        self.status = status
+        self.body = body
+        self.retry_after = retry_after
+
+
+class NotFound(ApiError):
+    """404: the object (or its kind) does not exist."""
+
+
+def retryable(status: int) -> bool:
+    """The answers kopf's own client retries: 5xx, 429 and 403 (API servers answer 403 while upgrading)."""
+    return status >= 500 or status in (403, 429)
+
+
+async def api_error(response: aiohttp.ClientResponse) -> ApiError:
+    """The error an answer >= 400 means; reads and releases the response."""
+    async with response:
+        text = await response.text(errors="replace")
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        payload = None
+    body: Mapping[str, Any] = payload if isinstance(payload, Mapping) else {}
+    details = body.get("details") or {}
+    header = response.headers.get("Retry-After")
+    retry_after: float | None = None
+    with contextlib.suppress(ValueError, TypeError, KeyError):
+        retry_after = float(header) if header else float(details["retryAfterSeconds"])
+    kind = NotFound if response.status == 404 else ApiError
+    return kind(response.status, body, text, retry_after)
+
+
+def delays(backoffs: float | Iterable[float] | None) -> Iterable[float]:
+    if backoffs is None:
+        return ()
+    return [backoffs] if isinstance(backoffs, (int, float)) else backoffs
+
+
+class Connection:
+    """The operator's HTTP session to the API, with the credentials `@kopf.on.login` gave kopf.
+
+    One per running operator (kopf's operator memo), created before kopf starts; the login handler calls
+    `use()` each time it logs in (kopf runs it in a thread) and passes `login`, the same function, for
+    fresh credentials after a 401. The aiohttp session is opened on the first request, in the operator's
+    event loop, and carries no credentials itself: each request takes the current ones, so a re-login
+    never interrupts requests in flight. `close()` at the operator's exit.
+    """
+
+    def __init__(
+        self,
+        settings: kopf.OperatorSettings | None = None,
+        info: kopf.ConnectionInfo | None = None,
+        login: Login | None = None,
+    ) -> None:
+        self.settings = settings or kopf.OperatorSettings()
+        self.info = info
+        self.login = login
+        self.relogins = 0  # credentials replaced after a 401
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+        self._relogin_lock = asyncio.Lock()
+        self._prepared: tuple[kopf.ConnectionInfo, dict[str, str], ssl.SSLContext] | None = None
+
+    def use(
+        self,
+        info: kopf.ConnectionInfo | None,
+        settings: kopf.OperatorSettings | None = None,
+        login: Login | None = None,
+    ) -> None:
+        """The credentials (and settings, login function) from now on."""
+        if settings is not None:
+            self.settings = settings
+        if login is not None:
+            self.login = login
+        self.info = info
+
+    def _credentials(self) -> tuple[kopf.ConnectionInfo, dict[str, str], ssl.SSLContext]:
+        info = self.info
+        if info is None:
+            raise KubeUnavailable("not logged in to the API (no credentials from the login handler yet)")
+        if self._prepared is None or self._prepared[0] is not info:
+            self._prepared = (info, info.as_http_headers(), info.as_ssl_context())
+        return self._prepared
+
+    def _open(self, info: kopf.ConnectionInfo) -> aiohttp.ClientSession:
+        if self._closed:
+            raise KubeUnavailable("the operator's API connection is closed")
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0),
+                headers={"User-Agent": USER_AGENT},
+                trust_env=info.trust_env or self.settings.networking.trust_env,
+            )
+        return self._session
+
+    async def _relogin(self, stale: kopf.ConnectionInfo, logger: Logger) -> bool:
+        """After a 401 with `stale`: True once other credentials are in use (fresh, or a concurrent one's)."""
+        async with self._relogin_lock:
+            if self.info is not stale:
+                return True  # a request that failed at the same time has logged in again already
+            if self.login is None:
+                return False
+            try:
+                fresh = await asyncio.to_thread(self.login)
+            except Exception as e:  # the login handler's errors (e.g. an unusable kubeconfig) are one line
+                logger.warning(f"re-login after 401 failed: {e}")
+                return False
+            if fresh is None or fresh == stale:
+                return False
+            self.use(fresh)
+            self.relogins += 1
+            logger.info("The API rejected our credentials (401); logged in again with fresh ones.")
+            return True
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        logger: Logger,
+        payload: object | None = None,
+        headers: Mapping[str, str] | None = None,
+        backoffs: float | Iterable[float] | None = None,
+    ) -> aiohttp.ClientResponse:
+        """The API's answer (< 400, unread) to a request on `path`; raises ApiError or the transport's error.
+
+        `backoffs` None: `settings.networking.error_backoffs`; () for a single attempt.
+        """
+        networking = self.settings.networking
+        waits = iter(delays(networking.error_backoffs if backoffs is None else backoffs))
+        timeout = aiohttp.ClientTimeout(
+            total=networking.request_timeout, sock_connect=networking.connect_timeout
+        )
+        what = f"{method.upper()} {path}"
+        relogged = False
+        while True:
+            info, auth, context = self._credentials()
+            session = self._open(info)
+            error: Exception
+            try:
+                response = await session.request(
+                    method,
+                    info.server.rstrip("/") + path,
+                    json=payload,
+                    headers={**auth, **(headers or {})},
+                    ssl=context,
+                    proxy=info.proxy_url,
+                    timeout=timeout,
+                )
+            except (aiohttp.ClientConnectionError, TimeoutError) as e:
+                error = e
+            else:
+                if response.status < 400:
+                    return response
+                answer = await api_error(response)
+                if answer.status == 401 and not relogged:
+                    relogged = True
+                    if await self._relogin(info, logger):
+                        continue
+                if not retryable(answer.status):
+                    raise answer
+                error = answer
+            wait = next(waits, None)
+            if wait is None:
+                raise error
+            late = error.retry_after if isinstance(error, ApiError) and error.status == 429 else None
+            if late is not None and (networking.enforce_retry_after or late > wait):
+                wait = late  # the server's Retry-After, as kopf's client obeys it
+            logger.warning(f"{what} failed, retrying in {wait:g} s: {error!r}")
+            await asyncio.sleep(wait)  # a backoff between attempts, cancellable
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._session is not None:
+            await self._session.close()
 
 
 def resource_path(api_version: str, kind: str, namespace: str, name: str | None = None) -> str:
@@ -141,12 +332,6 @@ def event_body(job: Mapping[str, Any], event: Event, now: datetime, serial: int)
     }
 
 
-def _status_of(error: kopf_errors.APIError) -> Mapping[str, Any]:
-    """The API's Status object carried by an error ({} when the body was not one)."""
-    payload = error.args[1] if len(error.args) > 1 else None
-    return payload if isinstance(payload, Mapping) else {}
-
-
 @dataclass(frozen=True)
 class Children:
     pods: list[dict[str, Any]]
@@ -156,15 +341,10 @@ class Children:
 
 
 class KubeClient:
-    """Async access to the API for one reconcile, bound to kopf's settings and the job's logger."""
+    """Async access to the API for one job through the operator's `Connection`; logs to the job's logger."""
 
-    def __init__(
-        self,
-        settings: kopf.OperatorSettings,
-        logger: logging.Logger | logging.LoggerAdapter[Any],
-        parallelism: int = 16,
-    ) -> None:
-        self.settings = settings
+    def __init__(self, connection: Connection, logger: Logger, parallelism: int = 16) -> None:
+        self.connection = connection
         self.logger = logger
         self.parallelism = max(1, parallelism)
         self.requests = 0  # counted for the benchmark and the debug log
@@ -179,19 +359,13 @@ class KubeClient:
     ) -> aiohttp.ClientResponse:
         self.requests += 1
         try:
-            return await kopf_api.request(
-                method,
-                path,
-                payload=payload,
-                headers=headers,
-                backoffs=backoffs,
-                settings=self.settings,
-                logger=self.logger,
+            return await self.connection.request(
+                method, path, payload=payload, headers=headers, backoffs=backoffs, logger=self.logger
             )
-        except kopf_errors.APIError as e:
+        except ApiError as e:
             metrics.api_error(e.status)
             raise
-        except (aiohttp.ClientError, TimeoutError, kopf_errors.APISessionClosed) as e:
+        except (aiohttp.ClientError, TimeoutError) as e:
             metrics.api_error(None)
             raise KubeUnavailable(f"{method.upper()} {path}: {e!r}") from e
 
@@ -200,8 +374,8 @@ class KubeClient:
             response = await self._request(method, path, **kwargs)
             async with response:
                 return await response.json(content_type=None)
-        except kopf_errors.APIError as e:
-            if isinstance(e, kopf_errors.APINotFoundError):
+        except ApiError as e:
+            if isinstance(e, NotFound):
                 raise
             raise KubeUnavailable(f"{method.upper()} {path}: HTTP {e.status} {e}") from e
 
@@ -211,7 +385,7 @@ class KubeClient:
             job: dict[str, Any] = await self._json(
                 "get", resource_path(JOB_API_VERSION, JOB_KIND, namespace, name)
             )
-        except kopf_errors.APINotFoundError:
+        except NotFound:
             return None
         return job
 
@@ -221,16 +395,16 @@ class KubeClient:
         """Objects labelled with the job.
 
         `optional` kinds (Volcano's PodGroup) may be absent (404) or not granted to us (403, Volcano
-        installed but `rbac.volcano` off): that is [] at once, without kopf's retries.
+        installed but `rbac.volcano` off): that is [] at once, without retries.
         """
         query = urllib.parse.urlencode({"labelSelector": job_selector(job_name)})
         path = f"{resource_path(api_version, kind, namespace)}?{query}"
         try:
             listing = await self._json("get", path, backoffs=() if optional else None)
-        except kopf_errors.APINotFoundError:
+        except NotFound:
             return []
         except KubeUnavailable as e:
-            if optional and isinstance(e.__cause__, kopf_errors.APIForbiddenError):
+            if optional and isinstance(e.__cause__, ApiError) and e.__cause__.status == 403:
                 return []
             raise
         items = listing.get("items") or []
@@ -263,7 +437,7 @@ class KubeClient:
             response = await self._request("get", path, backoffs=())
             async with response:
                 return await response.text(errors="replace")
-        except (kopf_errors.APIError, KubeUnavailable) as e:
+        except (ApiError, KubeUnavailable) as e:
             self.logger.debug(f"no log tail of {pod} this time: {e}")
             return None
 
@@ -279,8 +453,8 @@ class KubeClient:
             response = await self._request("post", path, payload=dict(obj))
             async with response:
                 await response.read()
-        except kopf_errors.APIError as e:
-            status = _status_of(e)
+        except ApiError as e:
+            status = e.body
             existing = None
             if e.status == 409:
                 existing = await self._metadata(obj["apiVersion"], kind, namespace, name)
@@ -288,7 +462,7 @@ class KubeClient:
             return CreateResult(
                 kind,
                 name,
-                int(e.status or 0),
+                e.status,
                 reason=str(status.get("reason") or ""),
                 message=str(status.get("message") or e),
                 existing=existing,
@@ -304,7 +478,7 @@ class KubeClient:
             listing = await self._json(
                 "get", f"{resource_path(api_version, kind, namespace)}?{query}", backoffs=()
             )
-        except (KubeUnavailable, kopf_errors.APIError):
+        except (KubeUnavailable, ApiError):
             return None
         items = listing.get("items") or []
         meta: dict[str, Any] | None = (items[0].get("metadata") or {}) if items else None
@@ -314,7 +488,7 @@ class KubeClient:
         """The Node, or None when it does not exist (404)."""
         try:
             node: dict[str, Any] = await self._json("get", f"/api/v1/nodes/{urllib.parse.quote(name)}")
-        except kopf_errors.APINotFoundError:
+        except NotFound:
             return None
         return node
 
@@ -324,7 +498,7 @@ class KubeClient:
         path = resource_path(obj["apiVersion"], obj["kind"], namespace, name)
         try:
             await self._json("patch", path, payload=update_patch_body(obj), headers=MERGE_PATCH)
-        except kopf_errors.APINotFoundError:
+        except NotFound:
             self.logger.debug(f"{obj['kind']} {name} vanished before its update; the next reconcile sees it")
 
     async def delete(self, namespace: str, ref: ObjectRef, grace_period_seconds: int | None = None) -> None:
@@ -337,7 +511,7 @@ class KubeClient:
         }
         if grace_period_seconds is not None:
             body["gracePeriodSeconds"] = grace_period_seconds
-        with contextlib.suppress(kopf_errors.APINotFoundError):
+        with contextlib.suppress(NotFound):
             await self._json("delete", path, payload=body)
 
     async def patch_status(self, job: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
@@ -350,7 +524,7 @@ class KubeClient:
         path = resource_path(JOB_API_VERSION, JOB_KIND, meta["namespace"], meta["name"]) + "/status"
         try:
             await self._json("patch", path, payload={"status": patch}, headers=MERGE_PATCH)
-        except kopf_errors.APINotFoundError:
+        except NotFound:
             return False  # the job was deleted meanwhile
         return True
 
@@ -360,7 +534,7 @@ class KubeClient:
         body = event_body(job, event, now, serial=time.time_ns())
         try:
             await self._json("post", resource_path("v1", "Event", namespace), payload=body)
-        except (KubeUnavailable, kopf_errors.APIError) as e:
+        except (KubeUnavailable, ApiError) as e:
             self.logger.warning(f"could not post event {event.reason}: {e}")
 
     async def delete_job(self, namespace: str, name: str) -> None:

@@ -20,7 +20,7 @@ import kopf
 
 from mnft_operator import GROUP, PLURAL, VERSION
 from mnft_operator.handlers import job_daemon, login
-from mnft_operator.handlers.config import MEMO_CONFIG, MEMO_SETTINGS, MEMO_WAKERS, OperatorConfig, Wakers
+from mnft_operator.handlers.config import MEMO_CONFIG, MEMO_WAKERS, OperatorConfig, Wakers
 from mnft_operator.handlers.job_reconciler import needs_daemon, ttl_pending
 from mnft_operator.names import JOB_LABEL, MANAGED_BY, MANAGED_BY_LABEL
 
@@ -36,7 +36,6 @@ MEMO_FINISHED_TASK = "mnft_finished_task"  # per job: its run_finished_job task
 def configure(*, settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
     config: OperatorConfig = memo[MEMO_CONFIG]
     memo[MEMO_WAKERS] = Wakers()
-    memo[MEMO_SETTINGS] = settings  # resource handlers get no `settings` kwarg; k8s.py needs them
     memo[MEMO_FINISHED_TASKS] = set()
     # Only kopf's own warnings and errors become Kubernetes Events; ours are posted by the handlers.
     settings.posting.level = logging.WARNING

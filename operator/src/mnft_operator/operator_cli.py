@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mnft_operator.handlers.config import MEMO_CONFIG, OperatorConfig
+from mnft_operator.handlers.config import MEMO_API, MEMO_CONFIG, OperatorConfig
 from mnft_operator.metrics import MetricsServer
 
 log = logging.getLogger("mnft.operator")
@@ -107,10 +107,12 @@ async def run_operator(config: OperatorConfig, *, stop_flag: Any = None, ready_f
     import kopf
 
     from mnft_operator import main as wiring
+    from mnft_operator.k8s import Connection
 
     asyncio.get_running_loop().set_exception_handler(quiet_watch_shutdown)
     memo = kopf.Memo()
     memo[MEMO_CONFIG] = config
+    connection = memo[MEMO_API] = Connection()  # the login handler gives it kopf's credentials
     metrics_server = MetricsServer(config.metrics_port)
     try:
         await kopf.operator(
@@ -127,6 +129,7 @@ async def run_operator(config: OperatorConfig, *, stop_flag: Any = None, ready_f
         )
     finally:
         metrics_server.close()
+        await connection.close()
 
 
 def quiet_watch_shutdown(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

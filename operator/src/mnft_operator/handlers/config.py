@@ -9,7 +9,7 @@ from typing import Any
 
 MEMO_CONFIG = "mnft_config"
 MEMO_WAKERS = "mnft_wakers"
-MEMO_SETTINGS = "mnft_settings"
+MEMO_API = "mnft_api"  # the operator's k8s.Connection, created before kopf starts, filled by login
 MEMO_LAST_ERROR = "mnft_last_error"  # per-job memo: the last reconcile error logged with a traceback
 
 

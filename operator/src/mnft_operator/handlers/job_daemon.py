@@ -18,9 +18,9 @@ import kopf
 
 from mnft_operator import metrics
 from mnft_operator.handlers.config import (
+    MEMO_API,
     MEMO_CONFIG,
     MEMO_LAST_ERROR,
-    MEMO_SETTINGS,
     MEMO_WAKERS,
     OperatorConfig,
     Wakers,
@@ -81,9 +81,8 @@ async def run_job_daemon(
     """The job's reconcile loop; `memo` is kopf's per-job memo, `retry` kopf's count of earlier failures."""
     config: OperatorConfig = memo[MEMO_CONFIG]
     wakers: Wakers = memo[MEMO_WAKERS]
-    settings: kopf.OperatorSettings = memo[MEMO_SETTINGS]
     wake = wakers.register(namespace, name)
-    client = KubeClient(settings, logger, config.parallel_requests)
+    client = KubeClient(memo[MEMO_API], logger, config.parallel_requests)
     try:
         while not stopped:
             wake.clear()
@@ -133,8 +132,7 @@ async def run_finished_job(
     Runs as a task of the job's event handler; cancelled when the job is deleted or the operator stops.
     """
     config: OperatorConfig = memo[MEMO_CONFIG]
-    settings: kopf.OperatorSettings = memo[MEMO_SETTINGS]
-    client = KubeClient(settings, logger, config.parallel_requests)
+    client = KubeClient(memo[MEMO_API], logger, config.parallel_requests)
     retry = 0
     while True:
         try:

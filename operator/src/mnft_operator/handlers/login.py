@@ -1,14 +1,21 @@
-"""How the operator authenticates: an explicit server URL, an explicit kubeconfig, or kopf's defaults."""
+"""How the operator authenticates: an explicit server URL, an explicit kubeconfig, or kopf's defaults.
+
+The login handler gives the same `kopf.ConnectionInfo` to kopf (its return value) and to the operator's
+own `k8s.Connection` (kopf's operator memo), with `credentials` itself as the way to log in again after
+a 401 (see k8s.py).
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 import kopf
 
-from mnft_operator.handlers.config import MEMO_CONFIG, OperatorConfig
+from mnft_operator.handlers.config import MEMO_API, MEMO_CONFIG, OperatorConfig
+from mnft_operator.k8s import Connection
 
 NO_CREDENTIALS = (
     "no credentials: not in a cluster (no service account) and no kubeconfig ($KUBECONFIG or "
@@ -51,10 +58,10 @@ def connection_from_kubeconfig(path: str, settings: kopf.OperatorSettings) -> ko
     )
 
 
-def login(
-    *, memo: Mapping[str, Any], settings: kopf.OperatorSettings, logger: logging.Logger, **kwargs: Any
+def credentials(
+    config: OperatorConfig, settings: kopf.OperatorSettings, logger: logging.Logger, **kwargs: Any
 ) -> kopf.ConnectionInfo | None:
-    config: OperatorConfig = memo[MEMO_CONFIG]
+    """The credentials `config` names, read now (a rotated token or rewritten kubeconfig is read afresh)."""
     if config.server:
         return connection_for_server(config.server)
     if config.kubeconfig:
@@ -65,4 +72,15 @@ def login(
         info: kopf.ConnectionInfo | None = kopf.login_via_client(settings=settings, logger=logger, **kwargs)
     except kopf.LoginError:
         raise kopf.PermanentError(NO_CREDENTIALS) from None
+    return info
+
+
+def login(
+    *, memo: Mapping[str, Any], settings: kopf.OperatorSettings, logger: logging.Logger, **kwargs: Any
+) -> kopf.ConnectionInfo | None:
+    config: OperatorConfig = memo[MEMO_CONFIG]
+    info = credentials(config, settings, logger, **kwargs)
+    connection: Connection | None = memo.get(MEMO_API)
+    if connection is not None:
+        connection.use(info, settings, functools.partial(credentials, config, settings, logger))
     return info

@@ -17,9 +17,9 @@ from mnft_operator.env import pod_env
 from mnft_operator.spec import parse, validate
 from mnft_trainer import launch, termination
 
-# What launch reads but deliberately leaves to the pod: the device plugin's visible devices, the user's
-# MindSpore log level (launch only defaults it) and its own grace period.
-LAUNCH_USER_SETTINGS = {"GLOG_v", "ASCEND_VISIBLE_DEVICES", "MNFT_LAUNCH_GRACE_SECONDS"}
+# What launch sets or reads but deliberately leaves to the pod: the user's MindSpore log level (launch
+# only defaults it), the device plugin's visible devices, its grace period and dry run.
+LAUNCH_USER_SETTINGS = {"GLOG_v", "ASCEND_VISIBLE_DEVICES", *reserved.ALLOWED_MNFT_ENV}
 
 
 def job(spec: dict[str, Any]) -> dict[str, Any]:
@@ -42,8 +42,13 @@ def _launch_set_names() -> set[str]:
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             if node.func.attr == "update":
                 names.update(k.arg for k in node.keywords if k.arg)
-            if node.func.attr == "setdefault" and isinstance(node.args[0], ast.Constant):
-                names.add(node.args[0].value)
+            first = node.args[0] if node.args else None
+            if (
+                node.func.attr == "setdefault"
+                and isinstance(first, ast.Constant)
+                and isinstance(first.value, str)
+            ):
+                names.add(first.value)
     return {n for n in names if n[:1].isupper()}  # env names; the dry-run line's keys are lowercase
 
 

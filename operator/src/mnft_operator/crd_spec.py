@@ -287,7 +287,8 @@ def spec_schema() -> Schema:
             "env": {
                 "type": "array",
                 "description": "Extra container env (core/v1 EnvVar), appended after the operator's, "
-                "e.g. NCCL_* settings.",
+                "e.g. NCCL_* settings. Names the operator or mnft launch set (MNFT_*, MS_SCHED_*, RANK_*, "
+                "DEVICE_ID, CUDA_VISIBLE_DEVICES, ...) are refused, naming the setting to use instead.",
                 "maxItems": MAX_LIST,
                 "items": env_item_schema(),
             },

@@ -71,14 +71,11 @@ RESERVED_ENV: dict[str, tuple[str, str]] = {
         "remove it (each process gets one of the pod's GPUs; use spec.devicesPerWorker)",
     ),
     "PYTHONUNBUFFERED": (_LAUNCH, "remove it (launch always runs Python unbuffered)"),
-    "MNFT_LAUNCH_DRY_RUN": (
-        "makes every pod exit without training",
-        "run `mnft launch --dry-run` outside the cluster instead",
-    ),
 }
 RESERVED_ENV_PREFIX = "MNFT_"
-# Launch settings a job may set: seconds the processes get between SIGTERM and SIGKILL.
-ALLOWED_MNFT_ENV = ("MNFT_LAUNCH_GRACE_SECONDS",)
+# Launch settings a job may set: the seconds its processes get between SIGTERM and SIGKILL, and a dry run
+# (each pod prints its processes' environments and exits; the Ascend e2e test runs jobs so).
+ALLOWED_MNFT_ENV = ("MNFT_LAUNCH_GRACE_SECONDS", "MNFT_LAUNCH_DRY_RUN")
 PREFIX_FIX = (
     f"names starting with {RESERVED_ENV_PREFIX} are reserved for the operator and mnft launch; rename it"
 )

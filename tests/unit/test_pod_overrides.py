@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import kubernetes_validate
 import pytest
 
 from kube_emulator.apiserver import openapi_schema
@@ -342,3 +343,13 @@ def test_allowed_overrides_pass_both() -> None:
         "volumeMounts": [*OVERRIDES["volumeMounts"], {"name": "cache", "mountPath": "/mnt/cache"}],
     }
     assert validate(resource(spec)) == [] and server_errors(resource(spec)) == []
+
+
+@pytest.mark.parametrize("version", ["1.33.0", "1.37.0"])
+def test_rendered_pods_with_overrides_are_valid_kubernetes(version: str) -> None:
+    mounts = [{"name": v["name"], "mountPath": f"/extra/{v['name']}"} for v in RESTRICTED_VOLUMES]
+    spec = {**OVERRIDES, "volumes": RESTRICTED_VOLUMES, "volumeMounts": mounts, "platform": "Ascend"}
+    for index in range(2):
+        kubernetes_validate.validate(
+            build_pod(job({**spec, "workers": 2, "devicesPerWorker": 8}), index, 0), version, strict=True
+        )

@@ -434,9 +434,15 @@ ANNOTATION_TOTAL_LIMIT = 256 * 1024 - 1024
 
 
 def _key_rule(field: str, keys: tuple[str, ...], prefixes: tuple[str, ...]) -> Schema:
-    # Only startsWith/equality on the keys: their cost is bounded by the constants, whatever a key's
-    # length (a key cannot carry a maxLength); the qualified-name format is checked by spec.validate.
-    bad = " || ".join([*(f"k.startsWith({_cel(p)})" for p in prefixes), *(f"k == {_cel(k)}" for k in keys)])
+    # A map key takes no maxLength, so a cost estimator sizes it by the request: only `startsWith` with a
+    # constant (its cost is the constant's length) and `size` (constant cost) touch the keys, an exact key
+    # being a prefix of the same size. The qualified-name format is left to spec.validate.
+    bad = " || ".join(
+        [
+            *(f"k.startsWith({_cel(p)})" for p in prefixes),
+            *(f"(k.startsWith({_cel(k)}) && size(k) == {len(k)})" for k in keys),
+        ]
+    )
     shown = ", ".join([*(f"{p}*" for p in prefixes), *keys])
     return {
         "rule": f"!self.exists(k, {bad})",

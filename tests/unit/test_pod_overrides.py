@@ -291,6 +291,18 @@ def test_host_path_in_extra_volumes_needs_allow_host_path() -> None:
             "ascend.kubectl.kubernetes.io/ascend-910-configuration is set by the operator (or the device "
             "plugin); use another key",
         ),
+        (
+            {"podLabels": {"team": "-vision-"}},
+            "spec.podLabels.team",
+            "must be a label value (letters, digits, '-', '_' and '.', starting and ending with a letter or "
+            "digit, at most 63), not '-vision-'",
+        ),
+        (
+            {"runtimeClassName": "Nvidia_Runtime"},
+            "spec.runtimeClassName",
+            "must be a DNS subdomain (lowercase letters, digits, '-' and '.', at most 253), not "
+            "'Nvidia_Runtime'",
+        ),
     ],
 )
 def test_validate_refuses(spec: dict[str, Any], field: str, message: str) -> None:

@@ -38,6 +38,8 @@ ROOTS = {
     "LocalObjectReference": CORE + "LocalObjectReference",
     "PodSecurityContext": CORE + "PodSecurityContext",
     "SecurityContext": CORE + "SecurityContext",
+    "Volume": CORE + "Volume",
+    "VolumeMount": CORE + "VolumeMount",
 }
 
 MAX_STRING = 4096
@@ -49,12 +51,16 @@ ENV_VAR_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
 # What resource.ParseQuantity accepts (the pattern controller-gen writes for resource.Quantity).
 _NUMBER = r"(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))"
 QUANTITY = rf"^(\+|-)?{_NUMBER}(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?{_NUMBER}))?$"
+# A label value (apimachinery's IsValidLabelValue; at most 63 characters, checked by maxLength).
+LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
 # What a field breaking one of these patterns is told (instead of the regular expression).
 PATTERN_HINTS = {
     QUANTITY: "must be a quantity such as 500m, 2, 1.5 or 4Gi",
     ENV_VAR_NAME: "must be an environment variable name (letters, digits, '_', '-', '.'; no leading digit)",
     DNS_SUBDOMAIN: "must be a DNS subdomain (lowercase letters, digits, '-' and '.', at most 253)",
     DNS_LABEL: "must be a DNS label (lowercase letters, digits and '-', at most 63)",
+    LABEL_VALUE: "must be a label value (letters, digits, '-', '_' and '.', starting and ending with a "
+    "letter or digit, at most 63)",
 }
 # A qualified name (label key): an optional DNS-subdomain prefix (253) + '/' + a name (63).
 LABEL_KEY_MAX = 253 + 1 + 63
@@ -78,6 +84,11 @@ BOUNDS: dict[tuple[str, str], dict[str, Any]] = {
     (CORE + "SecretVolumeSource", "secretName"): OBJECT_NAME,
     (CORE + "PersistentVolumeClaimVolumeSource", "claimName"): OBJECT_NAME,
     (CORE + "Volume", "name"): {"pattern": DNS_LABEL, "maxLength": 63},
+    (CORE + "VolumeMount", "name"): {"pattern": DNS_LABEL, "maxLength": 63},
+    (CORE + "VolumeMount", "mountPath"): {"minLength": 1},
+    # Bidirectional needs a privileged container, which "restricted" refuses.
+    (CORE + "VolumeMount", "mountPropagation"): {"enum": ["None", "HostToContainer"]},
+    (CORE + "VolumeMount", "recursiveReadOnly"): {"enum": ["Disabled", "IfPossible", "Enabled"]},
     (CORE + "NodeSelectorRequirement", "operator"): {
         "enum": ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
     },

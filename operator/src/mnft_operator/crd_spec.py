@@ -6,7 +6,9 @@ rules (`self == oldSelf`) can only be enforced by the API server.
 
 from __future__ import annotations
 
-from mnft_operator import core_v1
+import json
+
+from mnft_operator import core_v1, reserved
 from mnft_operator.openapi import Schema, enum, immutable, int_, num, rule, str_
 
 MAX_WORKERS = 4096
@@ -25,6 +27,8 @@ CORE_V1_FIELDS = {
     "spec.imagePullSecrets": "LocalObjectReference",
     "spec.podSecurityContext": "PodSecurityContext",
     "spec.securityContext": "SecurityContext",
+    "spec.volumes": "Volume",
+    "spec.volumeMounts": "VolumeMount",
 }
 
 # resource.Quantity's serialised form (k8s.io/apimachinery/pkg/api/resource), non-negative.
@@ -310,9 +314,10 @@ def spec_schema() -> Schema:
             "env": {
                 "type": "array",
                 "description": "Extra container env (core/v1 EnvVar), appended after the operator's, "
-                "e.g. NCCL_* settings.",
+                "e.g. NCCL_* settings. Names the operator or mnft launch set (MNFT_*, MS_SCHED_*, RANK_*, "
+                "DEVICE_ID, CUDA_VISIBLE_DEVICES, ...) are refused, naming the setting to use instead.",
                 "maxItems": MAX_LIST,
-                "items": core_v1.schema("EnvVar", "A core/v1 EnvVar (value or valueFrom)."),
+                "items": env_item_schema(),
             },
             "imagePullSecrets": {
                 "type": "array",
@@ -320,6 +325,7 @@ def spec_schema() -> Schema:
                 "maxItems": MAX_LIST,
                 "items": core_v1.schema("LocalObjectReference", "A reference to a docker-registry Secret."),
             },
+            **pod_override_properties(),
             "podSecurityContext": core_v1.schema(
                 "PodSecurityContext",
                 "Pod securityContext (core/v1 PodSecurityContext) merged over the operator's restricted "
@@ -389,6 +395,7 @@ def spec_schema() -> Schema:
                 "spec.pretrained cannot be added or removed; delete and recreate the job",
                 ".pretrained",
             ),
+            *pod_override_rules(),
             rule(
                 "self.platform != 'Ascend' || self.devicesPerWorker in [1, 2, 4, 8]",
                 "spec.devicesPerWorker must be 1, 2, 4 or 8 on Ascend",
@@ -413,3 +420,161 @@ def spec_schema() -> Schema:
             ),
         ],
     }
+
+
+# ---- reserved env and pod overrides (reserved.py holds what the operator keeps for itself) ------------
+
+
+def _cel(value: str) -> str:
+    return json.dumps(value)  # a CEL string literal (double quotes, JSON escapes)
+
+
+def _cel_list(values: tuple[str, ...] | list[str]) -> str:
+    return "[" + ", ".join(_cel(v) for v in values) + "]"
+
+
+def env_item_schema() -> Schema:
+    """A core/v1 EnvVar whose name is not one the operator or mnft launch sets."""
+    item = core_v1.schema("EnvVar", "A core/v1 EnvVar (value or valueFrom).")
+    fixes = (
+        "{"
+        + ", ".join(f"{_cel(k)}: {_cel(f'{who}; {fix}')}" for k, (who, fix) in reserved.RESERVED_ENV.items())
+        + "}"
+    )
+    prefix = _cel(reserved.RESERVED_ENV_PREFIX)
+    item["x-kubernetes-validations"] = [
+        {
+            "rule": f"!(self.name in {_cel_list(list(reserved.RESERVED_ENV))}) && "
+            f"(!self.name.startsWith({prefix}) || self.name in {_cel_list(reserved.ALLOWED_MNFT_ENV)})",
+            "message": "names a variable the operator or mnft launch sets (docs/architecture.md, "
+            '"Pod environment rendered by the operator"); use the spec setting for it',
+            "messageExpression": f'self.name in {fixes} ? self.name + " " + {fixes}[self.name] : '
+            f"self.name + {_cel(': ' + reserved.PREFIX_FIX)}",
+            "fieldPath": ".name",
+        }
+    ]
+    return item
+
+
+# apimachinery's TotalAnnotationSizeLimitB, less room for the operator's own annotations.
+ANNOTATION_TOTAL_LIMIT = 256 * 1024 - 1024
+
+
+def _key_rule(field: str, keys: tuple[str, ...], prefixes: tuple[str, ...]) -> Schema:
+    # A map key takes no maxLength, so a cost estimator sizes it by the request: only `startsWith` with a
+    # constant (its cost is the constant's length) and `size` (constant cost) touch the keys, an exact key
+    # being a prefix of the same size. The qualified-name format is left to spec.validate.
+    bad = " || ".join(
+        [
+            *(f"k.startsWith({_cel(p)})" for p in prefixes),
+            *(f"(k.startsWith({_cel(k)}) && size(k) == {len(k)})" for k in keys),
+        ]
+    )
+    shown = ", ".join([*(f"{p}*" for p in prefixes), *keys])
+    return {
+        "rule": f"!self.exists(k, {bad})",
+        "message": f"{field} must not set the operator's keys ({shown}); use another key",
+        "messageExpression": f"{_cel(field + ' must not set ')} + self.filter(k, {bad})[0] + "
+        f"{_cel(f': the operator sets it (reserved: {shown}); use another key')}",
+    }
+
+
+def pod_override_properties() -> dict[str, Schema]:
+    """spec.volumes, volumeMounts, podLabels, podAnnotations, runtimeClassName."""
+    volume = core_v1.schema("Volume", "A core/v1 Volume (a name plus exactly one volume source).")
+    names = _cel_list(reserved.VOLUME_NAMES)
+    volume["x-kubernetes-validations"] = [
+        {
+            "rule": f"!(self.name in {names})",
+            "message": f"the volume names {', '.join(reserved.VOLUME_NAMES)} are the operator's; "
+            "pick another name",
+            "messageExpression": f"{_cel('the volume name ')} + self.name + {_cel(reserved.VOLUME_NAME_FIX)}",
+            "fieldPath": ".name",
+        }
+    ]
+    mount = core_v1.schema("VolumeMount", "A core/v1 VolumeMount of one of spec.volumes.")
+    checks = " && ".join(
+        f"self.mountPath != {_cel(p)} && !self.mountPath.startsWith({_cel(p + '/')}) && "
+        f"!{_cel(p)}.startsWith(self.mountPath.endsWith('/') ? self.mountPath : self.mountPath + '/')"
+        for p in reserved.MOUNT_PATHS
+    )
+    mount["x-kubernetes-validations"] = [
+        rule("self.mountPath.startsWith('/')", "must be an absolute path", ".mountPath"),
+        rule(
+            checks,
+            "must not be at, under or above the operator's mounts "
+            f"({', '.join(reserved.MOUNT_PATHS)}); mount it elsewhere",
+            ".mountPath",
+        ),
+        rule(
+            "!has(self.subPath) || (!self.subPath.startsWith('/') && "
+            "!self.subPath.matches('(^|/)[.][.](/|$)'))",
+            "must be a relative path without '..'",
+            ".subPath",
+        ),
+    ]
+    strings = {"type": "object", "maxProperties": MAX_LIST}
+    return {
+        "volumes": {
+            "type": "array",
+            "description": "Extra pod volumes (core/v1 Volume) for spec.volumeMounts; hostPath only with the "
+            "operator's --allow-host-path. Names must not be the operator's: "
+            f"{', '.join(reserved.VOLUME_NAMES)}.",
+            "maxItems": MAX_LIST,
+            "items": volume,
+            "x-kubernetes-validations": [
+                rule(
+                    "self.all(v, self.exists_one(w, w.name == v.name))",
+                    "spec.volumes names must be unique",
+                )
+            ],
+        },
+        "volumeMounts": {
+            "type": "array",
+            "description": "Extra volumeMounts (core/v1 VolumeMount) of the trainer container, each of a "
+            "volume in spec.volumes, away from the operator's mounts "
+            f"({', '.join(reserved.MOUNT_PATHS)}).",
+            "maxItems": MAX_LIST,
+            "items": mount,
+            "x-kubernetes-validations": [
+                rule(
+                    "self.all(m, self.exists_one(n, n.mountPath == m.mountPath))",
+                    "spec.volumeMounts mountPaths must be unique",
+                )
+            ],
+        },
+        "podLabels": {
+            **strings,
+            "description": "Extra labels of the worker pods (not the operator's: "
+            f"{', '.join([*(p + '*' for p in reserved.LABEL_PREFIXES), *reserved.LABEL_KEYS])}).",
+            "additionalProperties": {"type": "string", "maxLength": 63, "pattern": core_v1.LABEL_VALUE},
+            "x-kubernetes-validations": [
+                _key_rule("spec.podLabels", reserved.LABEL_KEYS, reserved.LABEL_PREFIXES)
+            ],
+        },
+        "podAnnotations": {
+            **strings,
+            "description": "Extra annotations of the worker pods (not the operator's: "
+            f"{', '.join([*(p + '*' for p in reserved.ANNOTATION_PREFIXES), *reserved.ANNOTATION_KEYS])}); "
+            f"keys and values at most {ANNOTATION_TOTAL_LIMIT} bytes in all.",
+            "additionalProperties": {"type": "string", "maxLength": ANNOTATION_TOTAL_LIMIT},
+            "x-kubernetes-validations": [
+                _key_rule("spec.podAnnotations", reserved.ANNOTATION_KEYS, reserved.ANNOTATION_PREFIXES)
+            ],
+        },
+        "runtimeClassName": str_(
+            "RuntimeClass of the worker pods (e.g. `nvidia` or `ascend`).", **core_v1.SUBDOMAIN
+        ),
+    }
+
+
+def pod_override_rules() -> list[Schema]:
+    """Spec-level rules of the pod overrides: each volumeMount names one of spec.volumes."""
+    return [
+        rule(
+            "!has(self.volumeMounts) || self.volumeMounts.all(m, has(self.volumes) && "
+            "self.volumes.exists(v, v.name == m.name))",
+            "spec.volumeMounts must each name a volume of spec.volumes",
+            ".volumeMounts",
+        )
+    ]

@@ -1,4 +1,5 @@
-"""The worker pod environment of docs/architecture.md ("Pod environment rendered by the operator")."""
+"""The worker pod environment of docs/architecture.md ("Pod environment rendered by the operator"); the
+names set here are reserved (`reserved.RESERVED_ENV`): spec.env cannot override them."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mnft_operator import crd
+from mnft_operator import GROUP, KIND, VERSION
 
 JOB_LABEL = "finetune.mindspore.io/job-name"
 INDEX_LABEL = "finetune.mindspore.io/replica-index"
@@ -26,6 +26,10 @@ RANK_TABLE_DIR = "/user/serverid/devindex/config"
 RANK_TABLE_FILE = f"{RANK_TABLE_DIR}/hccl.json"
 SHM_VOLUME = "dshm"
 SHM_MOUNT = "/dev/shm"
+DATASET_VOLUME, DATASET_MOUNT = "dataset", "/mnt/dataset"
+PRETRAINED_VOLUME, PRETRAINED_MOUNT = "pretrained", "/mnt/pretrained"
+OUTPUT_VOLUME, OUTPUT_MOUNT = "output", "/mnt/output"
+RANK_TABLE_VOLUME = "rings-config"
 DEVICE_RESOURCES = {"Ascend": "huawei.com/Ascend910", "GPU": "nvidia.com/gpu"}
 
 
@@ -43,8 +47,8 @@ def common_labels(job: str) -> dict[str, str]:
 
 def owner_reference(job: str, uid: str) -> dict[str, Any]:
     return {
-        "apiVersion": crd.API_VERSION,
-        "kind": crd.KIND,
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": KIND,
         "name": job,
         "uid": uid,
         "controller": True,

@@ -13,10 +13,10 @@ import functools
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from mnft_operator import crd, quantity
+from mnft_operator import core_v1, crd, crd_spec, quantity, reserved
 from mnft_operator.schema_walk import check, with_defaults
 
 PLATFORMS = ("Ascend", "GPU", "CPU")
@@ -104,6 +104,12 @@ class FineTuneSpec:
     ascend_resource: str = "huawei.com/Ascend910"  # ascend.resourceName
     eval_every_epochs: int = 0
     export_formats: tuple[str, ...] = ()  # "MINDIR", "ONNX"
+    # pod overrides (spec.volumes, volumeMounts, podLabels, podAnnotations, runtimeClassName)
+    volumes: tuple[Mapping[str, Any], ...] = ()
+    volume_mounts: tuple[Mapping[str, Any], ...] = ()
+    pod_labels: Mapping[str, str] = field(default_factory=dict)
+    pod_annotations: Mapping[str, str] = field(default_factory=dict)
+    runtime_class_name: str | None = None
 
     @property
     def world_size(self) -> int:
@@ -149,6 +155,7 @@ def validate(job: Mapping[str, Any], allow_host_path: bool = False) -> list[Spec
     if structural:
         return errors + structural
     more = cross_field_errors(spec) + volume_source_errors(spec) + resource_errors(spec)
+    more += reserved_env_errors(spec) + pod_override_errors(spec)
     if not allow_host_path:
         more += host_path_errors(spec)
     return errors + [SpecError(f, m) for f, m in more]
@@ -185,6 +192,10 @@ def host_path_errors(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
         (f"spec.{parent}.volume.hostPath", HOST_PATH_FIX)
         for parent in VOLUME_FIELDS
         if "hostPath" in ((spec.get(parent) or {}).get("volume") or {})
+    ] + [
+        (f"spec.volumes[{i}].hostPath", HOST_PATH_FIX)
+        for i, volume in enumerate(spec.get("volumes") or ())
+        if "hostPath" in volume
     ]
 
 
@@ -248,6 +259,103 @@ def volume_source_errors(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
                     f"must hold exactly one volume source such as persistentVolumeClaim (found {found})",
                 )
             )
+    return out
+
+
+def reserved_env_errors(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """spec.env names the operator or mnft launch sets (the CRD's CEL rule on spec.env[*].name)."""
+    out = []
+    for i, var in enumerate(spec.get("env") or ()):
+        message = reserved.env_error(var["name"])
+        if message is not None:
+            out.append((f"spec.env[{i}].name", message))
+    return out
+
+
+# apimachinery's IsQualifiedName: [DNS-subdomain prefix '/'] name (63, alphanumeric at both ends).
+_QUALIFIED_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_QUALIFIED_FIX = (
+    "must be a qualified name: an optional DNS-subdomain prefix and '/', then at most 63 letters, digits, "
+    "'-', '_' or '.', starting and ending with a letter or digit"
+)
+
+
+def _qualified_name(key: str, lower_prefix: bool = False) -> bool:
+    prefix, slash, name = key.rpartition("/")
+    if lower_prefix:  # apimachinery checks annotation keys lower-cased
+        prefix = prefix.lower()
+    if slash and (len(prefix) > 253 or not re.match(core_v1.DNS_SUBDOMAIN, prefix)):
+        return False
+    return bool(_QUALIFIED_NAME.match(name))
+
+
+def pod_override_errors(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The pod overrides' CEL rules in Python, plus what no CRD rule says: exactly one source per volume,
+    label/annotation key format, the annotations' total size, '//' in a mount path."""
+    return _extra_volume_errors(spec) + _extra_mount_errors(spec) + _pod_metadata_errors(spec)
+
+
+def _extra_volume_errors(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for i, volume in enumerate(spec.get("volumes") or ()):
+        name = volume["name"]
+        if name in reserved.VOLUME_NAMES:
+            out.append((f"spec.volumes[{i}].name", reserved.volume_name_error(name)))
+        if name in seen:
+            out.append(("spec.volumes", f"spec.volumes[{i}].name {name} is used twice; names must be unique"))
+        seen.add(name)
+        sources = [k for k in volume if k != "name"]
+        if len(sources) != 1:
+            found = ", ".join(sources) or "none"
+            message = f"must hold exactly one volume source such as persistentVolumeClaim (found {found})"
+            out.append((f"spec.volumes[{i}]", message))
+    return out
+
+
+def _extra_mount_errors(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    volumes = {v["name"] for v in spec.get("volumes") or ()}
+    paths: set[str] = set()
+    for i, mount in enumerate(spec.get("volumeMounts") or ()):
+        field = f"spec.volumeMounts[{i}]"
+        if mount["name"] not in volumes:
+            message = f"{field} mounts {mount['name']}, which is not in spec.volumes; add it there"
+            out.append(("spec.volumeMounts", message))
+        problem = reserved.mount_path_error(mount["mountPath"])
+        if problem is not None:
+            out.append((f"{field}.mountPath", problem))
+        normal = mount["mountPath"].rstrip("/") or "/"
+        if normal in paths:
+            out.append((f"{field}.mountPath", f"{normal} is mounted twice; mount paths must be unique"))
+        paths.add(normal)
+        sub = mount.get("subPath", "")
+        if sub.startswith("/") or ".." in sub.split("/"):
+            out.append((f"{field}.subPath", "must be a relative path without '..'"))
+    return out
+
+
+def _pod_metadata_errors(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for name, keys, prefixes in (
+        ("podLabels", reserved.LABEL_KEYS, reserved.LABEL_PREFIXES),
+        ("podAnnotations", reserved.ANNOTATION_KEYS, reserved.ANNOTATION_PREFIXES),
+    ):
+        for key in spec.get(name) or {}:
+            if not _qualified_name(key, lower_prefix=name == "podAnnotations"):
+                out.append((f"spec.{name}", f"key {key!r} {_QUALIFIED_FIX}"))
+                continue
+            problem = reserved.metadata_key_error(key, keys, prefixes)
+            if problem is not None:
+                out.append((f"spec.{name}", problem))
+    annotations = spec.get("podAnnotations") or {}
+    total = sum(len(k.encode()) + len(v.encode()) for k, v in annotations.items())
+    if total > crd_spec.ANNOTATION_TOTAL_LIMIT:
+        message = (
+            f"keys and values total {total} bytes; at most {crd_spec.ANNOTATION_TOTAL_LIMIT} (Kubernetes' "
+            "256 KiB less 1 KiB for the operator's own annotations): move large data into a ConfigMap"
+        )
+        out.append(("spec.podAnnotations", message))
     return out
 
 
@@ -393,6 +501,11 @@ def parse(job: Mapping[str, Any], allow_host_path: bool = False) -> Job:
         ascend_resource=s["ascend"]["resourceName"],
         eval_every_epochs=s["eval"]["everyEpochs"],
         export_formats=tuple(s["export"].get("formats", ())),
+        volumes=tuple(s.get("volumes", ())),
+        volume_mounts=tuple(s.get("volumeMounts", ())),
+        pod_labels=dict(s.get("podLabels", {})),
+        pod_annotations=dict(s.get("podAnnotations", {})),
+        runtime_class_name=s.get("runtimeClassName"),
     )
     return Job(
         name=meta["name"], namespace=meta.get("namespace") or "default", uid=meta.get("uid", ""), spec=spec

@@ -18,6 +18,9 @@ Design (kept stable because the planner and the local kubelet rely on it):
   /dev/shm only 64 MiB.
 - Ascend: annotation `hccl/rankIndex`, the `rings-config-<job>` ConfigMap mounted at
   /user/serverid/devindex/config. Volcano gang: schedulerName volcano + the group-name annotation.
+- overrides: spec.volumes after the operator's volumes, spec.volumeMounts after the trainer's mounts,
+  spec.podLabels/podAnnotations under the operator's own (which win; spec.validate refuses the operator's
+  keys anyway, see reserved.py), spec.runtimeClassName.
 """
 
 from __future__ import annotations
@@ -32,12 +35,19 @@ from mnft_operator import quantity
 from mnft_operator.env import pod_env
 from mnft_operator.names import (
     CONTAINER,
+    DATASET_MOUNT,
+    DATASET_VOLUME,
     DEVICE_RESOURCES,
     GENERATION_LABEL,
     INDEX_LABEL,
     NAME_LABEL,
+    OUTPUT_MOUNT,
+    OUTPUT_VOLUME,
+    PRETRAINED_MOUNT,
+    PRETRAINED_VOLUME,
     RANK_INDEX_ANNOTATION,
     RANK_TABLE_DIR,
+    RANK_TABLE_VOLUME,
     SHM_MOUNT,
     SHM_VOLUME,
     TERMINATION_MESSAGE_PATH,
@@ -49,9 +59,6 @@ from mnft_operator.names import (
 )
 from mnft_operator.spec import RANK_TABLE, DataSource, Job
 
-DATASET_MOUNT = "/mnt/dataset"
-PRETRAINED_MOUNT = "/mnt/pretrained"
-OUTPUT_MOUNT = "/mnt/output"
 FETCHED_CHECKPOINT = f"{PRETRAINED_MOUNT}/checkpoint.ckpt"
 IMAGE_UID = 65532  # the trainer image's USER (Dockerfile)
 POD_SECURITY_CONTEXT: dict[str, Any] = {
@@ -152,27 +159,27 @@ def _volumes_and_mounts(job: Job) -> tuple[list[dict[str, Any]], list[dict[str, 
     volumes: list[dict[str, Any]] = []
     mounts: list[dict[str, Any]] = []
     if spec.dataset.volume is not None:
-        volumes.append(_volume("dataset", spec.dataset.volume))
-        mounts.append({"name": "dataset", "mountPath": DATASET_MOUNT, "readOnly": True})
+        volumes.append(_volume(DATASET_VOLUME, spec.dataset.volume))
+        mounts.append({"name": DATASET_VOLUME, "mountPath": DATASET_MOUNT, "readOnly": True})
     pre = spec.pretrained
     if pre is not None and pre.url is not None:
-        volumes.append({"name": "pretrained", "emptyDir": {}})
-        mounts.append({"name": "pretrained", "mountPath": PRETRAINED_MOUNT, "readOnly": True})
+        volumes.append({"name": PRETRAINED_VOLUME, "emptyDir": {}})
+        mounts.append({"name": PRETRAINED_VOLUME, "mountPath": PRETRAINED_MOUNT, "readOnly": True})
     elif pre is not None and pre.volume is not None:
-        volumes.append(_volume("pretrained", pre.volume))
-        mounts.append({"name": "pretrained", "mountPath": PRETRAINED_MOUNT, "readOnly": True})
+        volumes.append(_volume(PRETRAINED_VOLUME, pre.volume))
+        mounts.append({"name": PRETRAINED_VOLUME, "mountPath": PRETRAINED_MOUNT, "readOnly": True})
     output_source = (
         copy.deepcopy(dict(spec.output.volume)) if spec.output.volume is not None else {"emptyDir": {}}
     )
-    volumes.append({"name": "output", **output_source})
-    mounts.append({"name": "output", "mountPath": OUTPUT_MOUNT})
+    volumes.append({"name": OUTPUT_VOLUME, **output_source})
+    mounts.append({"name": OUTPUT_VOLUME, "mountPath": OUTPUT_MOUNT})
     volumes.append(
         {"name": SHM_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": _quantity(spec.shm_size)}}
     )
     mounts.append({"name": SHM_VOLUME, "mountPath": SHM_MOUNT})
     if spec.comm_mode == RANK_TABLE:
-        volumes.append({"name": "rings-config", "configMap": {"name": rings_configmap_name(job.name)}})
-        mounts.append({"name": "rings-config", "mountPath": RANK_TABLE_DIR, "readOnly": True})
+        volumes.append({"name": RANK_TABLE_VOLUME, "configMap": {"name": rings_configmap_name(job.name)}})
+        mounts.append({"name": RANK_TABLE_VOLUME, "mountPath": RANK_TABLE_DIR, "readOnly": True})
     return volumes, mounts
 
 
@@ -201,7 +208,7 @@ def _fetch_container(job: Job) -> dict[str, Any]:
         ],
         "terminationMessagePath": TERMINATION_MESSAGE_PATH,
         "terminationMessagePolicy": "FallbackToLogsOnError",
-        "volumeMounts": [{"name": "pretrained", "mountPath": PRETRAINED_MOUNT}],
+        "volumeMounts": [{"name": PRETRAINED_VOLUME, "mountPath": PRETRAINED_MOUNT}],
         "securityContext": container_security_context(job),
     }
 
@@ -257,7 +264,24 @@ def build_pod(job: Job, index: int, generation: int) -> dict[str, Any]:
         "imagePullSecrets": [dict(s) for s in spec.image_pull_secrets] or None,
     }
     pod_spec.update({k: v for k, v in optional.items() if v is not None})
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec}
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec}
+    apply_pod_overrides(job, pod)
+    return pod
+
+
+def apply_pod_overrides(job: Job, pod: dict[str, Any]) -> None:
+    """spec.volumes, volumeMounts, podLabels, podAnnotations and runtimeClassName on a built pod."""
+    spec = job.spec
+    meta, pod_spec = pod["metadata"], pod["spec"]
+    if spec.pod_labels:
+        meta["labels"] = {**spec.pod_labels, **meta["labels"]}
+    if spec.pod_annotations:
+        meta["annotations"] = {**spec.pod_annotations, **meta.get("annotations", {})}
+    pod_spec["volumes"] += [copy.deepcopy(dict(v)) for v in spec.volumes]
+    trainer = next(c for c in pod_spec["containers"] if c["name"] == CONTAINER)
+    trainer["volumeMounts"] += [copy.deepcopy(dict(m)) for m in spec.volume_mounts]
+    if spec.runtime_class_name is not None:
+        pod_spec["runtimeClassName"] = spec.runtime_class_name
 
 
 def build_pods(job: Job, generation: int) -> list[dict[str, Any]]:

@@ -80,7 +80,7 @@ class FineTuneSpec:
     dataset: DataSource
     pretrained: Pretrained | None
     output: DataSource
-    hyperparameters: tuple[tuple[str, int | float], ...]  # (camelCase key, value), schema order
+    hyperparameters: tuple[tuple[str, int | float | bool], ...]  # (camelCase key, value), schema order
     eval_enabled: bool
     comm_mode: str  # resolved: "rankTable" | "dynamicCluster"
     scheduler_port: int
@@ -203,6 +203,9 @@ def cross_field_errors(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
         out.append(("spec.hyperparameters.warmupEpochs", "must not exceed epochSize"))
     if "lrEnd" in hp and "lrMax" in hp and hp["lrEnd"] > hp["lrMax"]:
         out.append(("spec.hyperparameters.lrEnd", "must not exceed lrMax"))
+    for low, high in (("cropScaleMin", "cropScaleMax"), ("cropRatioMin", "cropRatioMax")):
+        if low in hp and high in hp and hp[low] > hp[high]:
+            out.append((f"spec.hyperparameters.{low}", f"must not exceed {high}"))
     return out
 
 

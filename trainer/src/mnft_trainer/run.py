@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mnft_trainer.config import RecipeConfig
 from mnft_trainer.data import (
     ImageFolder,
@@ -146,7 +148,8 @@ def _frozen(
     log: Log,
 ) -> tuple[TrainResult, float | None]:
     from mnft_trainer.checkpoint import file_sha256
-    from mnft_trainer.evaluate import accuracy_on_features
+    from mnft_trainer.distributed import sum_over_ranks
+    from mnft_trainer.evaluate import accuracy_of, confusion_on_features
     from mnft_trainer.features import balanced_batch, cached_features
     from mnft_trainer.network import PooledBackbone, PooledHead
     from mnft_trainer.training import too_few_images, train_head
@@ -164,14 +167,26 @@ def _frozen(
     features, labels = cached_features(
         pooled, shard, *size, batch, ckpt_sha, cache_dir, "train", ctx.rank, ctx.group_size, log
     )
-    result = train_head(net, head, features, labels, cfg, num_classes, ckpt_dir, ctx.rank, log)
+    result = train_head(
+        net, head, features, labels, cfg, num_classes, ckpt_dir, ctx.rank, log, group_size=ctx.group_size
+    )
     accuracy = None
-    if eval_folder is not None and ctx.rank == 0:
-        eval_features, eval_labels = cached_features(
-            pooled, eval_folder.samples, *size, batch, ckpt_sha, cache_dir, "eval", 0, 1, log
-        )
-        accuracy = accuracy_on_features(PooledHead(head), eval_features, eval_labels, batch)
+    if eval_folder is not None:
+        part = eval_part(eval_folder, ctx)
+        matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+        if part:
+            eval_features, eval_labels = cached_features(
+                pooled, part, *size, batch, ckpt_sha, cache_dir, "eval", ctx.rank, ctx.group_size, log
+            )
+            matrix = confusion_on_features(PooledHead(head), eval_features, eval_labels, batch, num_classes)
+        accuracy = accuracy_of(sum_over_ranks(matrix, ctx.group_size))
     return result, accuracy
+
+
+def eval_part(folder: ImageFolder, ctx: Any) -> tuple[Sample, ...]:
+    """This rank's part of the eval split: every group_size-th image, none left out (counts are summed
+    over the ranks, so the accuracy is the whole split's)."""
+    return folder.samples[ctx.rank :: ctx.group_size]
 
 
 def _full(
@@ -185,15 +200,20 @@ def _full(
     log: Log,
 ) -> tuple[TrainResult, float | None]:
     from mnft_trainer.data import ImageSource
-    from mnft_trainer.evaluate import accuracy_on_images
+    from mnft_trainer.distributed import sum_over_ranks
+    from mnft_trainer.evaluate import accuracy_of, confusion_on_images
     from mnft_trainer.training import train_full
 
     cfg = request.config
-    result = train_full(net, ImageSource(shard), cfg, num_classes, ckpt_dir, ctx.rank, log)
+    result = train_full(
+        net, ImageSource(shard), cfg, num_classes, ckpt_dir, ctx.rank, log, group_size=ctx.group_size
+    )
     accuracy = None
-    if eval_folder is not None and ctx.rank == 0:
+    if eval_folder is not None:
         batch = min(cfg.batch_size, EXTRACT_BATCH_MAX)
-        accuracy = accuracy_on_images(net, eval_folder.samples, cfg.image_height, cfg.image_width, batch)
+        part = eval_part(eval_folder, ctx)
+        matrix = confusion_on_images(net, part, cfg.image_height, cfg.image_width, batch, num_classes)
+        accuracy = accuracy_of(sum_over_ranks(matrix, ctx.group_size))
     return result, accuracy
 
 
@@ -211,6 +231,6 @@ def run_eval(cfg: RecipeConfig, dataset_path: str, checkpoint: str) -> float:
     backbone, head, net = build_network(num_classes)
     load_pretrained(backbone, head, checkpoint, lambda m: print(m, flush=True), require_head=True)
     batch = min(cfg.batch_size, EXTRACT_BATCH_MAX)
-    accuracy = accuracy_on_images(net, folder.samples, cfg.image_height, cfg.image_width, batch)
+    accuracy = accuracy_on_images(net, folder.samples, cfg.image_height, cfg.image_width, batch, num_classes)
     print(result_line(accuracy), flush=True)
     return accuracy

@@ -113,15 +113,15 @@ def run_training(request: TrainRequest) -> dict[str, Any]:
         load_pretrained(backbone, head, request.pretrain_ckpt, log, allow_head=not request.filter_head)
         log(f"loaded pretrained weights from {request.pretrain_ckpt}")
 
-    accuracy: float | None
     if request.freeze_backbone:
-        result, accuracy = _frozen(
+        result, matrix = _frozen(
             request, backbone, head, net, shard, eval_folder, num_classes, ckpt_dir, ctx, log
         )
     else:
-        result, accuracy = _full(request, net, shard, eval_folder, num_classes, ckpt_dir, ctx, log)
-    if accuracy is not None:
-        log(result_line(accuracy))
+        result, matrix = _full(request, net, shard, eval_folder, num_classes, ckpt_dir, ctx, log)
+    accuracy = None
+    if matrix is not None:
+        accuracy = report_eval(matrix, log)
     data = summary(result.epochs, result.final_loss, accuracy, result.checkpoint)
     if rank0:
         write_summary(cfg.save_checkpoint_path, data)
@@ -146,10 +146,10 @@ def _frozen(
     ckpt_dir: Path,
     ctx: Any,
     log: Log,
-) -> tuple[TrainResult, float | None]:
+) -> tuple[TrainResult, np.ndarray | None]:
     from mnft_trainer.checkpoint import file_sha256
     from mnft_trainer.distributed import sum_over_ranks
-    from mnft_trainer.evaluate import accuracy_of, confusion_on_features
+    from mnft_trainer.evaluate import confusion_on_features
     from mnft_trainer.features import balanced_batch, cached_features
     from mnft_trainer.network import PooledBackbone, PooledHead
     from mnft_trainer.training import too_few_images, train_head
@@ -170,17 +170,16 @@ def _frozen(
     result = train_head(
         net, head, features, labels, cfg, num_classes, ckpt_dir, ctx.rank, log, group_size=ctx.group_size
     )
-    accuracy = None
-    if eval_folder is not None:
-        part = eval_part(eval_folder, ctx)
-        matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
-        if part:
-            eval_features, eval_labels = cached_features(
-                pooled, part, *size, batch, ckpt_sha, cache_dir, "eval", ctx.rank, ctx.group_size, log
-            )
-            matrix = confusion_on_features(PooledHead(head), eval_features, eval_labels, batch, num_classes)
-        accuracy = accuracy_of(sum_over_ranks(matrix, ctx.group_size))
-    return result, accuracy
+    if eval_folder is None:
+        return result, None
+    part = eval_part(eval_folder, ctx)
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    if part:
+        eval_features, eval_labels = cached_features(
+            pooled, part, *size, batch, ckpt_sha, cache_dir, "eval", ctx.rank, ctx.group_size, log
+        )
+        matrix = confusion_on_features(PooledHead(head), eval_features, eval_labels, batch, num_classes)
+    return result, sum_over_ranks(matrix, ctx.group_size)
 
 
 def eval_part(folder: ImageFolder, ctx: Any) -> tuple[Sample, ...]:
@@ -198,23 +197,32 @@ def _full(
     ckpt_dir: Path,
     ctx: Any,
     log: Log,
-) -> tuple[TrainResult, float | None]:
+) -> tuple[TrainResult, np.ndarray | None]:
     from mnft_trainer.data import ImageSource
     from mnft_trainer.distributed import sum_over_ranks
-    from mnft_trainer.evaluate import accuracy_of, confusion_on_images
+    from mnft_trainer.evaluate import confusion_on_images
     from mnft_trainer.training import train_full
 
     cfg = request.config
     result = train_full(
         net, ImageSource(shard), cfg, num_classes, ckpt_dir, ctx.rank, log, group_size=ctx.group_size
     )
-    accuracy = None
-    if eval_folder is not None:
-        batch = min(cfg.batch_size, EXTRACT_BATCH_MAX)
-        part = eval_part(eval_folder, ctx)
-        matrix = confusion_on_images(net, part, cfg.image_height, cfg.image_width, batch, num_classes)
-        accuracy = accuracy_of(sum_over_ranks(matrix, ctx.group_size))
-    return result, accuracy
+    if eval_folder is None:
+        return result, None
+    batch = min(cfg.batch_size, EXTRACT_BATCH_MAX)
+    part = eval_part(eval_folder, ctx)
+    matrix = confusion_on_images(net, part, cfg.image_height, cfg.image_width, batch, num_classes)
+    return result, sum_over_ranks(matrix, ctx.group_size)
+
+
+def report_eval(matrix: np.ndarray, log: Log) -> float:
+    """The whole split's accuracy from its confusion matrix, logged with the counts behind it."""
+    from mnft_trainer.evaluate import accuracy_of
+
+    accuracy = accuracy_of(matrix)
+    log(f"eval: {int(matrix.sum())} images, {int(np.trace(matrix))} correct")
+    log(result_line(accuracy))
+    return accuracy
 
 
 def run_eval(cfg: RecipeConfig, dataset_path: str, checkpoint: str) -> float:
@@ -225,12 +233,11 @@ def run_eval(cfg: RecipeConfig, dataset_path: str, checkpoint: str) -> float:
     set_up_mindspore(cfg.platform)
 
     from mnft_trainer.checkpoint import load_pretrained
-    from mnft_trainer.evaluate import accuracy_on_images
+    from mnft_trainer.evaluate import confusion_on_images
     from mnft_trainer.network import build_network
 
     backbone, head, net = build_network(num_classes)
     load_pretrained(backbone, head, checkpoint, lambda m: print(m, flush=True), require_head=True)
     batch = min(cfg.batch_size, EXTRACT_BATCH_MAX)
-    accuracy = accuracy_on_images(net, folder.samples, cfg.image_height, cfg.image_width, batch, num_classes)
-    print(result_line(accuracy), flush=True)
-    return accuracy
+    matrix = confusion_on_images(net, folder.samples, cfg.image_height, cfg.image_width, batch, num_classes)
+    return report_eval(matrix, lambda message: print(message, flush=True))

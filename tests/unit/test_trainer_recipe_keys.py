@@ -155,3 +155,17 @@ def test_examples_with_eval_point_at_the_split_root_not_at_train():
                     assert not spec["dataset"]["path"].rstrip("/").endswith("train"), path.name
                     checked += 1
     assert checked >= 6
+
+
+def test_filter_head_renders_only_when_asked():
+    base = job({})
+    base["spec"]["pretrained"] = {"checkpoint": "/c.ckpt"}  # type: ignore[index]
+    assert "--filter_head" not in train_command(parse(base))
+    base["spec"]["pretrained"]["filterHead"] = True  # type: ignore[index]
+    cmd = train_command(parse(base))
+    assert cmd[cmd.index("--freeze_layer") : cmd.index("--freeze_layer") + 4] == [
+        "--freeze_layer",
+        "none",
+        "--filter_head",
+        "true",
+    ]

@@ -132,6 +132,11 @@ def spec_schema() -> Schema:
                             ["none", "backbone"],
                             default="none",
                         ),
+                        "filterHead": {
+                            "type": "boolean",
+                            "description": "Never load the checkpoint's head, start a new one (the recipe's "
+                            "`filter_head`); unset or false: the head is loaded when its shape fits.",
+                        },
                     },
                     "x-kubernetes-validations": [
                         rule(

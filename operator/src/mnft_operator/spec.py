@@ -53,6 +53,7 @@ class Pretrained:
     url: str | None
     sha256: str | None
     freeze_layer: str  # "none" | "backbone"
+    filter_head: bool = False
 
 
 @dataclass(frozen=True)
@@ -260,6 +261,7 @@ def parse(job: Mapping[str, Any]) -> Job:
             url=pre.get("url"),
             sha256=pre.get("sha256"),
             freeze_layer=pre["freezeLayer"],
+            filter_head=bool(pre.get("filterHead", False)),
         ),
         output=DataSource(s["output"]["path"], s["output"].get("volume")),
         hyperparameters=tuple((k, hp[k]) for k in crd.HYPERPARAMETERS if k in hp),

@@ -50,6 +50,8 @@ def main() -> int:
             trainer[step] = float(match.group(1))
         elif match := ACCURACY.match(line):
             accuracy[step] = match.group(1)
+        elif line.startswith("demo: "):  # the demo's own summary lines
+            print(line, flush=True)
     code = proc.wait()
     end = time.monotonic()
     if code != 0:

@@ -27,13 +27,14 @@ pytestmark = pytest.mark.slow
 MNFT = [sys.executable, "-m", "mnft_operator.cli"]
 BATCH = 16
 EPOCHS = 2
-EQUIVALENCE_EPOCHS = 4
-SMALL_BATCH = 8  # 17 steps an epoch on the 287 images of the digits 0 and 1
+EQUIVALENCE_EPOCHS = 6
 PER_CLASS = 48
-# Measured spread of the per-epoch loss between the two set-ups (bench/bench_distributed_equivalence.py,
-# docs/benchmarks.md): the ranks' augmentation and shuffling draw other random numbers, and BatchNorm's
-# batch statistics come from B images per rank instead of 2B.
-LOSS_TOLERANCE = 0.15
+# Measured (docs/benchmarks.md): the 2-rank loss runs up to 0.40 above the lone process's while it falls
+# fastest (about half an epoch behind) and 0.09 above after the last epoch. Not the same computation: each
+# rank's BatchNorm normalises with the statistics of B images, not 2B, and the ranks' shuffles and crops
+# draw other random numbers.
+LOSS_TOLERANCE = 0.45
+FINAL_LOSS_TOLERANCE = 0.15
 ACCURACY_TOLERANCE = 0.03
 RECIPE = [
     "--platform", "CPU", "--image_height", "32", "--image_width", "32", "--epoch_size", str(EPOCHS),
@@ -144,34 +145,37 @@ def test_rank_logs_carry_no_mindspore_info_lines(two_ranks):
 
 
 @pytest.fixture(scope="module")
-def digits01(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("digits01")
-    run([*MNFT, "demo-data", "--output", str(root), "--classes", "0,1"], clean_env())
+def digits04(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("digits04")
+    run([*MNFT, "demo-data", "--output", str(root), "--classes", "0,1,2,3,4"], clean_env())
     return root
 
 
-def test_two_ranks_of_batch_b_train_as_one_process_of_batch_2b(digits01, tmp_path):
-    """The full network from scratch with the demo's pre-training recipe on the digits 0 and 1 (287 train
-    images, 68 steps); the demo's own 5-class pre-training is compared in the bench."""
+@pytest.mark.timeout(3600)  # two 6-epoch trainings: ~3 min unloaded, 16 min at a load average of 14
+def test_two_ranks_of_batch_b_train_as_one_process_of_batch_2b(digits04, tmp_path):
+    """The demo's pre-training (digits 0-4 from scratch, 6 epochs, 22 steps an epoch either way): smaller
+    set-ups tried here (3 classes x 48 images, the digits 0 and 1 at 2 x 8) do not learn in their few
+    steps, so their losses and accuracies would compare noise. Deterministic: bench/bench_distributed_
+    equivalence.py runs the same commands (numbers in docs/benchmarks.md)."""
     recipe = [
         *RECIPE[: RECIPE.index("--epoch_size")], "--epoch_size", str(EQUIVALENCE_EPOCHS),
         *RECIPE[RECIPE.index("--epoch_size") + 2 :],
-        "--dataset_path", str(digits01), "--save_checkpoint_path",
+        "--dataset_path", str(digits04), "--run_eval", "true", "--save_checkpoint_path",
     ]  # fmt: skip
     two = run(
-        [*MNFT, "launch", "train", *recipe, str(tmp_path / "two"), "--batch_size", str(SMALL_BATCH)],
+        [*MNFT, "launch", "train", *recipe, str(tmp_path / "two"), "--batch_size", str(BATCH)],
         one_pod_two_devices(),
     )
     alone = run(
-        [*MNFT, "train", *recipe, str(tmp_path / "one"), "--batch_size", str(2 * SMALL_BATCH)],
+        [*MNFT, "train", *recipe, str(tmp_path / "one"), "--batch_size", str(2 * BATCH)],
         clean_env(GLOG_v="3"),
     )
     distributed, single = losses(two), losses(alone)
     assert len(distributed) == len(single) == EQUIVALENCE_EPOCHS
-    print(f"per-epoch loss: 2 ranks x {SMALL_BATCH} {distributed}\n1 process x {2 * SMALL_BATCH} {single}")
+    print(f"per-epoch loss: 2 ranks x {BATCH} {distributed}\n1 process x {2 * BATCH} {single}")
     assert max(abs(a - b) for a, b in zip(distributed, single, strict=True)) <= LOSS_TOLERANCE
-    assert single[-1] < single[0] - 0.1 and distributed[-1] < distributed[0] - 0.1  # it did learn
+    assert abs(distributed[-1] - single[-1]) <= FINAL_LOSS_TOLERANCE
     accuracy_two, accuracy_one = float(one(RESULT, two)[0]), float(one(RESULT, alone)[0])
     print(f"final accuracy: 2 ranks {accuracy_two}, 1 process {accuracy_one}")
-    assert min(accuracy_two, accuracy_one) > 0.6  # well above chance (0.5), or the comparison says little
+    assert min(accuracy_two, accuracy_one) > 0.9  # well above chance (0.2): the comparison means something
     assert abs(accuracy_two - accuracy_one) <= ACCURACY_TOLERANCE

@@ -18,12 +18,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STEP = re.compile(r"^== (\d)/3 ")
+STEP = re.compile(r"^== (\d)/4 ")
+STEPS = {"1": "demo-data", "2": "pretrain", "3": "finetune", "4": "finetune-full"}
 TOTAL = re.compile(r"^\[worker-0/rank-0\] total cost ([0-9.]+) s$")
 ACCURACY = re.compile(r"^\[mnft local\]   accuracy:   ([0-9.]+)$")
 
 
 def main() -> int:
+    load_before = os.getloadavg()
     started = time.monotonic()
     marks: dict[str, float] = {}
     trainer: dict[str, float] = {}
@@ -42,18 +44,20 @@ def main() -> int:
     for line in proc.stdout:
         line = line.rstrip("\n")
         if match := STEP.match(line):
-            step = {"1": "demo-data", "2": "pretrain", "3": "finetune"}[match.group(1)]
+            step = STEPS[match.group(1)]
             marks[step] = time.monotonic()
         elif match := TOTAL.match(line):
             trainer[step] = float(match.group(1))
         elif match := ACCURACY.match(line):
             accuracy[step] = match.group(1)
+        elif line.startswith("demo: "):  # the demo's own summary lines
+            print(line, flush=True)
     code = proc.wait()
     end = time.monotonic()
     if code != 0:
         print(f"demo failed with exit code {code}", file=sys.stderr)
         return code
-    order = ["demo-data", "pretrain", "finetune"]
+    order = list(STEPS.values())
     bounds = [*(marks[name] for name in order), end]
     print("| step | wall s | trainer's total cost s | local mode + start-up s | accuracy |")
     print("| --- | --- | --- | --- | --- |")
@@ -64,6 +68,8 @@ def main() -> int:
         shown = "" if inner is None else f"{inner:.1f}"
         print(f"| {name} | {wall:.1f} | {shown} | {rest} | {accuracy.get(name, '')} |")
     print(f"| total | {end - started:.1f} | | | |")
+    loads = ", ".join(f"{x:.1f}" for x in (*load_before, *os.getloadavg()))
+    print(f"load average (1, 5, 15 min) before, after: {loads}")
     return 0
 
 

@@ -158,10 +158,9 @@ def test_one_pod_two_devices_full_network(dataset, tmp_path):
     assert re.search(rf"^\[rank-0\] epoch\[1/1\], iter\[{per_rank // BATCH}\] ", result.stdout, re.M)
 
     rank0, rank1 = load(out / "ckpt_0" / "mobilenetv2_1.ckpt"), load(out / "ckpt_1" / "mobilenetv2_1.ckpt")
-    # Trainable weights and optimizer state agree; BatchNorm's running statistics are per rank (no SyncBN),
-    # as in MindSpore's data parallelism, and each rank saw different images so they must differ.
-    diff = differing(rank0, rank1)
-    assert diff and all(name.endswith(("moving_mean", "moving_variance")) for name in diff), diff
+    # Trainable weights and optimizer state agree through the mean gradients, and the BatchNorm moving
+    # statistics (each rank's follow its own images) are averaged over the ranks before the save.
+    assert differing(rank0, rank1) == []
 
 
 def test_a_killed_rank_stops_the_pod_with_128_plus_signal(dataset, tmp_path):

@@ -167,6 +167,12 @@ CASES: list[tuple[dict[str, Any], dict[str, Any] | None]] = [
     ({"hyperparameters": {"lrEnd": 0.1, "lrMax": 0.1}}, None),
     ({"hyperparameters": {"lrEnd": 0, "lrMax": 0.8}}, None),  # JSON integer in a number field
     ({"hyperparameters": {"lrEnd": 2, "lrMax": 1.5}}, None),
+    ({"hyperparameters": {"cropScaleMin": 0.9, "cropScaleMax": 0.5}}, None),
+    ({"hyperparameters": {"cropRatioMin": 2, "cropRatioMax": 1.5}}, None),
+    (
+        {"hyperparameters": {"cropScaleMin": 0.6, "cropScaleMax": 0.6, "cropRatioMin": 1, "cropRatioMax": 1}},
+        None,
+    ),
     ({}, {"name": "Bad_Name"}),
     ({}, {"name": "a" * 52}),
     ({}, {"name": "a" * 51}),
@@ -191,7 +197,7 @@ def test_some_cases_are_rejected() -> None:
         if metadata:
             job["metadata"] = metadata
         rejected += bool(validate(job))
-    assert rejected == 19
+    assert rejected == 21
 
 
 # ---- the embedded core/v1 schemas (mnft_operator.core_v1) ----

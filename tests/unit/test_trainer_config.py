@@ -26,6 +26,13 @@ COMMON = {
     "save_checkpoint_epochs": 1,
     "save_checkpoint_path": "./checkpoint",
     "lr_init": 0.0,
+    # r1.2 src/dataset.py's train transforms
+    "crop_scale_min": 0.08,
+    "crop_scale_max": 1.0,
+    "crop_ratio_min": 0.75,
+    "crop_ratio_max": 1.333,
+    "flip_prob": 0.5,
+    "color_jitter": 0.4,
 }
 
 
@@ -135,3 +142,40 @@ def test_platform_defaults_table_is_not_mutated_by_resolving():
     before = {k: dict(v) for k, v in PLATFORM_DEFAULTS.items()}
     resolve_config("CPU", {"batch_size": 3}, {"epoch_size": 2})
     assert before == PLATFORM_DEFAULTS
+
+
+def test_augmentation_keys_from_file_and_cli():
+    cfg = resolve_config(
+        "CPU",
+        {"crop_scale_min": 0.6, "flip_prob": 0.0},
+        {"crop_ratio_min": convert_value("crop_ratio_min", "0.85", "--"), "color_jitter": 0.0},
+    )
+    assert (cfg.crop_scale_min, cfg.crop_scale_max, cfg.crop_ratio_min, cfg.crop_ratio_max) == (
+        0.6,
+        1.0,
+        0.85,
+        1.333,
+    )
+    assert (cfg.flip_prob, cfg.color_jitter) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (
+            {"crop_scale_min": 0.0},
+            r"^crop_scale_min/crop_scale_max: need 0 < min <= max <= 1, got 0.0 and 1.0$",
+        ),
+        ({"crop_scale_min": 0.9, "crop_scale_max": 0.5}, r"got 0.9 and 0.5$"),
+        ({"crop_scale_max": 1.5}, r"^crop_scale_min/crop_scale_max: .* got 0.08 and 1.5$"),
+        (
+            {"crop_ratio_min": 2.0},
+            r"^crop_ratio_min/crop_ratio_max: need 0 < min <= max <= 10, got 2.0 and 1.333$",
+        ),
+        ({"flip_prob": 1.5}, r"^flip_prob: must be in \[0, 1\], got 1.5$"),
+        ({"color_jitter": -0.1}, r"^color_jitter: must be in \[0, 1\] \(0: no jitter\), got -0.1$"),
+    ],
+)
+def test_augmentation_bounds_are_one_line_naming_the_keys(values, message):
+    with pytest.raises(TrainerError, match=message):
+        resolve_config("CPU", {}, values)

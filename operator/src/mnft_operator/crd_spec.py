@@ -63,16 +63,44 @@ HYPERPARAMETERS: dict[str, Schema] = {
     "batchSize": int_("Per-device batch size (batch_size).", 1, 4096),
     "epochSize": int_("Number of training epochs (epoch_size).", 1, 10000),
     "warmupEpochs": int_("Epochs of linear learning-rate warm-up (warmup_epochs).", 0, 10000),
+    "lrInit": num("Learning rate at the start of the warm-up (lr_init).", 0, 100),
     "lrMax": num("Peak learning rate of the cosine schedule (lr_max).", 0, 100, exclusiveMinimum=True),
     "lrEnd": num("Final learning rate of the cosine schedule (lr_end).", 0, 100),
     "momentum": num("Momentum of the optimizer (momentum).", 0, 1),
     "weightDecay": num("Weight decay (weight_decay).", 0, 1),
     "labelSmooth": num("Label smoothing factor (label_smooth).", 0, 1, exclusiveMaximum=True),
     "lossScale": num("Static loss scale (loss_scale).", 1, 16777216),
+    "saveCheckpoint": {
+        "type": "boolean",
+        "description": "Write checkpoints (save_checkpoint); false: only summary.json.",
+    },
     "saveCheckpointEpochs": int_(
         "Save a checkpoint every this many epochs (save_checkpoint_epochs).", 1, 10000
     ),
     "keepCheckpointMax": int_("Keep at most this many checkpoints per rank (keep_checkpoint_max).", 1, 10000),
+    # The train transforms; r1.2's values (ImageNet's) are the trainer's defaults.
+    "cropScaleMin": num(
+        "Smallest random crop, as a fraction of the image area (crop_scale_min; r1.2: 0.08).",
+        0,
+        1,
+        exclusiveMinimum=True,
+    ),
+    "cropScaleMax": num(
+        "Largest random crop, as a fraction of the image area (crop_scale_max; r1.2: 1.0).",
+        0,
+        1,
+        exclusiveMinimum=True,
+    ),
+    "cropRatioMin": num(
+        "Smallest aspect ratio of the random crop (crop_ratio_min; r1.2: 0.75).", 0, 10, exclusiveMinimum=True
+    ),
+    "cropRatioMax": num(
+        "Largest aspect ratio of the random crop (crop_ratio_max; r1.2: 1.333).", 0, 10, exclusiveMinimum=True
+    ),
+    "flipProb": num("Probability of a horizontal flip (flip_prob; r1.2: 0.5; 0: none).", 0, 1),
+    "colorJitter": num(
+        "Brightness, contrast and saturation jitter strength (color_jitter; r1.2: 0.4; 0: none).", 0, 1
+    ),
 }
 
 
@@ -129,6 +157,11 @@ def spec_schema() -> Schema:
                             ["none", "backbone"],
                             default="none",
                         ),
+                        "filterHead": {
+                            "type": "boolean",
+                            "description": "Never load the checkpoint's head, start a new one (the recipe's "
+                            "`filter_head`); unset or false: the head is loaded when its shape fits.",
+                        },
                     },
                     "x-kubernetes-validations": [
                         rule(
@@ -201,6 +234,18 @@ def spec_schema() -> Schema:
                             "double(self.lrEnd) <= double(self.lrMax)",
                             "spec.hyperparameters.lrEnd must not exceed lrMax",
                             ".lrEnd",
+                        ),
+                        rule(
+                            "!has(self.cropScaleMin) || !has(self.cropScaleMax) || "
+                            "double(self.cropScaleMin) <= double(self.cropScaleMax)",
+                            "spec.hyperparameters.cropScaleMin must not exceed cropScaleMax",
+                            ".cropScaleMin",
+                        ),
+                        rule(
+                            "!has(self.cropRatioMin) || !has(self.cropRatioMax) || "
+                            "double(self.cropRatioMin) <= double(self.cropRatioMax)",
+                            "spec.hyperparameters.cropRatioMin must not exceed cropRatioMax",
+                            ".cropRatioMin",
                         ),
                     ],
                 }

@@ -54,6 +54,7 @@ class Pretrained:
     url: str | None
     sha256: str | None
     freeze_layer: str  # "none" | "backbone"
+    filter_head: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class FineTuneSpec:
     dataset: DataSource
     pretrained: Pretrained | None
     output: DataSource
-    hyperparameters: tuple[tuple[str, int | float], ...]  # (camelCase key, value), schema order
+    hyperparameters: tuple[tuple[str, int | float | bool], ...]  # (camelCase key, value), schema order
     eval_enabled: bool
     comm_mode: str  # resolved: "rankTable" | "dynamicCluster"
     scheduler_port: int
@@ -386,6 +387,9 @@ def cross_field_errors(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
         out.append(("spec.hyperparameters.warmupEpochs", "must not exceed epochSize"))
     if "lrEnd" in hp and "lrMax" in hp and hp["lrEnd"] > hp["lrMax"]:
         out.append(("spec.hyperparameters.lrEnd", "must not exceed lrMax"))
+    for low, high in (("cropScaleMin", "cropScaleMax"), ("cropRatioMin", "cropRatioMax")):
+        if low in hp and high in hp and hp[low] > hp[high]:
+            out.append((f"spec.hyperparameters.{low}", f"must not exceed {high}"))
     return out
 
 
@@ -466,6 +470,7 @@ def parse(job: Mapping[str, Any], allow_host_path: bool = False) -> Job:
             url=pre.get("url"),
             sha256=pre.get("sha256"),
             freeze_layer=pre["freezeLayer"],
+            filter_head=bool(pre.get("filterHead", False)),
         ),
         output=DataSource(s["output"]["path"], s["output"].get("volume")),
         hyperparameters=tuple((k, hp[k]) for k in crd.HYPERPARAMETERS if k in hp),

@@ -35,6 +35,15 @@ RECIPE_KEYS: dict[str, type] = {
     "save_checkpoint_epochs": int,
     "keep_checkpoint_max": int,
     "save_checkpoint_path": str,
+    # The train transforms (r1.2 src/dataset.py, hard-coded there): RandomCropDecodeResize's scale and
+    # ratio ranges, RandomHorizontalFlip's probability, RandomColorAdjust's brightness = contrast =
+    # saturation strength.
+    "crop_scale_min": float,
+    "crop_scale_max": float,
+    "crop_ratio_min": float,
+    "crop_ratio_max": float,
+    "flip_prob": float,
+    "color_jitter": float,
 }
 
 _COMMON: dict[str, Any] = {
@@ -50,6 +59,12 @@ _COMMON: dict[str, Any] = {
     "save_checkpoint": True,
     "save_checkpoint_epochs": 1,
     "save_checkpoint_path": "./checkpoint",
+    "crop_scale_min": 0.08,
+    "crop_scale_max": 1.0,
+    "crop_ratio_min": 0.75,
+    "crop_ratio_max": 1.333,
+    "flip_prob": 0.5,
+    "color_jitter": 0.4,
 }
 
 # r1.2 src/config.py: CPU lr 0.03 constant (lr_end == lr_max), GPU 0.8 cosine,
@@ -112,6 +127,12 @@ class RecipeConfig:
     save_checkpoint_epochs: int
     keep_checkpoint_max: int
     save_checkpoint_path: str
+    crop_scale_min: float
+    crop_scale_max: float
+    crop_ratio_min: float
+    crop_ratio_max: float
+    flip_prob: float
+    color_jitter: float
 
 
 def parse_bool(text: str, field: str) -> bool:
@@ -200,4 +221,23 @@ def resolve_config(
         raise TrainerError(f"label_smooth: must be in [0, 1), got {merged['label_smooth']}")
     if merged["loss_scale"] <= 0:
         raise TrainerError(f"loss_scale: must be positive, got {merged['loss_scale']}")
+    for message in augmentation_errors(merged):
+        raise TrainerError(message)
     return RecipeConfig(platform=platform, **merged)
+
+
+def augmentation_errors(values: Mapping[str, Any]) -> list[str]:
+    """The bounds of the augmentation keys (MindSpore's RandomResizedCrop, RandomHorizontalFlip and
+    RandomColorAdjust reject the rest with multi-line text)."""
+    out = []
+    lo, hi = values["crop_scale_min"], values["crop_scale_max"]
+    if not 0 < lo <= hi <= 1:
+        out.append(f"crop_scale_min/crop_scale_max: need 0 < min <= max <= 1, got {lo} and {hi}")
+    lo, hi = values["crop_ratio_min"], values["crop_ratio_max"]
+    if not 0 < lo <= hi <= 10:
+        out.append(f"crop_ratio_min/crop_ratio_max: need 0 < min <= max <= 10, got {lo} and {hi}")
+    if not 0 <= values["flip_prob"] <= 1:
+        out.append(f"flip_prob: must be in [0, 1], got {values['flip_prob']}")
+    if not 0 <= values["color_jitter"] <= 1:
+        out.append(f"color_jitter: must be in [0, 1] (0: no jitter), got {values['color_jitter']}")
+    return out

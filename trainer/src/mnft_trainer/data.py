@@ -2,7 +2,7 @@
 
 Images are decoded with Pillow inside the dataset source, so a file that cannot be decoded is reported by
 name. The transforms after decoding are the r1.2 recipe's (RandomCropDecodeResize == Decode followed by
-RandomResizedCrop).
+RandomResizedCrop), with its hard-coded augmentation settings as overridable defaults (`Augmentation`).
 """
 
 from __future__ import annotations
@@ -144,16 +144,37 @@ def eval_resize(height: int, width: int) -> tuple[int, int]:
     return round(height * 256 / 224), round(width * 256 / 224)
 
 
-def train_transforms(height: int, width: int) -> list[Any]:
+@dataclass(frozen=True)
+class Augmentation:
+    """The random train transforms' settings; the defaults are r1.2's (ImageNet's)."""
+
+    crop_scale: tuple[float, float] = (0.08, 1.0)
+    crop_ratio: tuple[float, float] = (0.75, 1.333)
+    flip_prob: float = 0.5
+    color_jitter: float = 0.4
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> Augmentation:
+        return cls(
+            (cfg.crop_scale_min, cfg.crop_scale_max),
+            (cfg.crop_ratio_min, cfg.crop_ratio_max),
+            cfg.flip_prob,
+            cfg.color_jitter,
+        )
+
+
+def train_transforms(height: int, width: int, aug: Augmentation | None = None) -> list[Any]:
+    """RandomResizedCrop, flip, colour jitter, normalise; a flip or jitter of strength 0 is left out."""
     from mindspore.dataset import vision
 
-    return [
-        vision.RandomResizedCrop((height, width), scale=(0.08, 1.0), ratio=(0.75, 1.333)),
-        vision.RandomHorizontalFlip(prob=0.5),
-        vision.RandomColorAdjust(brightness=0.4, contrast=0.4, saturation=0.4),
-        vision.Normalize(mean=MEAN, std=STD),
-        vision.HWC2CHW(),
-    ]
+    aug = aug or Augmentation()
+    ops: list[Any] = [vision.RandomResizedCrop((height, width), scale=aug.crop_scale, ratio=aug.crop_ratio)]
+    if aug.flip_prob > 0:
+        ops.append(vision.RandomHorizontalFlip(prob=aug.flip_prob))
+    if aug.color_jitter > 0:
+        strength = aug.color_jitter
+        ops.append(vision.RandomColorAdjust(brightness=strength, contrast=strength, saturation=strength))
+    return [*ops, vision.Normalize(mean=MEAN, std=STD), vision.HWC2CHW()]
 
 
 def eval_transforms(height: int, width: int) -> list[Any]:
@@ -174,6 +195,7 @@ def make_dataset(
     batch_size: int,
     training: bool,
     workers: int = 2,
+    augmentation: Augmentation | None = None,
 ) -> Any:
     """Batches of (image NCHW float32, label int32); training: shuffled, random transforms, no remainder."""
     import mindspore.dataset as ds
@@ -185,6 +207,6 @@ def make_dataset(
         num_parallel_workers=workers,
         python_multiprocessing=False,
     )
-    transforms = train_transforms(height, width) if training else eval_transforms(height, width)
+    transforms = train_transforms(height, width, augmentation) if training else eval_transforms(height, width)
     dataset = dataset.map(operations=transforms, input_columns="image", num_parallel_workers=workers)
     return dataset.batch(batch_size, drop_remainder=training)

@@ -13,6 +13,9 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from mnft_trainer import rank_table
 from mnft_trainer.errors import TrainerError
@@ -122,6 +125,71 @@ def init_from_env(platform: str, env: Mapping[str, str] | None = None) -> DistCo
         flush=True,
     )
     return DistContext(rank=rank, group_size=size, device_id=device_id, distributed=True)
+
+
+MOVING_STATISTICS = ("moving_mean", "moving_variance")
+_SUM_CELLS: dict[str, Any] = {}
+
+
+def allreduce_sum(values: np.ndarray) -> np.ndarray:
+    """The element-wise sum over every rank of a float32 vector (every rank must call it, in the same
+    order); a collective failure is a DistributedError (exit 75)."""
+    import mindspore as ms
+    from mindspore import nn, ops
+
+    class Sum(nn.Cell):
+        def __init__(self) -> None:
+            super().__init__()
+            self.allreduce = ops.AllReduce(ops.ReduceOp.SUM)
+
+        def construct(self, x: Any) -> Any:
+            return self.allreduce(x)
+
+    cell = _SUM_CELLS.setdefault("sum", Sum())
+    try:
+        return np.asarray(cell(ms.Tensor(np.ascontiguousarray(values, dtype=np.float32))).asnumpy())
+    except RuntimeError as exc:
+        raise DistributedError(f"collective communication failed (all-reduce): {first_line(exc)}") from None
+
+
+def average_moving_statistics(net: Any, group_size: int) -> int:
+    """Replace every BatchNorm moving mean and variance by its mean over the ranks, so that every rank
+    holds (and checkpoints, and evaluates with) the same network. Data parallelism keeps the trainable
+    weights identical through the mean gradients, but each rank's statistics follow its own images.
+    Returns how many values were averaged; one all-reduce of them all."""
+    import mindspore as ms
+
+    params = [p for p in net.get_parameters() if p.name.endswith(MOVING_STATISTICS)]
+    if group_size <= 1 or not params:
+        return 0
+    flat = np.concatenate([p.asnumpy().astype(np.float32).ravel() for p in params])
+    mean = allreduce_sum(flat) / np.float32(group_size)
+    offset = 0
+    for param in params:
+        size = int(np.prod(param.shape))
+        value = mean[offset : offset + size].reshape(param.shape)
+        param.set_data(ms.Tensor(value, param.dtype))
+        offset += size
+    return offset
+
+
+def end_of_epoch(net: Any | None, avg_loss: float, group_size: int) -> float:
+    """After a distributed epoch: average the BatchNorm moving statistics of `net` (None: the frozen path,
+    whose statistics do not move) and return the mean of the ranks' epoch losses, i.e. the loss over every
+    rank's images, what one process would report."""
+    if group_size <= 1:
+        return avg_loss
+    if net is not None:
+        average_moving_statistics(net, group_size)
+    return float(allreduce_sum(np.array([avg_loss], dtype=np.float32))[0] / group_size)
+
+
+def sum_over_ranks(counts: np.ndarray, group_size: int) -> np.ndarray:
+    """Integer counts (a confusion matrix) summed over the ranks; exact below 2**24 a cell."""
+    if group_size <= 1:
+        return counts
+    total = allreduce_sum(counts.astype(np.float32).ravel())
+    return np.rint(total).astype(np.int64).reshape(counts.shape)
 
 
 def first_line(exc: BaseException) -> str:

@@ -45,6 +45,25 @@ SCHEDULER_CODE = (
 )
 
 
+# MindSpore's C++ log line: `[INFO] DISTRIBUTED(pid,tid,python):time [file:line] function] message`.
+_MS_LOG_LINE = re.compile(r"^\[(DEBUG|INFO)\] [A-Z_]+\(\d+,\w+,")
+_MS_LEVELS = {"DEBUG": 0, "INFO": 1}
+
+
+def drops_mindspore_info(glog_v: str) -> Callable[[str], bool]:
+    """Which child output lines to drop: MindSpore's DEBUG/INFO lines below the GLOG_v level.
+
+    GLOG_v alone does not silence them all: the TCP client and server of the dynamic cluster log `Event
+    base dispatch success!` with MSLOG_IF(INFO, ret == 0, ...), a macro that tests only its condition and
+    never the level (mindspore/core/include/utils/log_adapter.h; MS_LOG(level) is MSLOG_IF with the level
+    test as condition), so every rank printed them at GLOG_v=3. Warnings and errors always pass."""
+    try:
+        level = int(glog_v)
+    except ValueError:
+        level = 2  # MindSpore's default, WARNING
+    return lambda line: (m := _MS_LOG_LINE.match(line)) is not None and _MS_LEVELS[m.group(1)] < level
+
+
 class LaunchError(Exception):
     """Bad environment or rank table; the message is one line naming the variable or file."""
 
@@ -396,7 +415,8 @@ def main(argv: Sequence[str]) -> int:
                 argv_ = [sys.executable, "-c", SCHEDULER_CODE, platform]
             else:
                 argv_ = [sys.executable, "-m", "mnft_trainer", command, *args]
-            children.append(Child(spec.label, argv_, child_env, infrastructure=spec.rank is None))
+            drop = drops_mindspore_info(child_env["GLOG_v"])
+            children.append(Child(spec.label, argv_, child_env, infrastructure=spec.rank is None, drop=drop))
         ranks = [s.rank for s in specs if s.rank is not None]
         print(
             f"launch: starting {len(ranks)} process(es), ranks {ranks}"

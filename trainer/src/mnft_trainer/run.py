@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mnft_trainer import metrics
 from mnft_trainer.config import RecipeConfig
 from mnft_trainer.data import (
@@ -127,9 +129,7 @@ def run_training(request: TrainRequest) -> dict[str, Any]:
         )
     else:
         result, confusion = _full(request, net, shard, eval_folder, num_classes, ckpt_dir, ctx, log, reporter)
-    accuracy = None if confusion is None else metrics.accuracy(confusion)
-    if accuracy is not None:
-        log(result_line(accuracy))
+    accuracy = None if confusion is None else report_eval(confusion, log)
     data = summary(result.epochs, result.final_loss, accuracy, result.checkpoint)
     if rank0:
         data.update(_final_outputs(request, net, train_folder.classes, reporter, confusion, accuracy, log))
@@ -189,6 +189,7 @@ def _frozen(
     reporter: EpochReporter,
 ) -> tuple[TrainResult, Any]:
     from mnft_trainer.checkpoint import file_sha256
+    from mnft_trainer.distributed import sum_over_ranks
     from mnft_trainer.evaluate import confusion_on_features
     from mnft_trainer.features import balanced_batch, cached_features
     from mnft_trainer.network import PooledBackbone, PooledHead
@@ -210,22 +211,43 @@ def _frozen(
     eval_split: list[Any] = []
 
     def evaluate() -> Any:
-        """counts[true, predicted] over the eval split (rank 0), else None."""
-        if eval_folder is None or ctx.rank != 0:
+        """counts[true, predicted] over the whole eval split (this rank's part, summed over the ranks:
+        every rank must call it), else None."""
+        if eval_folder is None:
             return None
-        if not eval_split:
-            eval_split.extend(
-                cached_features(
-                    pooled, eval_folder.samples, *size, batch, ckpt_sha, cache_dir, "eval", 0, 1, log
+        part = eval_part(eval_folder, ctx)
+        matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+        if part:
+            if not eval_split:
+                eval_split.extend(
+                    cached_features(
+                        pooled, part, *size, batch, ckpt_sha, cache_dir, "eval", ctx.rank, ctx.group_size, log
+                    )
                 )
-            )
-        return confusion_on_features(PooledHead(head), eval_split[0], eval_split[1], batch)
+            matrix = confusion_on_features(PooledHead(head), eval_split[0], eval_split[1], batch, num_classes)
+        return sum_over_ranks(matrix, ctx.group_size)
 
     reporter.evaluate = lambda: _accuracy(evaluate())
     result = train_head(
-        net, head, features, labels, cfg, num_classes, ckpt_dir, ctx.rank, log, on_epoch=reporter
+        net,
+        head,
+        features,
+        labels,
+        cfg,
+        num_classes,
+        ckpt_dir,
+        ctx.rank,
+        log,
+        on_epoch=reporter,
+        group_size=ctx.group_size,
     )
     return result, evaluate()
+
+
+def eval_part(folder: ImageFolder, ctx: Any) -> tuple[Sample, ...]:
+    """This rank's part of the eval split: every group_size-th image, none left out (counts are summed
+    over the ranks, so the accuracy is the whole split's)."""
+    return folder.samples[ctx.rank :: ctx.group_size]
 
 
 def _accuracy(confusion: Any) -> float | None:
@@ -244,21 +266,43 @@ def _full(
     reporter: EpochReporter,
 ) -> tuple[TrainResult, Any]:
     from mnft_trainer.data import ImageSource
+    from mnft_trainer.distributed import sum_over_ranks
     from mnft_trainer.evaluate import confusion_on_images
     from mnft_trainer.training import train_full
 
     cfg = request.config
 
     def evaluate() -> Any:
-        """counts[true, predicted] over the eval split (rank 0), else None."""
-        if eval_folder is None or ctx.rank != 0:
+        """counts[true, predicted] over the whole eval split (this rank's part, summed over the ranks:
+        every rank must call it), else None."""
+        if eval_folder is None:
             return None
         batch = min(cfg.batch_size, EXTRACT_BATCH_MAX)
-        return confusion_on_images(net, eval_folder.samples, cfg.image_height, cfg.image_width, batch)
+        part = eval_part(eval_folder, ctx)
+        matrix = confusion_on_images(net, part, cfg.image_height, cfg.image_width, batch, num_classes)
+        return sum_over_ranks(matrix, ctx.group_size)
 
     reporter.evaluate = lambda: _accuracy(evaluate())
-    result = train_full(net, ImageSource(shard), cfg, num_classes, ckpt_dir, ctx.rank, log, on_epoch=reporter)
+    result = train_full(
+        net,
+        ImageSource(shard),
+        cfg,
+        num_classes,
+        ckpt_dir,
+        ctx.rank,
+        log,
+        on_epoch=reporter,
+        group_size=ctx.group_size,
+    )
     return result, evaluate()
+
+
+def report_eval(matrix: Any, log: Log) -> float:
+    """The whole split's accuracy from its confusion matrix, logged with the counts behind it."""
+    accuracy = metrics.accuracy(matrix)
+    log(f"eval: {int(matrix.sum())} images, {int(np.trace(matrix))} correct")
+    log(result_line(accuracy))
+    return accuracy
 
 
 def run_eval(cfg: RecipeConfig, dataset_path: str, checkpoint: str) -> float:
@@ -269,12 +313,11 @@ def run_eval(cfg: RecipeConfig, dataset_path: str, checkpoint: str) -> float:
     set_up_mindspore(cfg.platform)
 
     from mnft_trainer.checkpoint import load_pretrained
-    from mnft_trainer.evaluate import accuracy_on_images
+    from mnft_trainer.evaluate import confusion_on_images
     from mnft_trainer.network import build_network
 
     backbone, head, net = build_network(num_classes)
     load_pretrained(backbone, head, checkpoint, lambda m: print(m, flush=True), require_head=True)
     batch = min(cfg.batch_size, EXTRACT_BATCH_MAX)
-    accuracy = accuracy_on_images(net, folder.samples, cfg.image_height, cfg.image_width, batch)
-    print(result_line(accuracy), flush=True)
-    return accuracy
+    matrix = confusion_on_images(net, folder.samples, cfg.image_height, cfg.image_width, batch, num_classes)
+    return report_eval(matrix, lambda message: print(message, flush=True))

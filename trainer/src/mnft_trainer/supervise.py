@@ -33,6 +33,8 @@ class Child:
     env: Mapping[str, str]
     # Infrastructure (the cluster's scheduler): its failure is transient, launch exits EX_TEMPFAIL.
     infrastructure: bool = False
+    # Output lines for which this returns True are not relayed.
+    drop: Callable[[str], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,17 @@ def exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-def _pump(stream: IO[bytes], prefix: str, out: IO[str], lock: threading.Lock) -> None:
+def _pump(
+    stream: IO[bytes],
+    prefix: str,
+    out: IO[str],
+    lock: threading.Lock,
+    drop: Callable[[str], bool] | None = None,
+) -> None:
     for raw in iter(stream.readline, b""):
         line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        if drop is not None and drop(line):
+            continue
         with lock:
             try:
                 out.write(f"{prefix}{line}\n")
@@ -122,7 +132,7 @@ def supervise(children: Sequence[Child], grace_s: float = 10.0, out: IO[str] | N
             procs.append(proc)
             assert proc.stdout is not None
             pump = threading.Thread(
-                target=_pump, args=(proc.stdout, f"[{child.label}] ", out, lock), daemon=True
+                target=_pump, args=(proc.stdout, f"[{child.label}] ", out, lock, child.drop), daemon=True
             )
             pump.start()
             pumps.append(pump)

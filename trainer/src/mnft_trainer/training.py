@@ -18,8 +18,8 @@ import numpy as np
 
 from mnft_trainer.checkpoint import list_checkpoints, prune_checkpoints, read_checkpoint, save_atomic
 from mnft_trainer.config import RecipeConfig
-from mnft_trainer.data import ImageSource, make_dataset
-from mnft_trainer.distributed import first_line, step_failure
+from mnft_trainer.data import Augmentation, ImageSource, make_dataset
+from mnft_trainer.distributed import end_of_epoch, first_line, step_failure
 from mnft_trainer.errors import TrainerError
 from mnft_trainer.lr_schedule import get_lr
 from mnft_trainer.outputs import EpochStats, epoch_line
@@ -65,18 +65,11 @@ def make_loss(num_classes: int, label_smooth: float) -> Any:
     return CrossEntropyWithLabelSmooth()
 
 
-def param_groups(net: Any, weight_decay: float) -> list[dict[str, Any]]:
-    """Weight decay on weights only: not on BatchNorm gamma/beta nor biases (recipe build_params_groups)."""
-    decayed: list[Any] = []
-    plain: list[Any] = []
-    for param in net.trainable_params():
-        skip = any(tag in param.name for tag in ("beta", "gamma", "bias"))
-        (plain if skip else decayed).append(param)
-    return [
-        {"params": decayed, "weight_decay": weight_decay},
-        {"params": plain},
-        {"order_params": net.trainable_params()},
-    ]
+def decays_weight(name: str) -> bool:
+    """Which parameters get weight decay, as in r1.2: its train.py hands every trainable parameter to
+    Momentum with one weight_decay, and MindSpore's optimizer then decays all but those named `beta` or
+    `gamma` (BatchNorm's), so the head's bias is decayed too. MindSpore 2.10's default filter is the same."""
+    return "beta" not in name and "gamma" not in name
 
 
 def _should_save(cfg: RecipeConfig, epoch: int) -> bool:
@@ -109,6 +102,7 @@ def train_head(
     log: Log,
     seed: int = 1,
     on_epoch: OnEpoch | None = None,
+    group_size: int = 1,
 ) -> TrainResult:
     """Train the head on cached pooled features; `net` (backbone + head) is what gets checkpointed."""
     import mindspore as ms
@@ -141,7 +135,7 @@ def train_head(
                 losses.append(float(loss.asnumpy()))
             except RuntimeError as exc:  # in a distributed job, the gradients' allreduce
                 raise step_failure(exc) from None
-        avg_loss = float(np.mean(losses))
+        avg_loss = end_of_epoch(None, float(np.mean(losses)), group_size)
         seconds = time.monotonic() - started
         if _should_save(cfg, epoch):
             checkpoint = _save(net, cfg, ckpt_dir, epoch)
@@ -184,6 +178,7 @@ def train_full(
     log: Log,
     workers: int = 2,
     on_epoch: OnEpoch | None = None,
+    group_size: int = 1,
 ) -> TrainResult:
     """Whole-network training with fixed loss scale; resumes from the newest checkpoint in `ckpt_dir`."""
     import mindspore as ms
@@ -196,9 +191,10 @@ def train_full(
     lr = get_lr(0, cfg.lr_init, cfg.lr_end, cfg.lr_max, cfg.warmup_epochs, cfg.epoch_size, steps)
     # FixedLossScaleManager(drop_overflow_update=False) semantics: scale the gradients by loss_scale
     # (sens) and let the optimizer divide them back.
-    opt = nn.Momentum(
-        param_groups(net, cfg.weight_decay), ms.Tensor(lr), cfg.momentum, loss_scale=cfg.loss_scale
-    )
+    params = net.trainable_params()
+    opt = nn.Momentum(params, ms.Tensor(lr), cfg.momentum, cfg.weight_decay, loss_scale=cfg.loss_scale)
+    if cfg.weight_decay > 0 and tuple(opt.decay_flags) != tuple(decays_weight(p.name) for p in params):
+        raise TrainerError("internal error: this MindSpore's weight-decay filter differs from the recipe's")
     loss_fn = make_loss(num_classes, cfg.label_smooth)
     train_cell = nn.TrainOneStepCell(nn.WithLossCell(net, loss_fn), opt, sens=cfg.loss_scale)
     train_cell.set_train()
@@ -221,7 +217,10 @@ def train_full(
     if start_epoch >= cfg.epoch_size:
         return TrainResult(cfg.epoch_size, None, checkpoint)
 
-    dataset = make_dataset(source, cfg.image_height, cfg.image_width, cfg.batch_size, True, workers)
+    augmentation = Augmentation.from_config(cfg)
+    dataset = make_dataset(
+        source, cfg.image_height, cfg.image_width, cfg.batch_size, True, workers, augmentation
+    )
     iterator = dataset.create_tuple_iterator(num_epochs=cfg.epoch_size - start_epoch, output_numpy=True)
     avg_loss: float | None = None
     for epoch in range(start_epoch + 1, cfg.epoch_size + 1):
@@ -240,7 +239,8 @@ def train_full(
             if source.error is not None:
                 raise source.error from None
             raise TrainerError(f"reading training images failed: {first_line(exc)}") from None
-        avg_loss = float(np.mean(losses))
+        # Every rank's BatchNorm statistics averaged before any checkpoint or eval: ranks stay identical.
+        avg_loss = end_of_epoch(net, float(np.mean(losses)), group_size)
         seconds = time.monotonic() - started
         if _should_save(cfg, epoch):
             checkpoint = _save(train_cell, cfg, ckpt_dir, epoch)

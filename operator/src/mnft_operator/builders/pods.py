@@ -116,6 +116,8 @@ def train_command(job: Job) -> list[str]:
     ckpt = checkpoint_path(job)
     if ckpt is not None and spec.pretrained is not None:
         cmd += ["--pretrain_ckpt", ckpt, "--freeze_layer", spec.pretrained.freeze_layer]
+        if spec.pretrained.filter_head:
+            cmd += ["--filter_head", "true"]
     cmd += ["--save_checkpoint_path", output_path(job)]
     for key, value in spec.hyperparameters:
         cmd += [f"--{_snake(key)}", _arg(value)]

@@ -302,6 +302,11 @@ class LocalKubelet:
         meta, spec = pod["metadata"], pod.get("spec") or {}
         if meta.get("deletionTimestamp") or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
             return False
+        if spec.get("schedulingGates"):
+            # Pod Scheduling Readiness: a gated pod is not scheduled until every gate is removed; the
+            # watch's MODIFIED event for the removal brings it back here.
+            # https://kubernetes.io/docs/concepts/scheduling-eviction/pod-scheduling-readiness/
+            return False
         return (
             self.scheduler_names is None
             or spec.get("schedulerName", "default-scheduler") in self.scheduler_names

@@ -12,6 +12,7 @@ from mnft_operator.builders.k8s_podgroup import build_k8s_podgroup
 from mnft_operator.builders.kueue import not_retriable_patch
 from mnft_operator.builders.podgroup import build_podgroup
 from mnft_operator.builders.pods import build_pod
+from mnft_operator.render_cli import render
 from mnft_operator.spec import Job, parse
 
 OWNER = {
@@ -151,3 +152,21 @@ def test_volcano_min_resources_sum_the_min_member_pods_requests() -> None:
         }
     )
     assert build_podgroup(ascend)["spec"]["minResources"] == {"huawei.com/npu": "16", "memory": "1G"}
+
+
+def test_rendered_kubernetes_gang_job_is_valid_1_37() -> None:
+    manifest = {
+        "apiVersion": "finetune.mindspore.io/v1alpha1",
+        "kind": "MobileNetFineTune",
+        "metadata": {"name": "flowers", "labels": {"kueue.x-k8s.io/queue-name": "team-a"}},
+        "spec": {**CPU, "resources": {"requests": {"cpu": "1"}}, "scheduling": {"gang": "kubernetes"}},
+    }
+    objects = render(manifest)
+    assert [(o["apiVersion"], o["kind"]) for o in objects] == [
+        ("v1", "Service"),
+        ("scheduling.k8s.io/v1beta1", "PodGroup"),
+        ("v1", "Pod"),
+        ("v1", "Pod"),
+    ]
+    for obj in objects:
+        validate_137(obj)

@@ -8,7 +8,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from mnft_operator.builders.k8s_podgroup import build_k8s_podgroup
+from mnft_operator.builders.k8s_podgroup import build_k8s_podgroup, uses_kubernetes_gang
 from mnft_operator.builders.kueue import not_retriable_patch
 from mnft_operator.builders.podgroup import build_podgroup
 from mnft_operator.builders.pods import build_pod
@@ -111,6 +111,13 @@ def test_kubernetes_podgroup_exact_and_pods_join_it() -> None:
         "schedulingPolicy": {"gang": {"minCount": 3}},
         "disruptionMode": {"all": {}},
     }
+
+
+def test_only_kubernetes_gang_jobs_list_kubernetes_podgroups() -> None:
+    assert uses_kubernetes_gang({"spec": {"scheduling": {"gang": "kubernetes"}}})
+    assert not uses_kubernetes_gang({"spec": {"scheduling": {"gang": "volcano"}}})
+    assert not uses_kubernetes_gang({"spec": {"scheduling": "junk"}})
+    assert not uses_kubernetes_gang({})
 
 
 def test_kubernetes_podgroup_is_not_a_1_33_object() -> None:

@@ -10,6 +10,7 @@ spec is immutable once scheduled), and the planner deletes the groups of other g
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from mnft_operator.names import child_metadata
@@ -17,6 +18,12 @@ from mnft_operator.spec import Job
 
 K8S_PODGROUP_API_VERSION = "scheduling.k8s.io/v1beta1"
 KUBERNETES_GANG = "kubernetes"
+
+
+def uses_kubernetes_gang(job: Mapping[str, Any]) -> bool:
+    """Whether a MobileNetFineTune as read asks for this gang (only then are these PodGroups listed)."""
+    scheduling = (job.get("spec") or {}).get("scheduling")
+    return isinstance(scheduling, Mapping) and scheduling.get("gang") == KUBERNETES_GANG
 
 
 def k8s_podgroup_name(job_name: str, generation: int) -> str:

@@ -552,6 +552,16 @@ def test_a_gated_pod_is_not_bound_until_its_gates_are_removed(bed: Bed) -> None:
     gated = bed.pod("gated-pod")
     assert gated is not None and gated["spec"].get("nodeName") is None
     assert gated["status"]["phase"] == "Pending"
+    [scheduled] = gated["status"]["conditions"]  # as kube-scheduler reports it
+    assert (scheduled["type"], scheduled["status"], scheduled["reason"], scheduled["message"]) == (
+        "PodScheduled",
+        "False",
+        "SchedulingGated",
+        "Scheduling is blocked due to non-empty scheduling gates",
+    )
     bed.core.patch_namespaced_pod("gated-pod", NS, {"spec": {"schedulingGates": None}})
     done = bed.wait_phase("gated-pod", "Succeeded")
     assert done["spec"]["nodeName"] == "mnft-local"
+    assert [
+        (c["type"], c["status"]) for c in done["status"]["conditions"] if c["type"] == "PodScheduled"
+    ] == [("PodScheduled", "True")]

@@ -30,7 +30,7 @@ VALUE_SETS: dict[str, list[str]] = {
     "watchNamespaces": ["--set", "watchNamespaces={team-a,team-b}"],
     "minimal": [
         "--set",
-        "crds.install=false,crds.keep=false,rbac.volcano=false,serviceAccount.create=false",
+        "crds.install=false,crds.keep=false,rbac.volcano=false,rbac.kueue=false,serviceAccount.create=false",
         "--set",
         "serviceAccount.name=existing",
     ],
@@ -44,7 +44,7 @@ VALUE_SETS: dict[str, list[str]] = {
         "--set",
         "extraArgs[0]=--verbose,extraEnv[0].name=TZ,extraEnv[0].value=UTC",
         "--set",
-        "serviceAccount.annotations.owner=ml",
+        "serviceAccount.annotations.owner=ml,rbac.kubernetesPodGroups=true",
     ],
 }
 

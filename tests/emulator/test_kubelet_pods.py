@@ -540,3 +540,28 @@ def test_missing_configmap_waits_with_config_error_until_it_exists(bed: Bed) -> 
     bed.core.create_namespaced_config_map(NS, {"metadata": {"name": "late"}, "data": {"lr": "0.1"}})
     bed.wait_phase("needs-cm", "Succeeded")
     assert bed.core.read_namespaced_pod_log("needs-cm", NS) == "lr=0.1\n"
+
+
+def test_a_gated_pod_is_not_bound_until_its_gates_are_removed(bed: Bed) -> None:
+    """Pod Scheduling Readiness: the kubelet (our scheduler) skips pods with spec.schedulingGates."""
+    run = [{"name": "main", "image": "x", "command": ["sh", "-c", "exit 0"]}]
+    bed.create_pod("gated-pod", run, schedulingGates=[{"name": "kueue.x-k8s.io/admission"}])
+    bed.create_pod("after-gated", run)
+    # The kubelet handles watch events in order: once the later pod is bound, the gated one was seen.
+    bed.wait_phase("after-gated", "Succeeded")
+    gated = bed.pod("gated-pod")
+    assert gated is not None and gated["spec"].get("nodeName") is None
+    assert gated["status"]["phase"] == "Pending"
+    [scheduled] = gated["status"]["conditions"]  # as kube-scheduler reports it
+    assert (scheduled["type"], scheduled["status"], scheduled["reason"], scheduled["message"]) == (
+        "PodScheduled",
+        "False",
+        "SchedulingGated",
+        "Scheduling is blocked due to non-empty scheduling gates",
+    )
+    bed.core.patch_namespaced_pod("gated-pod", NS, {"spec": {"schedulingGates": None}})
+    done = bed.wait_phase("gated-pod", "Succeeded")
+    assert done["spec"]["nodeName"] == "mnft-local"
+    assert [
+        (c["type"], c["status"]) for c in done["status"]["conditions"] if c["type"] == "PodScheduled"
+    ] == [("PodScheduled", "True")]

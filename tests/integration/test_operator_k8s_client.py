@@ -61,6 +61,8 @@ async def test_create_answers_and_delete_tolerates_absence(operator_api: Api, cl
 async def test_absent_kinds_logs_and_jobs_read_as_nothing(operator_api: Api, client: KubeClient) -> None:
     children = await client.list_children(NS, "j")  # Volcano's PodGroup is not served here
     assert (children.pods, children.services, children.configmaps, children.podgroups) == ([], [], [], [])
+    gang = await client.list_children(NS, "j", kubernetes_podgroups=True)  # nor scheduling.k8s.io
+    assert gang.podgroups == []
     assert await client.read_log_tail(NS, "no-such-pod") is None
     assert await client.get_job(NS, "no-such-job") is None
     bad = await client.create(

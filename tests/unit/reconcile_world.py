@@ -96,8 +96,13 @@ class World:
             self.objects[key] = new
         for ref in p.delete[len(planned.delete) :]:  # what settle() added: after the creates
             self.mark_deleted(ref)
-        for obj in p.update:
-            self.objects[(obj["kind"], obj["metadata"]["name"])]["data"] = dict(obj["data"])
+        for obj in p.update:  # as k8s.update_patch_body: labels/annotations, and a ConfigMap's data
+            target = self.objects[(obj["kind"], obj["metadata"]["name"])]
+            if "data" in obj:
+                target["data"] = dict(obj["data"])
+            for key in ("labels", "annotations"):
+                if key in obj["metadata"]:
+                    target["metadata"][key] = {**target["metadata"].get(key, {}), **obj["metadata"][key]}
         self.events.extend(p.events)
         self.job_deleted = self.job_deleted or p.delete_job
         self.plans.append(p)
@@ -154,6 +159,10 @@ class World:
             "phase": "Succeeded" if code == 0 else "Failed",
             "containerStatuses": [{"name": "trainer", "state": {"terminated": term}}],
         }
+
+    def ungate(self, index: int) -> None:
+        """What Kueue does on admission: remove the pod's scheduling gates."""
+        self.pod(index)["spec"].pop("schedulingGates", None)
 
     def status(self) -> dict[str, Any]:
         return dict(self.job.get("status") or {})

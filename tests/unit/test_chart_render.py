@@ -47,6 +47,12 @@ VOLCANO_RULE = {
     "resources": ["podgroups"],
     "verbs": ["list", "create"],
 }
+K8S_PODGROUP_RULE = {
+    "apiGroups": ["scheduling.k8s.io"],
+    "resources": ["podgroups"],
+    "verbs": ["list", "create", "delete"],
+}
+KUEUE_RULE = {"apiGroups": [""], "resources": ["pods"], "verbs": ["patch"]}
 CONTAINER_SECURITY = {
     "runAsNonRoot": True,
     "runAsUser": 65532,
@@ -113,6 +119,7 @@ def test_default_rbac_is_one_cluster_role_with_every_rule() -> None:
         NODES_RULE,
         *NAMESPACED_RULES,
         VOLCANO_RULE,
+        KUEUE_RULE,
     ]
     binding = objects[("ClusterRoleBinding", "mnft-operator", None)]
     assert binding["roleRef"] == {
@@ -139,7 +146,11 @@ def test_watch_namespaces_gives_a_role_per_namespace_and_only_cluster_scoped_rea
     ]
     assert objects[("ClusterRole", "mnft-operator", None)]["rules"] == [CRD_RULE, NODES_RULE, NAMESPACES_RULE]
     for namespace in ("team-a", "team-b"):
-        assert objects[("Role", "mnft-operator", namespace)]["rules"] == [*NAMESPACED_RULES, VOLCANO_RULE]
+        assert objects[("Role", "mnft-operator", namespace)]["rules"] == [
+            *NAMESPACED_RULES,
+            VOLCANO_RULE,
+            KUEUE_RULE,
+        ]
         binding = objects[("RoleBinding", "mnft-operator", namespace)]
         assert binding["roleRef"] == {
             "apiGroup": "rbac.authorization.k8s.io",
@@ -176,8 +187,22 @@ def test_children_block_owner_deletion_so_the_operator_may_update_the_jobs_final
     } in rules
 
 
+def test_kubernetes_podgroups_rule_only_when_enabled() -> None:
+    objects = render("--set", "rbac.kubernetesPodGroups=true")
+    assert objects[("ClusterRole", "mnft-operator", None)]["rules"] == [
+        CRD_RULE,
+        NODES_RULE,
+        *NAMESPACED_RULES,
+        VOLCANO_RULE,
+        K8S_PODGROUP_RULE,
+        KUEUE_RULE,
+    ]
+    namespaced = render("--set", "rbac.kubernetesPodGroups=true,watchNamespaces={team-a}")
+    assert K8S_PODGROUP_RULE in namespaced[("Role", "mnft-operator", "team-a")]["rules"]
+
+
 def test_volcano_rule_and_rbac_objects_can_be_switched_off() -> None:
-    objects = render("--set", "rbac.volcano=false")
+    objects = render("--set", "rbac.volcano=false,rbac.kueue=false")
     assert objects[("ClusterRole", "mnft-operator", None)]["rules"] == [
         CRD_RULE,
         NODES_RULE,

@@ -51,4 +51,14 @@ ownerReferences set blockOwnerDeletion, which the OwnerReferencesPermissionEnfor
   resources: ["podgroups"]
   verbs: ["list", "create"]
 {{- end }}
+{{- if .Values.rbac.kubernetesPodGroups }}
+- apiGroups: ["scheduling.k8s.io"]
+  resources: ["podgroups"]
+  verbs: ["list", "create", "delete"]
+{{- end }}
+{{- if .Values.rbac.kueue }}
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["patch"]
+{{- end }}
 {{- end }}

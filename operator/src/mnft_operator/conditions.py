@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 CREATED = "Created"
+ADMITTED = "Admitted"  # only for jobs queued through Kueue (kueue.x-k8s.io/queue-name)
 RANK_TABLE_READY = "RankTableReady"
 RUNNING = "Running"
 RESTARTING = "Restarting"
@@ -18,7 +19,17 @@ SUCCEEDED = "Succeeded"
 FAILED = "Failed"
 SUSPENDED = "Suspended"
 CHECKPOINTS_EPHEMERAL = "CheckpointsEphemeral"
-ORDER = (CREATED, RANK_TABLE_READY, RUNNING, RESTARTING, SUCCEEDED, FAILED, SUSPENDED, CHECKPOINTS_EPHEMERAL)
+ORDER = (
+    CREATED,
+    ADMITTED,
+    RANK_TABLE_READY,
+    RUNNING,
+    RESTARTING,
+    SUCCEEDED,
+    FAILED,
+    SUSPENDED,
+    CHECKPOINTS_EPHEMERAL,
+)
 
 
 def rfc3339(moment: datetime) -> str:

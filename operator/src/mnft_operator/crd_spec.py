@@ -422,14 +422,24 @@ def spec_schema() -> Schema:
             "scheduling": immutable(
                 {
                     "type": "object",
-                    "description": "Gang scheduling.",
+                    "description": "Gang scheduling: the workers are scheduled all or none.",
                     "default": {},
                     "properties": {
                         "gang": enum(
-                            "`volcano` creates a Volcano PodGroup.", ["none", "volcano"], default="none"
+                            "`volcano` creates a Volcano PodGroup `<job>` (minMember, minResources); "
+                            "`kubernetes` creates a scheduling.k8s.io/v1beta1 PodGroup "
+                            "`<job>-gang-<restarts>` per whole-job restart (gang policy; Kubernetes 1.37+ "
+                            "with the GenericWorkload feature gate) and sets each pod's "
+                            "spec.schedulingGroup; `none` schedules each pod alone.",
+                            ["none", "volcano", "kubernetes"],
+                            default="none",
                         ),
                         "queue": str_("Volcano queue of the PodGroup."),
-                        "minAvailable": int_("PodGroup minMember (default: workers).", 1, MAX_WORKERS),
+                        "minAvailable": int_(
+                            "PodGroup minMember (Volcano) or gang minCount (kubernetes); default: workers.",
+                            1,
+                            MAX_WORKERS,
+                        ),
                     },
                 }
             ),

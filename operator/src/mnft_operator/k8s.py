@@ -332,6 +332,10 @@ def event_body(job: Mapping[str, Any], event: Event, now: datetime, serial: int)
     }
 
 
+async def _no_objects() -> list[dict[str, Any]]:
+    return []
+
+
 @dataclass(frozen=True)
 class Children:
     pods: list[dict[str, Any]]
@@ -411,15 +415,32 @@ class KubeClient:
         # Filter again: an API server that ignores the selector must not make us adopt foreign objects.
         return [item for item in items if labels_of(item).get(JOB_LABEL) == job_name]
 
-    async def list_children(self, namespace: str, job_name: str) -> Children:
-        pods, services, configmaps, podgroups = await asyncio.gather(
+    async def list_children(
+        self, namespace: str, job_name: str, kubernetes_podgroups: bool = False
+    ) -> Children:
+        """The job's children; Kubernetes' PodGroups only when asked (`scheduling.gang: kubernetes`), so
+        other jobs cost no request and no 403/404 in the API error metrics."""
+        pods, services, configmaps, volcano_groups, k8s_groups = await asyncio.gather(
             self.list_labelled("v1", "Pod", namespace, job_name),
             self.list_labelled("v1", "Service", namespace, job_name),
             self.list_labelled("v1", "ConfigMap", namespace, job_name),
             self.list_labelled(
                 "scheduling.volcano.sh/v1beta1", "PodGroup", namespace, job_name, optional=True
             ),
+            # Kubernetes' own PodGroups (scheduling.gang: kubernetes; 1.37+ with GenericWorkload).
+            self.list_labelled("scheduling.k8s.io/v1beta1", "PodGroup", namespace, job_name, optional=True)
+            if kubernetes_podgroups
+            else _no_objects(),
         )
+        # Both PodGroup kinds in one list, told apart by apiVersion (stamped: list items may omit it).
+        podgroups = [
+            {**g, "apiVersion": api, "kind": "PodGroup"}
+            for api, groups in (
+                ("scheduling.volcano.sh/v1beta1", volcano_groups),
+                ("scheduling.k8s.io/v1beta1", k8s_groups),
+            )
+            for g in groups
+        ]
         return Children(pods=pods, services=services, configmaps=configmaps, podgroups=podgroups)
 
     async def read_log_tail(

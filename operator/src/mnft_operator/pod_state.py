@@ -89,6 +89,11 @@ def waiting_reason(pod: Mapping[str, Any]) -> str | None:
     return None
 
 
+def scheduling_gates(pod: Mapping[str, Any]) -> list[str]:
+    """The names in `spec.schedulingGates`: while any is left the scheduler does not bind the pod."""
+    return [str(g.get("name")) for g in (pod.get("spec") or {}).get("schedulingGates") or []]
+
+
 @dataclass(frozen=True)
 class WorkerPods:
     current: Mapping[int, Mapping[str, Any]]  # index -> pod of this generation

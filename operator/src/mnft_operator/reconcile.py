@@ -46,8 +46,15 @@ from typing import Any
 
 from mnft_operator import conditions as cond
 from mnft_operator import create_results
+from mnft_operator.builders import kueue
 from mnft_operator.builders.configmap import build_configmap, configmap_patch, rank_table_data
-from mnft_operator.builders.podgroup import build_podgroup
+from mnft_operator.builders.k8s_podgroup import (
+    K8S_PODGROUP_API_VERSION,
+    KUBERNETES_GANG,
+    build_k8s_podgroup,
+    k8s_podgroup_name,
+)
+from mnft_operator.builders.podgroup import PODGROUP_API_VERSION, build_podgroup
 from mnft_operator.builders.pods import build_pod
 from mnft_operator.builders.service import build_service
 from mnft_operator.exit_codes import RETRYABLE, Failure, classify
@@ -65,6 +72,7 @@ from mnft_operator.pod_state import (
     node_lost,
     node_of,
     phase_of,
+    scheduling_gates,
     split_pods,
     trainer_terminated,
     waiting_reason,
@@ -148,6 +156,10 @@ def settle(observed: Observed, planned: Plan, results: Sequence[CreateResult]) -
     )
 
 
+def _of_api(objects: Sequence[Mapping[str, Any]], api_version: str) -> list[Mapping[str, Any]]:
+    return [o for o in objects if o.get("apiVersion") == api_version]
+
+
 def _created(generation: int) -> str:
     """The message of Created=True; it names the generation, so `started` never carries over a restart."""
     return f"worker pods of generation {generation} created"
@@ -200,7 +212,11 @@ class _Planner:
         self.owned_pods = self.owned(observed.pods, pod_names)
         self.services = self.owned(observed.services, {job.name})
         self.configmaps = self.owned(observed.configmaps, {rings_configmap_name(job.name)})
-        self.podgroups = self.owned(observed.podgroups, {job.name})
+        self.podgroups = self.owned(_of_api(observed.podgroups, PODGROUP_API_VERSION), {job.name})
+        # Kubernetes' own PodGroups (scheduling.gang: kubernetes), one per generation.
+        self.gang_groups = self.owned(
+            _of_api(observed.podgroups, K8S_PODGROUP_API_VERSION), {k8s_podgroup_name(job.name, self.gen)}
+        )
         # Started: every pod of this generation was created. A pod that goes missing then is a failure.
         created = cond.find(self.old.get("conditions") or [], cond.CREATED) or {}
         self.started = created.get("status") == "True" and created.get("message") == _created(self.gen)
@@ -374,6 +390,54 @@ class _Planner:
             groups = {name_of(o) for o in self.podgroups}
             if self.job.name not in groups:
                 self.create.append(build_podgroup(self.job))
+        self.ensure_gang_group()
+
+    # -- gang scheduling and Kueue (builders/k8s_podgroup.py, builders/kueue.py) ------------------------
+    def ensure_gang_group(self) -> None:
+        """scheduling.gang kubernetes: this generation's PodGroup exists (created before its pods, in the
+        same create batch), other generations' are deleted."""
+        if self.spec.scheduling.gang != KUBERNETES_GANG:
+            return
+        current = k8s_podgroup_name(self.job.name, self.gen)
+        names = {name_of(g) for g in self.gang_groups}
+        if current not in names:
+            self.create.append(build_k8s_podgroup(self.job, self.gen))
+        for group in self.gang_groups:
+            if name_of(group) != current and not is_deleting(group):
+                self.delete.append(ObjectRef(K8S_PODGROUP_API_VERSION, "PodGroup", name_of(group)))
+
+    def track_admission(self) -> str | None:
+        """Admitted (jobs queued through Kueue): False/WaitingForAdmission while a pod of this generation
+        still carries Kueue's scheduling gate. Returns the status message while waiting."""
+        queue = self.spec.scheduling.kueue_queue
+        if queue is None:
+            return None
+        group = kueue.group_name(self.job)
+        current = self.pods.current
+        gated = [p for p in current.values() if kueue.ADMISSION_GATE in scheduling_gates(p)]
+        if gated:
+            message = (
+                f"{len(gated)}/{self.spec.workers} worker pods are gated by {kueue.ADMISSION_GATE}: waiting "
+                f"for Kueue to admit pod group {group} (LocalQueue {queue})"
+            )
+            if self.set(cond.ADMITTED, False, "WaitingForAdmission", message):
+                self.event("Normal", "WaitingForAdmission", message)
+            return message
+        if len(current) == self.spec.workers:
+            message = f"Kueue admitted pod group {group} (LocalQueue {queue})"
+            if self.set(cond.ADMITTED, True, "Admitted", message):
+                self.event("Normal", "Admitted", message)
+        return None
+
+    def kueue_not_retriable(self) -> None:
+        """On a final failure: mark the job's pods `retriable-in-group: "false"` so Kueue finishes the
+        group (and frees its quota) once none is pending or running; it never expects replacements."""
+        if self.spec.scheduling.kueue_queue is None:
+            return
+        for pod in self.owned_pods:
+            annotations = (pod.get("metadata") or {}).get("annotations") or {}
+            if annotations.get(kueue.RETRIABLE_ANNOTATION) != "false":
+                self.update.append(kueue.not_retriable_patch(self.job, name_of(pod)))
 
     def checkpoints_warning(self) -> None:
         """CheckpointsEphemeral: an emptyDir output loses the checkpoints that a restart resumes from."""
@@ -476,6 +540,7 @@ class _Planner:
         self.st["completionTime"] = cond.rfc3339(self.now)
         self.update_counts()
         self.event("Warning", reason, message)
+        self.kueue_not_retriable()
         self.apply_end_policies()
         return self.finish()
 
@@ -626,11 +691,14 @@ class _Planner:
         else:
             restarting = cond.is_true(self.conds, cond.RESTARTING)
             self.st["phase"] = "Restarting" if restarting else "Pending"
+        admission = self.track_admission()
         if self.observed.rank0_log_tail is not None:
             progress = parse_progress(self.observed.rank0_log_tail)
             if progress is not None:
                 self.st["progress"] = progress
         self.st["message"] = self.summary(running)
+        if admission is not None:
+            self.st["message"] += f"; WaitingForAdmission: {admission}"
 
     def summary(self, running: bool) -> str:
         workers = self.st["workers"]

@@ -67,11 +67,15 @@ class RunPolicy:
     force_delete_lost_pods_after_seconds: int = 60
 
 
+KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"  # on the MobileNetFineTune: admit it through Kueue
+
+
 @dataclass(frozen=True)
 class Scheduling:
-    gang: str  # "none" | "volcano"
+    gang: str  # "none" | "volcano" | "kubernetes"
     queue: str | None
     min_available: int  # defaults to workers
+    kueue_queue: str | None = None  # the job's kueue.x-k8s.io/queue-name label: Kueue's pod-group integration
 
 
 @dataclass(frozen=True)
@@ -500,6 +504,7 @@ def parse(job: Mapping[str, Any], allow_host_path: bool = False) -> Job:
             gang=sched["gang"],
             queue=sched.get("queue"),
             min_available=sched.get("minAvailable", s["workers"]),
+            kueue_queue=(meta.get("labels") or {}).get(KUEUE_QUEUE_LABEL) or None,
         ),
         topology_timeout_s=s["communication"]["timeoutSeconds"],
         shm_size=s["shmSize"],

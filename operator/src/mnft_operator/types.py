@@ -24,7 +24,8 @@ class Observed:
     pods: Sequence[Mapping[str, Any]]  # pods labelled finetune.mindspore.io/job-name=<job>
     services: Sequence[Mapping[str, Any]]  # same label
     configmaps: Sequence[Mapping[str, Any]]  # same label
-    podgroups: Sequence[Mapping[str, Any]]  # same label (empty when Volcano is not installed)
+    # same label: Volcano's and Kubernetes' PodGroups (by apiVersion; empty where neither is installed)
+    podgroups: Sequence[Mapping[str, Any]]
     rank0_log_tail: str | None  # last lines of <job>-worker-0's trainer log, None if not read
     now: datetime  # timezone-aware UTC
     allow_host_path: bool = False  # the operator's --allow-host-path: hostPath volume sources pass validation

@@ -244,7 +244,13 @@ def check_pod_update(name: str, old: Mapping[str, Any], new: Mapping[str, Any]) 
         result = {
             k: v
             for k, v in spec.items()
-            if k not in ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds")
+            if k
+            not in (
+                "activeDeadlineSeconds",
+                "tolerations",
+                "terminationGracePeriodSeconds",
+                "schedulingGates",
+            )
         }
         for key in ("containers", "initContainers"):
             if key in result:
@@ -256,6 +262,26 @@ def check_pod_update(name: str, old: Mapping[str, Any], new: Mapping[str, Any]) 
     if frozen(old) != frozen(new) or new_tolerations[: len(old_tolerations)] != old_tolerations:
         cause = {"reason": "FieldValueForbidden", "field": "spec", "message": f"Forbidden: {_POD_MUTABLE}"}
         raise errors.invalid("Pod", "", name, [cause])
+    causes = added_scheduling_gates(old.get("schedulingGates") or [], new.get("schedulingGates") or [])
+    if causes:
+        raise errors.invalid("Pod", "", name, causes)
+
+
+def added_scheduling_gates(old: list[Any], new: list[Any]) -> list[dict[str, str]]:
+    """spec.schedulingGates may only lose entries after creation (Pod Scheduling Readiness,
+    https://kubernetes.io/docs/concepts/scheduling-eviction/pod-scheduling-readiness/; the message is
+    Kubernetes' validateOnlyDeletedSchedulingGates)."""
+    before = {g.get("name") for g in old if isinstance(g, Mapping)}
+    return [
+        {
+            "reason": "FieldValueForbidden",
+            "field": f"spec.schedulingGates[{i}].name",
+            "message": "Forbidden: only deletion is allowed, but found new scheduling gate "
+            f"'{g.get('name')}'",
+        }
+        for i, g in enumerate(new)
+        if isinstance(g, Mapping) and g.get("name") not in before
+    ]
 
 
 def default_service(service: dict[str, Any], old: Mapping[str, Any] | None) -> dict[str, Any]:

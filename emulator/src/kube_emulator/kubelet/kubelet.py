@@ -28,6 +28,7 @@ from kube_emulator.kubelet.kubelet_client import ApiError, KubeletClient, list_a
 from kube_emulator.kubelet.kubelet_context import NodeContext, grace_seconds, pod_path
 from kube_emulator.kubelet.kubelet_events import EventRecorder
 from kube_emulator.kubelet.kubelet_pod import PodWorker
+from kube_emulator.kubelet.kubelet_status import rfc3339
 from kube_emulator.kubelet.pod_process import now_utc
 from kube_emulator.kubelet.podnet import PodIPAllocator
 
@@ -36,6 +37,7 @@ log = logging.getLogger("kube_emulator.kubelet")
 STOP_GRACE_CAP_SECONDS = 5.0  # stop(): pods get at most this long between SIGTERM and SIGKILL
 START_TIMEOUT_SECONDS = 20.0
 BIND_RETRY_SECONDS = 1.0
+SCHEDULING_GATED = "SchedulingGated"
 
 
 class LocalKubelet:
@@ -260,6 +262,8 @@ class LocalKubelet:
         self._remember(uid, pod)
         node = spec.get("nodeName")
         if not node:
+            if spec.get("schedulingGates") and not meta.get("deletionTimestamp"):
+                await self._report_gated(pod)
             if self._should_bind(pod) and uid not in self._binding:
                 self._binding.add(uid)
                 self._spawn(self._bind(pod))
@@ -302,10 +306,33 @@ class LocalKubelet:
         meta, spec = pod["metadata"], pod.get("spec") or {}
         if meta.get("deletionTimestamp") or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
             return False
+        if spec.get("schedulingGates"):
+            # Pod Scheduling Readiness: a gated pod is not scheduled until every gate is removed; the
+            # watch's MODIFIED event for the removal brings it back here.
+            # https://kubernetes.io/docs/concepts/scheduling-eviction/pod-scheduling-readiness/
+            return False
         return (
             self.scheduler_names is None
             or spec.get("schedulerName", "default-scheduler") in self.scheduler_names
         )
+
+    async def _report_gated(self, pod: Mapping[str, Any]) -> None:
+        """What kube-scheduler reports for a gated pod: PodScheduled False, reason SchedulingGated."""
+        conditions = (pod.get("status") or {}).get("conditions") or []
+        if any(c.get("type") == "PodScheduled" and c.get("reason") == SCHEDULING_GATED for c in conditions):
+            return
+        condition = {
+            "type": "PodScheduled",
+            "status": "False",
+            "reason": SCHEDULING_GATED,
+            "message": "Scheduling is blocked due to non-empty scheduling gates",
+            "lastTransitionTime": rfc3339(now_utc()),
+        }
+        others = [c for c in conditions if c.get("type") != "PodScheduled"]
+        with contextlib.suppress(ApiError):  # gone meanwhile: its DELETED event follows
+            await self._client.merge_patch(
+                pod_path(pod, "/status"), {"status": {"conditions": [*others, condition]}}
+            )
 
     async def _bind(self, pod: Mapping[str, Any]) -> None:
         name = pod["metadata"]["name"]

@@ -32,6 +32,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from mnft_operator import quantity
+from mnft_operator.builders.k8s_podgroup import add_scheduling_group
+from mnft_operator.builders.kueue import add_kueue_fields
 from mnft_operator.env import pod_env
 from mnft_operator.names import (
     CONTAINER,
@@ -266,6 +268,7 @@ def build_pod(job: Job, index: int, generation: int) -> dict[str, Any]:
         "imagePullSecrets": [dict(s) for s in spec.image_pull_secrets] or None,
     }
     pod_spec.update({k: v for k, v in optional.items() if v is not None})
+    add_scheduling_fields(job, generation, meta, pod_spec)
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec}
     apply_pod_overrides(job, pod)
     return pod
@@ -284,6 +287,13 @@ def apply_pod_overrides(job: Job, pod: dict[str, Any]) -> None:
     trainer["volumeMounts"] += [copy.deepcopy(dict(m)) for m in spec.volume_mounts]
     if spec.runtime_class_name is not None:
         pod_spec["runtimeClassName"] = spec.runtime_class_name
+
+
+def add_scheduling_fields(job: Job, generation: int, meta: dict[str, Any], pod_spec: dict[str, Any]) -> None:
+    """Kueue's pod-group labels, annotation and gate; Kubernetes' native gang group (builders/kueue.py,
+    builders/k8s_podgroup.py)."""
+    add_kueue_fields(job, meta, pod_spec)
+    add_scheduling_group(job, generation, pod_spec)
 
 
 def build_pods(job: Job, generation: int) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from mnft_operator import conditions as cond
 from mnft_operator import reconcile
+from mnft_operator.builders.k8s_podgroup import uses_kubernetes_gang
 from mnft_operator.k8s import KubeClient
 from mnft_operator.names import pod_name
 from mnft_operator.pod_state import nodes_to_check
@@ -90,7 +91,7 @@ async def observe(
     job = await client.get_job(namespace, name)
     if job is None or (job.get("metadata") or {}).get("deletionTimestamp"):
         return None  # gone or going: never create children for a job being deleted
-    children = await client.list_children(namespace, name)
+    children = await client.list_children(namespace, name, kubernetes_podgroups=uses_kubernetes_gang(job))
     log_tail = None
     if rank0_running(name, children.pods):
         log_tail = await client.read_log_tail(namespace, pod_name(name, 0), lines=log_tail_lines)

@@ -80,7 +80,12 @@ def test_each_image_lock_reads_the_pyproject_lists_it_installs() -> None:
         "build-system": {"requires": ["setuptools>=68"]},
         "project": {
             "dependencies": ["kopf==1.45.2"],
-            "optional-dependencies": {"trainer": ["numpy<2"], "demo": ["scikit-learn>=1.3"], "dev": ["x"]},
+            "optional-dependencies": {
+                "trainer": ["numpy<2"],
+                "demo": ["scikit-learn>=1.3"],
+                "plots": ["matplotlib>=3.7"],
+                "dev": ["x"],
+            },
         },
     }
     by_path = {
@@ -89,6 +94,6 @@ def test_each_image_lock_reads_the_pyproject_lists_it_installs() -> None:
     }
     assert by_path == {
         "requirements/operator.txt": ["kopf==1.45.2"],
-        "requirements/trainer.txt": ["kopf==1.45.2", "numpy<2", "scikit-learn>=1.3"],
+        "requirements/trainer.txt": ["kopf==1.45.2", "numpy<2", "scikit-learn>=1.3", "matplotlib>=3.7"],
         "requirements/build.txt": ["setuptools>=68"],
     }

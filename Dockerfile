@@ -57,7 +57,7 @@ COPY trainer/src trainer/src
 # (Ascend/GPU) satisfies the pin instead of being replaced by the CPU wheel. The demo extra
 # (scikit-learn) lets `mnft demo-data` write the README's first dataset inside the cluster.
 RUN python -m venv --system-site-packages /opt/trainer \
-    && /opt/trainer/bin/pip install --no-cache-dir ".[trainer,demo]" \
+    && /opt/trainer/bin/pip install --no-cache-dir ".[trainer,cpu-engine,demo]" \
     && rm -rf /src \
     && mkdir -p /workspace \
     && chown 65532:65532 /workspace

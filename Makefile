@@ -13,7 +13,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml scripts/install-k8s-tools.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[trainer,demo,local,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[trainer,cpu-engine,demo,local,dev]'
 	bash scripts/install-k8s-tools.sh $(VENV)
 	touch $(STAMP)
 

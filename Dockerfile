@@ -66,7 +66,7 @@ COPY --from=build /dist/ dist/
 # (a device image's own MindSpore 2.10.0 build for Ascend/GPU) is kept, not replaced by the CPU
 # wheel; every other one is installed from the lock, hash-checked. The demo extra (scikit-learn)
 # lets `mnft demo-data` write the README's first dataset inside the cluster; plots (matplotlib) draws
-# training.png and confusion.png.
+# training.png and confusion.png; onnx (ONNX Runtime) runs the frozen backbone's extraction on CPU.
 RUN python -m venv --system-site-packages /opt/trainer \
     && /opt/trainer/bin/pip install --no-cache-dir --require-hashes --no-deps -r trainer.txt \
     && /opt/trainer/bin/pip install --no-cache-dir --no-deps dist/mnft-*.whl \

@@ -75,7 +75,7 @@ LOCK := $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashe
 	--custom-compile-command 'make lock' $(UPGRADE)
 lock: setup
 	$(LOCK) pyproject.toml -o requirements/operator.txt
-	$(LOCK) pyproject.toml --extra trainer --extra demo --extra plots -o requirements/trainer.txt
+	$(LOCK) pyproject.toml --extra trainer --extra demo --extra plots --extra onnx -o requirements/trainer.txt
 	$(BIN)/python scripts/check_locks.py --print-build-requires | $(LOCK) - -o requirements/build.txt
 	$(BIN)/python scripts/check_locks.py
 

@@ -33,7 +33,7 @@ class Lock:
 
 LOCKS = (
     Lock("requirements/operator.txt", ("project",)),
-    Lock("requirements/trainer.txt", ("project", "trainer", "demo", "plots")),
+    Lock("requirements/trainer.txt", ("project", "trainer", "demo", "plots", "onnx")),
     Lock("requirements/build.txt", ("build-system",)),
 )
 

@@ -84,6 +84,7 @@ def test_each_image_lock_reads_the_pyproject_lists_it_installs() -> None:
                 "trainer": ["numpy<2"],
                 "demo": ["scikit-learn>=1.3"],
                 "plots": ["matplotlib>=3.7"],
+                "onnx": ["onnxruntime==1.32.0"],
                 "dev": ["x"],
             },
         },
@@ -94,6 +95,12 @@ def test_each_image_lock_reads_the_pyproject_lists_it_installs() -> None:
     }
     assert by_path == {
         "requirements/operator.txt": ["kopf==1.45.2"],
-        "requirements/trainer.txt": ["kopf==1.45.2", "numpy<2", "scikit-learn>=1.3", "matplotlib>=3.7"],
+        "requirements/trainer.txt": [
+            "kopf==1.45.2",
+            "numpy<2",
+            "scikit-learn>=1.3",
+            "matplotlib>=3.7",
+            "onnxruntime==1.32.0",
+        ],
         "requirements/build.txt": ["setuptools>=68"],
     }

@@ -7,6 +7,9 @@ average pool, so this is exact) per image, so the head can reshuffle samples eve
 Cache files are keyed by the shard's image bytes and labels, the checkpoint's sha256, the image size and
 the rank/group size, so a changed dataset or checkpoint is never served stale features and ranks never
 share a file. Writes go to a temporary file and are renamed into place.
+
+On a cache miss the forward runs on the engine `engine.backbone_extractor` picks (ONNX Runtime on CPU
+when installed, on the backbone exported once beside the cache; MindSpore otherwise).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from mnft_trainer.data import ImageSource, Sample, make_dataset
+from mnft_trainer.engine import FeatureExtractor, MindSporeExtractor, backbone_extractor
 from mnft_trainer.errors import TrainerError
 from mnft_trainer.outputs import Progress
 
@@ -28,6 +32,10 @@ CACHE_FORMAT = "mnft-features-v1"
 
 # PooledBackbone -> its BatchNorm-folded twin, kept so repeated extractions reuse one compiled graph.
 _FOLDED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+# PooledBackbone -> (what the extractor was made for, the extractor): one export and session per job.
+_EXTRACTORS: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], FeatureExtractor]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def cache_key(
@@ -128,18 +136,28 @@ def inference_cell(pooled_backbone: Any) -> Any:
 
 
 def extract_features(
-    pooled_backbone: Any, samples: Sequence[Sample], height: int, width: int, batch_size: int, label: str
+    pooled_backbone: Any,
+    samples: Sequence[Sample],
+    height: int,
+    width: int,
+    batch_size: int,
+    label: str,
+    extractor: FeatureExtractor | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pooled backbone features (N, 1280) float32 and labels (N,) int32, in sample order."""
+    """Pooled backbone features (N, 1280) float32 and labels (N,) int32, in sample order.
+
+    The forward runs on `extractor` (by default MindSpore on the folded backbone).
+    """
     pooled_backbone.set_train(False)
-    cell = inference_cell(pooled_backbone)
+    if extractor is None:
+        extractor = MindSporeExtractor(inference_cell(pooled_backbone), batch_size, "default")
     source = ImageSource(samples)
     progress = Progress(label, len(samples))
     features: list[np.ndarray] = []
     labels: list[np.ndarray] = []
     done = 0
     for images, batch_labels in iterate_images(source, height, width, batch_size):
-        features.append(run_batches(cell, images, batch_size).astype(np.float32))
+        features.append(extractor(images))
         labels.append(batch_labels.astype(np.int32))
         done += images.shape[0]
         progress.update(done)
@@ -165,8 +183,35 @@ def cached_features(
     if hit is not None:
         log(f"{split} features: {len(samples)} images from cache {path}")
         return hit
+    extractor = job_extractor(pooled_backbone, checkpoint_sha256, height, width, batch_size, cache_dir, log)
     features, labels = extract_features(
-        pooled_backbone, samples, height, width, batch_size, f"extract {split}"
+        pooled_backbone, samples, height, width, batch_size, f"extract {split}", extractor
     )
     save_cached(path, features, labels)
     return features, labels
+
+
+def job_extractor(
+    pooled_backbone: Any,
+    checkpoint_sha256: str,
+    height: int,
+    width: int,
+    batch_size: int,
+    cache_dir: str,
+    log: Any,
+) -> FeatureExtractor:
+    """The engine for this backbone, made (and logged) once for all splits of a job."""
+    made_for = (checkpoint_sha256, height, width, batch_size, cache_dir)
+    known = _EXTRACTORS.get(pooled_backbone)
+    if known is not None and known[0] == made_for:
+        return known[1]
+    from mnft_trainer.network import FoldedPooledBackbone
+
+    def make_cell() -> Any:  # a new cell each time: MindSpore cannot export one cell twice
+        cell = FoldedPooledBackbone(pooled_backbone.backbone)
+        cell.set_train(False)
+        return cell
+
+    extractor = backbone_extractor(make_cell, checkpoint_sha256, height, width, batch_size, cache_dir, log)
+    _EXTRACTORS[pooled_backbone] = (made_for, extractor)
+    return extractor

@@ -47,7 +47,7 @@ SCHEDULER_CODE = (
 
 # MindSpore's C++ log line: `[INFO] DISTRIBUTED(pid,tid,python):time [file:line] function] message`.
 _MS_LOG_LINE = re.compile(r"^\[(DEBUG|INFO)\] [A-Z_]+\(\d+,\w+,")
-_MS_LEVELS = {"DEBUG": 0, "INFO": 1}
+_MS_LEVELS = ("DEBUG", "INFO")  # MindSpore's log levels 0 and 1 (GLOG_v counts the same way)
 
 
 def drops_mindspore_info(glog_v: str) -> Callable[[str], bool]:
@@ -61,7 +61,7 @@ def drops_mindspore_info(glog_v: str) -> Callable[[str], bool]:
         level = int(glog_v)
     except ValueError:
         level = 2  # MindSpore's default, WARNING
-    return lambda line: (m := _MS_LOG_LINE.match(line)) is not None and _MS_LEVELS[m.group(1)] < level
+    return lambda line: (m := _MS_LOG_LINE.match(line)) is not None and _MS_LEVELS.index(m.group(1)) < level
 
 
 class LaunchError(Exception):

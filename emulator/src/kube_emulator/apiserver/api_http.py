@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from kube_emulator.apiserver import api_discovery, api_patch, api_table, openapi_schema
+from kube_emulator.apiserver import api_discovery, api_faults, api_patch, api_table, openapi_schema
 from kube_emulator.apiserver import api_errors as errors
 from kube_emulator.apiserver.api_errors import ApiError
 from kube_emulator.apiserver.api_logs import serve_log
@@ -401,5 +401,6 @@ class Handler:
 def make_app(store: Store, log_dir: Path | None, closing: asyncio.Event) -> tuple[web.Application, Handler]:
     handler = Handler(store, log_dir, closing)
     app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.middlewares.append(api_faults.middleware(store.faults))
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app, handler

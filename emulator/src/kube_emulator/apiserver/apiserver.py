@@ -9,6 +9,7 @@ Public surface::
     api.write_kubeconfig(path, context="mnft-local", namespace="default") -> Path   # plain http, no auth
     api.open_watches     # number of watch streams open now
     api.watch_count(group, plural)   # watches open on one resource ("kopf is watching boxes")
+    api.faults           # fault injection, off by default: api.faults.plan = FaultPlan(seed=...) (api_faults)
     api.call(fn, *args)  # run fn on the server's loop (to read api.store consistently from another thread)
     api.stop()           # sync, idempotent; also `with EmbeddedAPI() as api: ...`
     await api.serve()    # alternative to start(): serve on the running loop until cancelled
@@ -49,6 +50,7 @@ import yaml
 from aiohttp import web
 
 from kube_emulator.apiserver import api_crd
+from kube_emulator.apiserver.api_faults import FaultInjector
 from kube_emulator.apiserver.api_http import Handler, make_app
 from kube_emulator.apiserver.api_resources import Registry, builtin_resources
 from kube_emulator.apiserver.api_store import Store
@@ -84,6 +86,10 @@ class EmbeddedAPI:
         if not self.port:
             raise RuntimeError("EmbeddedAPI is not started: call start() first")
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def faults(self) -> FaultInjector:
+        return self.store.faults
 
     @property
     def open_watches(self) -> int:

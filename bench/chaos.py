@@ -82,9 +82,9 @@ def small_subset(source: Path, dest: Path, per_class: int) -> Path:
     return dest
 
 
-def demo_dataset(workdir: Path, per_class: int) -> Path:
-    """`mnft demo-data` (digits 0-4), cut to `per_class` images per class and split."""
-    full = workdir / "demo-data"
+def demo_dataset(workdir: Path, per_class: int, source: Path | None = None) -> Path:
+    """`mnft demo-data` (digits 0-4, or `source` made by it), cut to `per_class` images per class."""
+    full = source or workdir / "demo-data"
     if not (full / "train").is_dir():
         command = [MNFT, "demo-data", "--classes", "0,1,2,3,4", "--output", str(full)]
         subprocess.run(command, check=True, capture_output=True, timeout=600)
@@ -332,6 +332,10 @@ class Chaos:
             self.segments.append([])
         self.segments[-1].append(line)
 
+    def no_pod_running(self) -> bool:
+        phases = [(p.get("status") or {}).get("phase") for p in self.cluster.pods(JOB)]
+        return all(phase in ("Succeeded", "Failed") for phase in phases)
+
     def _new_generation_started(self, gen: int) -> bool:
         pods = self.cluster.pods(JOB)
         return any(p["metadata"].get("labels", {}).get(GENERATION_LABEL) == str(gen) for p in pods)
@@ -504,12 +508,13 @@ def run_chaos(
     kinds: Sequence[str] = KINDS,
     per_class: int = 24,
     log: Callable[[str], None] = lambda line: print(line, flush=True),
+    source: Path | None = None,
 ) -> Report:
     rng = random.Random(seed)
     plan = [rng.choice(list(kinds)) for _ in range(n_faults)]
     disruptive = sum(1 for kind in plan if kind in DISRUPTIVE)
-    epochs = epochs or n_faults + disruptive + 3
-    data = demo_dataset(workdir, per_class)
+    epochs = epochs or n_faults + 2 * disruptive + 5
+    data = demo_dataset(workdir, per_class, source)
     out = workdir / "out"
     out.mkdir(parents=True, exist_ok=True)
     operator_log = OperatorLog(workdir / "operator.log")
@@ -526,8 +531,8 @@ def run_chaos(
         chaos = Chaos(cluster, rng, out, epochs)
         watcher.start()
         log(f"[chaos] seed {seed}: {n_faults} faults over {epochs} epochs: {', '.join(plan)}")
+        marks = 0  # rank 0's epoch lines when the previous fault was over: wait for one more
         for i, kind in enumerate(plan, 1):
-            marks = chaos.progress_marks()
             status = chaos.wait(
                 lambda s, m=marks: chaos.progress_marks() > m or chaos.finished(s),
                 f"an epoch before fault {i}",
@@ -535,14 +540,18 @@ def run_chaos(
             if chaos.finished(status):
                 log(f"[chaos] the job finished ({phase_of(status)}) before fault {i}")
                 break
+            marks = chaos.progress_marks()
             fault = chaos.inject(kind)
             faults.append(fault)
+            if kind in DISRUPTIVE or kind == "node-not-ready":
+                marks = chaos.progress_marks() - 1  # it waited for an epoch already
             log(
                 f"[chaos] fault {i}/{n_faults} {kind} {fault.detail} at epoch {fault.at_epoch}: "
                 f"{'survived' if fault.survived else 'NOT survived'} {fault.note}".rstrip()
             )
         status = chaos.wait(chaos.finished, "the job to finish")
-        time.sleep(1.0)  # the last log lines reach their files just after the pod's status
+        # Ranks write straight into their pods' log files: once no pod runs, every line is there.
+        chaos.wait(lambda s: chaos.no_pod_running(), "the job's pods to stop")
         chaos.follower.poll(final=True)
         chaos.poll()
         chaos.account_restarts()
@@ -627,7 +636,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--faults", type=int, default=30)
-    parser.add_argument("--epochs", type=int, help="default: faults + kills/deletions + 3")
+    parser.add_argument("--epochs", type=int, help="default: faults + 2 x kills/deletions + 5")
     parser.add_argument(
         "--kinds", default=",".join(KINDS), help=f"comma-separated subset of {','.join(KINDS)}"
     )

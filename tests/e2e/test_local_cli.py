@@ -47,6 +47,11 @@ def _alive(pid: int, start: str) -> bool:
     return fields[19] == start and fields[0] != "Z"
 
 
+def _ignore_sigint() -> None:
+    """As a background job of a non-interactive shell (or some CI runners) starts its processes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def test_invalid_file_is_refused_before_anything_starts(tmp_path: Path):
     job = job_manifest("bad-job", "digits")
     job["spec"]["workers"] = 0
@@ -82,6 +87,7 @@ def test_ctrl_c_or_sigterm_leaves_no_process_behind(tmp_path: Path, demo_data: P
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=_ignore_sigint,  # inherited by a background job: Ctrl-C must work all the same
     )
     lines: list[str] = []
     children: dict[int, str] = {}
@@ -136,6 +142,7 @@ def test_keep_api_serves_kubectl_after_the_job(tmp_path: Path):
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=_ignore_sigint,  # Ctrl-C must end it all the same
     )
     lines: list[str] = []
     try:

@@ -6,7 +6,10 @@ real operator, while N faults drawn from a seed hit it; invariants are checked t
 Faults (`--kinds`, default all): kill-rank (SIGKILL one rank's training process), delete-pod (a worker pod,
 graceful), restart-operator, cut-watch (every open watch stream ends), delete-service (the job's headless
 Service; CPU jobs have no ConfigMap), api-errors (409/429/500 answered to a fraction of the operator's
-requests until 6 are injected), node-not-ready (Ready=Unknown + unreachable taints until the next epoch).
+requests until 6 are injected), node-not-ready (Ready=Unknown + unreachable taints until the next epoch),
+node-lost (the node crashes and is cut off: its job processes are SIGKILLed, every kubelet request answers
+503, the node goes NotReady and one of its pods is deleted as an eviction would; the node comes back only
+once the operator got rid of the pods stuck terminating there).
 One fault is injected after each new epoch rank 0 reports, so faults spread over the whole run; a kill or a
 pod deletion must cause exactly one whole-job restart that resumes from the newest checkpoint every rank
 saved; every other fault must cause none.
@@ -57,8 +60,11 @@ KINDS = (
     "delete-service",
     "api-errors",
     "node-not-ready",
+    "node-lost",
 )
-DISRUPTIVE = {"kill-rank", "delete-pod"}  # each must cause exactly one whole-job restart
+DISRUPTIVE = {"kill-rank", "delete-pod", "node-lost"}  # each must cause exactly one whole-job restart
+KUBELET_AGENT = "aiohttp"  # the local kubelet's User-Agent (aiohttp's default); kopf sends "kopf/<version>"
+LOST_NODE_SECONDS = 300.0  # a pod stuck terminating on the lost node this long: the job is stuck
 EPOCH_LINE = re.compile(r"^epoch\[(\d+)/(\d+)\]")
 RESUME_LINE = re.compile(r"^resuming from \S+ \(epoch (\d+) of (\d+)\)")
 CKPT_NAME = re.compile(r"^mobilenetv2_(\d+)\.ckpt$")
@@ -110,7 +116,9 @@ def job_manifest(epochs: int, backoff_limit: int) -> dict[str, Any]:
                 "epochSize": epochs,
                 "saveCheckpointEpochs": 1,
             },
-            "runPolicy": {"backoffLimit": min(100, backoff_limit)},
+            # A pod stuck terminating on a lost node is force-deleted 5 s after its grace period (the
+            # operator's runPolicy field; an operator without it prunes the field and never does).
+            "runPolicy": {"backoffLimit": min(100, backoff_limit), "forceDeleteLostPodsAfterSeconds": 5},
         },
     }
 
@@ -129,6 +137,20 @@ def rank_processes(rank: int) -> list[int]:
             continue
         if wanted <= environ and state != "Z":
             found.append(int(entry))
+    return found
+
+
+def job_processes() -> list[int]:
+    """pids of every process of the chaos job's pods (launch, scheduler, ranks)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                environ = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if f"MNFT_JOB_NAME={JOB}".encode() in environ:
+                found.append(int(entry))
     return found
 
 
@@ -485,6 +507,40 @@ class Chaos:
         finally:
             self.api.faults.set_node_ready(node, True)
         fault.survived = True
+
+    def _node_lost(self, fault: Fault) -> None:
+        node, faults = self.cluster.node_name, self.api.faults
+        index = self.rng.randrange(2)
+        faults.plan = FaultPlan(
+            seed=self.rng.randrange(1 << 30), error_rate=1.0, codes=(503,), user_agents={KUBELET_AGENT}
+        )
+        try:
+            faults.cut_watches()  # the kubelet's streams end; its reconnects get 503 from now on
+            faults.set_node_ready(node, False)
+            for pid in job_processes():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            old = {p["metadata"]["uid"] for p in self.cluster.pods(JOB)}
+            self.core.delete_namespaced_pod(f"{JOB}-worker-{index}", NAMESPACE)
+            fault.detail = f"{JOB}-worker-{index} evicted"
+            started = time.monotonic()
+            try:
+                self.wait(
+                    lambda s: (
+                        not old & {p["metadata"]["uid"] for p in self.cluster.pods(JOB)} or self.finished(s)
+                    ),
+                    "the lost node's pods to be force-deleted",
+                    timeout=LOST_NODE_SECONDS,
+                )
+            except TimeoutError:
+                stuck = [p["metadata"]["name"] for p in self.cluster.pods(JOB) if p["metadata"]["uid"] in old]
+                fault.survived, fault.note = False, f"{stuck} stuck terminating for {LOST_NODE_SECONDS:.0f} s"
+                return
+            fault.detail += f", its pods gone after {time.monotonic() - started:.0f} s"
+        finally:
+            faults.plan = None
+            faults.set_node_ready(node, True)
+        self._await_restart(fault)
 
     # -- after the run --
     def account_restarts(self) -> None:

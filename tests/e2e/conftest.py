@@ -25,7 +25,8 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def local_cluster(tmp_path: Path) -> Iterator[Callable[..., LocalCluster]]:
-    """`start(mounts, simulate_ascend_devices=False)` -> a running LocalCluster, stopped after the test."""
+    """`start(mounts, simulate_ascend_devices=False)` -> a running LocalCluster, stopped after the test.
+    Its namespace enforces Pod Security "restricted", so every pod an e2e job runs has passed it."""
     started: list[LocalCluster] = []
 
     def start(mounts: Mapping[str, Path], simulate_ascend_devices: bool = False) -> LocalCluster:
@@ -33,6 +34,7 @@ def local_cluster(tmp_path: Path) -> Iterator[Callable[..., LocalCluster]]:
             state_dir=tmp_path / f"state-{len(started)}",
             mounts={name: str(path) for name, path in mounts.items()},
             simulate_ascend_devices=simulate_ascend_devices,
+            pod_security="restricted",
         )
         started.append(cluster)
         cluster.start()

@@ -182,7 +182,15 @@ def test_every_invalid_example_is_rejected_naming_the_field(kubectl: Kubectl, pa
         kubectl.ok("apply", "--validate=false", "-n", namespace, "-f", str(REPO / update_of))
         before = kubectl.get("-n", namespace, "mft", name)
     done = kubectl.run("apply", "--validate=false", "-n", namespace, "-f", str(path))
+    if header(path, "rejected-by") == "operator":
+        # No schema can say the rule: stored; the operator fails the job (InvalidSpec) naming the field.
+        assert done.returncode == 0, done.stderr
+        return
     assert done.returncode != 0
+    if "unsupported value: NaN" in done.stderr or "unsupported value: +Inf" in done.stderr:
+        # kubectl cannot encode NaN/Infinity as JSON: nothing reaches the server.
+        assert "NotFound" in kubectl.run("get", "-n", namespace, "mft", name).stderr
+        return
     assert f'The MobileNetFineTune "{name}" is invalid' in done.stderr
     # kubectl prints `... is invalid: <field>: <why>`, or one `* <field>: <why>` line per error; a rule on
     # the whole object (metadata.name) is at `<nil>` and names the field first in its message.

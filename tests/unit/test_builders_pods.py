@@ -19,6 +19,16 @@ OWNER = {
     "controller": True,
     "blockOwnerDeletion": True,
 }
+# The restricted defaults every pod gets with no security field in the spec (written out, not imported).
+POD_SC = {
+    "runAsNonRoot": True,
+    "runAsUser": 65532,
+    "runAsGroup": 65532,
+    "fsGroup": 65532,
+    "fsGroupChangePolicy": "OnRootMismatch",
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+CONTAINER_SC = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
 BASE_LABELS = {"finetune.mindspore.io/job-name": "flowers", "app.kubernetes.io/managed-by": "mnft-operator"}
 
 
@@ -59,6 +69,8 @@ def test_cpu_pod_exact() -> None:
             "hostname": "flowers-worker-1",
             "subdomain": "flowers",
             "restartPolicy": "Never",
+            "automountServiceAccountToken": False,
+            "securityContext": POD_SC,
             "containers": [
                 {
                     "name": "trainer",
@@ -98,6 +110,7 @@ def test_cpu_pod_exact() -> None:
                     "terminationMessagePath": "/dev/termination-log",
                     "terminationMessagePolicy": "FallbackToLogsOnError",
                     "volumeMounts": [{"name": "output", "mountPath": "/mnt/output"}],
+                    "securityContext": CONTAINER_SC,
                 }
             ],
             "volumes": [{"name": "output", "emptyDir": {}}],
@@ -152,6 +165,8 @@ def test_gpu_pod_with_pvc_checkpoint_and_pod_settings() -> None:
         "hostname": "flowers-worker-0",
         "subdomain": "flowers",
         "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "securityContext": POD_SC,
         "nodeSelector": {"accelerator": "a100"},
         "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
         "priorityClassName": "high",
@@ -190,6 +205,7 @@ def test_ascend_pod_with_url_checkpoint_and_volcano() -> None:
             "terminationMessagePath": "/dev/termination-log",
             "terminationMessagePolicy": "FallbackToLogsOnError",
             "volumeMounts": [{"name": "pretrained", "mountPath": "/mnt/pretrained"}],
+            "securityContext": CONTAINER_SC,
         }
     ]
     assert pod["spec"]["volumes"] == [

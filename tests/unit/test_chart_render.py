@@ -209,6 +209,15 @@ def test_operator_args_are_accepted_by_mnft_operator(values: list[str]) -> None:
     assert config.namespaces == (("team-a", "team-b") if values else ())
 
 
+@pytest.mark.parametrize("allow", [False, True])
+def test_allow_host_path_value_reaches_the_operator_config(allow: bool) -> None:
+    from mnft_operator.operator_cli import build_parser, config_from_args
+
+    values = ["--set", "security.allowHostPath=true"] if allow else []
+    args = deployment(render(*values))["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert config_from_args(build_parser().parse_args(args[1:])).allow_host_path is allow
+
+
 def test_every_object_carries_the_standard_labels() -> None:
     for key, obj in render("--set", "watchNamespaces={team-a}").items():
         labels = obj["metadata"]["labels"]

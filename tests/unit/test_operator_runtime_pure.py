@@ -183,3 +183,10 @@ def test_config_from_args(tmp_path: object) -> None:
 def test_retry_delay_backs_off_exponentially_with_a_cap() -> None:
     assert [retry_delay(5.0, r) for r in range(7)] == [5.0, 10.0, 20.0, 40.0, 80.0, 120.0, 120.0]
     assert retry_delay(5.0, 10_000) == 120.0
+
+
+def test_allow_host_path_flag_defaults_off() -> None:
+    from mnft_operator.operator_cli import build_parser, config_from_args
+
+    assert config_from_args(build_parser().parse_args([])).allow_host_path is False
+    assert config_from_args(build_parser().parse_args(["--allow-host-path"])).allow_host_path is True

@@ -104,3 +104,39 @@ def test_reads_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixt
     assert main(["-"]) == 0
     kinds = [d["kind"] for d in yaml.safe_load_all(capsys.readouterr().out)]
     assert kinds == ["Service", "Pod", "Pod"]
+
+
+HOST_PATH = """\
+apiVersion: finetune.mindspore.io/v1alpha1
+kind: MobileNetFineTune
+metadata: {name: local-out}
+spec:
+  platform: CPU
+  image: mnft-trainer:0.1.0
+  dataset: {path: /data}
+  output: {volume: {hostPath: {path: /srv/out}}}
+"""
+
+
+def test_host_path_needs_the_allow_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, HOST_PATH)
+    assert main([str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: spec.output.volume.hostPath: hostPath volumes are not allowed")
+    assert "--allow-host-path" in err and len(err.strip().splitlines()) == 1
+    assert main([str(path), "--allow-host-path"]) == 0
+    (pod,) = [d for d in yaml.safe_load_all(capsys.readouterr().out) if d["kind"] == "Pod"]
+    assert {"name": "output", "hostPath": {"path": "/srv/out"}} in pod["spec"]["volumes"]
+
+
+def test_nan_from_yaml_is_one_line_naming_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        tmp_path,
+        HOST_PATH.replace("output: {volume: {hostPath: {path: /srv/out}}}", "hyperparameters: {lrMax: .nan}"),
+    )
+    assert main([str(path)]) == 1
+    assert capsys.readouterr().err == (
+        "error: spec.hyperparameters.lrMax: must be a finite number, not nan (JSON has no NaN or Infinity)\n"
+    )

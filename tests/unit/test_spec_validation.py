@@ -218,7 +218,8 @@ def test_valid_full_examples() -> None:
 
 def test_volumes_need_exactly_one_source() -> None:
     bad = with_spec(
-        dataset={"path": "d", "volume": {}}, output={"volume": {"emptyDir": {}, "nfs": {"server": "s"}}}
+        dataset={"path": "d", "volume": {}},
+        output={"volume": {"emptyDir": {}, "nfs": {"server": "s", "path": "/x"}}},
     )
     assert validate(bad) == [
         SpecError(
@@ -230,3 +231,262 @@ def test_volumes_need_exactly_one_source() -> None:
             "must hold exactly one volume source such as persistentVolumeClaim (found emptyDir, nfs)",
         ),
     ]
+
+
+RESTRICTED = '(only what the Pod Security Standard "restricted" allows is accepted)'
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"resources": {"requests": {"cpu": "lots"}}},
+            [
+                SpecError(
+                    "spec.resources.requests.cpu",
+                    "must be a quantity such as 500m, 2, 1.5 or 4Gi, not 'lots'",
+                )
+            ],
+        ),
+        (
+            {
+                "resources": {
+                    "requests": {"memory": "8Gi", "cpu": "500m"},
+                    "limits": {"memory": "4Gi", "cpu": 1},
+                }
+            },
+            [
+                SpecError(
+                    "spec.resources.requests.memory",
+                    "must be less than or equal to the limit spec.resources.limits.memory (4Gi); "
+                    "raise the limit or lower the request",
+                )
+            ],
+        ),
+        (
+            {"env": [{"name": "A=B", "value": "x"}]},
+            [
+                SpecError(
+                    "spec.env[0].name",
+                    "must be an environment variable name (letters, digits, '_', '-', '.'; "
+                    "no leading digit), not 'A=B'",
+                )
+            ],
+        ),
+        (
+            {"tolerations": [{"key": "k", "operator": "Exist"}]},
+            [SpecError("spec.tolerations[0].operator", "must be one of \"\", Exists, Equal, not 'Exist'")],
+        ),
+        (
+            {"tolerations": [{"key": "k", "effect": "NoExecut"}]},
+            [
+                SpecError(
+                    "spec.tolerations[0].effect",
+                    "must be one of \"\", NoSchedule, PreferNoSchedule, NoExecute, not 'NoExecut'",
+                )
+            ],
+        ),
+        (
+            {"serviceAccountName": "a" * 300},
+            [SpecError("spec.serviceAccountName", "must be at most 253 characters")],
+        ),
+        (
+            {"serviceAccountName": "Trainer"},
+            [
+                SpecError(
+                    "spec.serviceAccountName",
+                    "must be a DNS subdomain (lowercase letters, digits, '-' and '.', at most 253), "
+                    "not 'Trainer'",
+                )
+            ],
+        ),
+        (
+            {"imagePullSecrets": [{"name": "Reg Cred"}]},
+            [
+                SpecError(
+                    "spec.imagePullSecrets[0].name",
+                    "must be a DNS subdomain (lowercase letters, digits, '-' and '.', at most 253), "
+                    "not 'Reg Cred'",
+                )
+            ],
+        ),
+        (
+            {
+                "affinity": {
+                    "nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 0}]}
+                }
+            },
+            [
+                SpecError(
+                    "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].preference",
+                    "is required",
+                ),
+                SpecError(
+                    "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight",
+                    "must be at least 1, not 0",
+                ),
+            ],
+        ),
+        (
+            {
+                "dataset": {
+                    "path": "d",
+                    "volume": {"persistentVolumeClaim": {"claimName": "data", "readonly": True}},
+                }
+            },
+            [
+                SpecError(
+                    "spec.dataset.volume.persistentVolumeClaim.readonly",
+                    "unknown field; did you mean readOnly?",
+                )
+            ],
+        ),
+        (
+            {"securityContext": {"privileged": True}},
+            [SpecError("spec.securityContext.privileged", f"must be one of false, not true {RESTRICTED}")],
+        ),
+        (
+            {"securityContext": {"allowPrivilegeEscalation": True}},
+            [
+                SpecError(
+                    "spec.securityContext.allowPrivilegeEscalation",
+                    f"must be one of false, not true {RESTRICTED}",
+                )
+            ],
+        ),
+        (
+            {"securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}},
+            [
+                SpecError(
+                    "spec.securityContext.capabilities.add[0]",
+                    f"must be one of NET_BIND_SERVICE, not 'SYS_ADMIN' {RESTRICTED}",
+                )
+            ],
+        ),
+        (
+            {"securityContext": {"seccompProfile": {"type": "Unconfined"}}},
+            [
+                SpecError(
+                    "spec.securityContext.seccompProfile.type",
+                    f"must be one of RuntimeDefault, Localhost, not 'Unconfined' {RESTRICTED}",
+                )
+            ],
+        ),
+        (
+            {"podSecurityContext": {"runAsUser": 0}},
+            [SpecError("spec.podSecurityContext.runAsUser", f"must be at least 1, not 0 {RESTRICTED}")],
+        ),
+        (
+            {"podSecurityContext": {"runAsNonRoot": False}},
+            [
+                SpecError(
+                    "spec.podSecurityContext.runAsNonRoot", f"must be one of true, not false {RESTRICTED}"
+                )
+            ],
+        ),
+        (
+            {"podSecurityContext": {"sysctls": [{"name": "kernel.msgmax", "value": "1"}]}},
+            [
+                SpecError(
+                    "spec.podSecurityContext.sysctls[0].name",
+                    "must be one of kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, "
+                    "net.ipv4.ip_unprivileged_port_start, net.ipv4.tcp_syncookies, "
+                    "net.ipv4.ping_group_range, net.ipv4.ip_local_reserved_ports, "
+                    "net.ipv4.tcp_keepalive_time, net.ipv4.tcp_fin_timeout, net.ipv4.tcp_keepalive_intvl, "
+                    f"net.ipv4.tcp_keepalive_probes, not 'kernel.msgmax' {RESTRICTED}",
+                )
+            ],
+        ),
+    ],
+)
+def test_pass_through_fields_are_validated_like_a_pod(
+    changes: dict[str, Any], expected: list[SpecError]
+) -> None:
+    assert validate(with_spec(**changes)) == expected
+
+
+def test_what_a_device_stack_needs_is_accepted() -> None:
+    job = with_spec(
+        podSecurityContext={
+            "supplementalGroups": [1000, 44],
+            "runAsUser": 1000,
+            "runAsGroup": 1000,
+            "fsGroup": 1000,
+        },
+        securityContext={
+            "capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["NET_RAW"]},
+            "seccompProfile": {"type": "Localhost", "localhostProfile": "profiles/npu.json"},
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+        },
+        resources={"requests": {"cpu": 2, "memory": "1Gi"}, "limits": {"cpu": "2000m", "memory": "1024Mi"}},
+        env=[
+            {"name": "NCCL_DEBUG", "value": "INFO"},
+            {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+        ],
+        tolerations=[{"key": "huawei.com/Ascend910", "operator": "Exists", "effect": "NoSchedule"}],
+    )
+    assert validate(job) == []
+    spec = parse(job).spec
+    assert spec.pod_security_context["supplementalGroups"] == [1000, 44]
+    assert spec.security_context["seccompProfile"] == {
+        "type": "Localhost",
+        "localhostProfile": "profiles/npu.json",
+    }
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_numbers_are_refused_wherever_they_are(value: float) -> None:
+    assert fields(with_spec(hyperparameters={"lrMax": value})) == ["spec.hyperparameters.lrMax"]
+    assert fields(with_spec(hyperparameters={"momentum": value})) == ["spec.hyperparameters.momentum"]
+    assert fields(with_spec(workers=value)) == ["spec.workers"]
+    # Even where no schema reads a number (an unknown field): JSON could not carry it to a server.
+    assert validate(with_spec(junk={"x": [value]})) == [
+        SpecError("spec.junk.x[0]", f"must be a finite number, not {value} (JSON has no NaN or Infinity)")
+    ]
+
+
+def test_yaml_nan_and_inf_from_a_file_are_refused() -> None:
+    import yaml
+
+    for text in (".nan", ".inf", "-.inf", ".NaN"):
+        job = with_spec(hyperparameters=yaml.safe_load(f"{{lrMax: {text}}}"))
+        assert fields(job) == ["spec.hyperparameters.lrMax"], text
+
+
+@pytest.mark.parametrize("parent", ["dataset", "pretrained", "output"])
+def test_host_path_is_refused_unless_allowed(parent: str) -> None:
+    sources = {
+        "dataset": {"dataset": {"path": "d", "volume": {"hostPath": {"path": "/srv/data"}}}},
+        "pretrained": {
+            "pretrained": {"checkpoint": "m.ckpt", "volume": {"hostPath": {"path": "/srv/models"}}}
+        },
+        "output": {"output": {"volume": {"hostPath": {"path": "/", "type": "Directory"}}}},
+    }
+    job = with_spec(**sources[parent])
+    (error,) = validate(job)
+    assert error.field == f"spec.{parent}.volume.hostPath"
+    assert "--allow-host-path" in error.message and "security.allowHostPath" in error.message
+    assert validate(job, allow_host_path=True) == []
+    with pytest.raises(InvalidSpec):
+        parse(job)
+    assert parse(job, allow_host_path=True).spec.platform == "CPU"
+
+
+def test_operator_fails_a_host_path_job_unless_started_with_the_allow() -> None:
+    from datetime import datetime, timezone
+
+    from mnft_operator.reconcile import plan
+    from mnft_operator.types import Observed
+
+    job = with_spec(output={"volume": {"hostPath": {"path": "/"}}})
+    job["metadata"]["uid"] = "u"
+    now = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    refused = plan(Observed(job, [], [], [], [], None, now))
+    assert refused.create == ()
+    assert refused.status is not None and refused.status["phase"] == "Failed"
+    (failed,) = [c for c in refused.status["conditions"] if c["type"] == "Failed"]
+    assert failed["reason"] == "InvalidSpec"
+    assert failed["message"].startswith("spec.output.volume.hostPath: hostPath volumes are not allowed")
+    allowed = plan(Observed(job, [], [], [], [], None, now, allow_host_path=True))
+    assert [o["kind"] for o in allowed.create].count("Pod") == 1

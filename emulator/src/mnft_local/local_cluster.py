@@ -40,6 +40,9 @@ class LocalCluster:
     mounts: Mapping[str, str] = field(default_factory=dict)
     simulate_ascend_devices: bool = False
     node_name: str = "local"
+    # `pod-security.kubernetes.io/enforce` on the namespace (None: nothing enforced, so a local job's
+    # hostPath volumes run); the e2e tests enforce "restricted" to prove the operator's pods pass it.
+    pod_security: str | None = None
     _api: Any = None
     _kubelet: Any = None
     _operator: Any = None
@@ -90,7 +93,10 @@ class LocalCluster:
         from mnft_operator.operator_cli import run_operator_in_thread
 
         # Progress (epoch, loss) is read from rank 0's log: often, since local jobs are short.
-        self._operator = run_operator_in_thread(self.url, [self.namespace], progress_seconds=2.0)
+        # hostPath is allowed: the local kubelet's volumes are directories of this machine anyway.
+        self._operator = run_operator_in_thread(
+            self.url, [self.namespace], progress_seconds=2.0, allow_host_path=True
+        )
 
     @property
     def operator_alive(self) -> bool:
@@ -138,11 +144,15 @@ class LocalCluster:
 
     def _ensure_namespace(self) -> None:
         body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}}
+        core = k8s.CoreV1Api(self.client)
         try:
-            k8s.CoreV1Api(self.client).create_namespace(body=cast(Any, body))
+            core.create_namespace(body=cast(Any, body))
         except k8s.ApiException as exc:
             if exc.status != 409:
                 raise
+        if self.pod_security is not None:
+            labels = {"pod-security.kubernetes.io/enforce": self.pod_security}
+            core.patch_namespace(self.namespace, {"metadata": {"labels": labels}})
 
     def create_job(self, job: Mapping[str, Any], timeout: float = 10.0) -> None:
         """Create the resource; retries briefly while the freshly applied CRD is not served yet."""

@@ -53,7 +53,7 @@ def validate_spec(job: Mapping[str, Any], path: Path) -> None:
     """The operator's own validation (schema and cross-field rules); the first error names the field."""
     from mnft_operator.spec import validate
 
-    errors = validate(job)
+    errors = validate(job, allow_host_path=True)  # as the operator `mnft local` starts
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ManifestError(f"{path}: {errors[0]}{more}")

@@ -6,10 +6,26 @@ rules (`self == oldSelf`) can only be enforced by the API server.
 
 from __future__ import annotations
 
-from mnft_operator.openapi import Schema, enum, free_object, immutable, int_, num, rule, str_
+from mnft_operator import core_v1
+from mnft_operator.openapi import Schema, enum, immutable, int_, num, rule, str_
 
 MAX_WORKERS = 4096
 SHA256_PATTERN = "^[0-9a-f]{64}$"
+MAX_LIST = 256  # tolerations, env, imagePullSecrets
+
+# Spec fields holding an embedded core/v1 type (core_v1.ROOTS key): the README lists them as one row.
+CORE_V1_FIELDS = {
+    "spec.dataset.volume": "VolumeSource",
+    "spec.pretrained.volume": "VolumeSource",
+    "spec.output.volume": "VolumeSource",
+    "spec.resources": "ResourceRequirements",
+    "spec.tolerations": "Toleration",
+    "spec.affinity": "Affinity",
+    "spec.env": "EnvVar",
+    "spec.imagePullSecrets": "LocalObjectReference",
+    "spec.podSecurityContext": "PodSecurityContext",
+    "spec.securityContext": "SecurityContext",
+}
 
 
 def _volume_path(what: str, mount: str) -> Schema:
@@ -78,7 +94,7 @@ def spec_schema() -> Schema:
                     "required": ["path"],
                     "properties": {
                         "path": _volume_path("dataset", "/mnt/dataset"),
-                        "volume": free_object("A core/v1 volume source (persistentVolumeClaim, nfs, ...)."),
+                        "volume": core_v1.schema("VolumeSource"),
                     },
                     "x-kubernetes-validations": _path_rules("spec.dataset"),
                 }
@@ -90,7 +106,9 @@ def spec_schema() -> Schema:
                     "`url` with `sha256`. Absent: train from scratch.",
                     "properties": {
                         "checkpoint": _volume_path("checkpoint file", "/mnt/pretrained"),
-                        "volume": free_object("A core/v1 volume source holding `checkpoint`."),
+                        "volume": core_v1.schema(
+                            "VolumeSource", "A core/v1 volume source holding `checkpoint`."
+                        ),
                         "url": str_(
                             "HTTP(S) URL of the checkpoint, fetched by an init container.",
                             pattern="^https?://",
@@ -146,7 +164,7 @@ def spec_schema() -> Schema:
                             default="checkpoint",
                             maxLength=1024,
                         ),
-                        "volume": free_object("A core/v1 volume source for the outputs."),
+                        "volume": core_v1.schema("VolumeSource", "A core/v1 volume source for the outputs."),
                     },
                     "x-kubernetes-validations": [
                         rule(
@@ -206,58 +224,60 @@ def spec_schema() -> Schema:
                     },
                 }
             ),
-            "resources": {
-                "type": "object",
-                "description": "Container resources; the device request is added by the operator.",
-                "properties": {
-                    "limits": {
-                        "type": "object",
-                        "description": "Resource limits.",
-                        "additionalProperties": {"x-kubernetes-int-or-string": True},
-                    },
-                    "requests": {
-                        "type": "object",
-                        "description": "Resource requests.",
-                        "additionalProperties": {"x-kubernetes-int-or-string": True},
-                    },
-                },
-            },
+            "resources": core_v1.schema(
+                "ResourceRequirements",
+                "Container resources (core/v1 ResourceRequirements); the device request is added by the "
+                "operator. Each request must not exceed its limit.",
+            ),
             "nodeSelector": {
                 "type": "object",
                 "description": "Node labels the worker pods must match.",
-                "additionalProperties": {"type": "string"},
+                "maxProperties": MAX_LIST,
+                "additionalProperties": {"type": "string", "maxLength": 63},
             },
             "tolerations": {
                 "type": "array",
                 "description": "Pod tolerations (core/v1 Toleration).",
-                "items": free_object("A core/v1 Toleration."),
+                "maxItems": MAX_LIST,
+                "items": core_v1.schema("Toleration"),
             },
-            "affinity": free_object("Pod affinity (core/v1 Affinity)."),
-            "priorityClassName": str_("PriorityClass of the pods (and of the PodGroup)."),
-            "schedulerName": str_("Scheduler of the pods; `volcano` when scheduling.gang is volcano."),
-            "serviceAccountName": str_("ServiceAccount of the pods (needs no API permissions)."),
+            "affinity": core_v1.schema("Affinity", "Pod affinity (core/v1 Affinity)."),
+            "priorityClassName": str_(
+                "PriorityClass of the pods (and of the PodGroup).", **core_v1.SUBDOMAIN
+            ),
+            "schedulerName": str_(
+                "Scheduler of the pods; `volcano` when scheduling.gang is volcano.", **core_v1.SUBDOMAIN
+            ),
+            "serviceAccountName": str_(
+                "ServiceAccount of the pods (needs no API permissions).", **core_v1.SUBDOMAIN
+            ),
             "env": {
                 "type": "array",
                 "description": "Extra container env (core/v1 EnvVar), appended after the operator's, "
                 "e.g. NCCL_* settings.",
-                "items": {
-                    "type": "object",
-                    "description": "A core/v1 EnvVar (value or valueFrom).",
-                    "required": ["name"],
-                    "properties": {"name": str_("Variable name.", minLength=1)},
-                    "x-kubernetes-preserve-unknown-fields": True,
-                },
+                "maxItems": MAX_LIST,
+                "items": core_v1.schema("EnvVar", "A core/v1 EnvVar (value or valueFrom)."),
             },
             "imagePullSecrets": {
                 "type": "array",
                 "description": "Secrets for pulling the image.",
-                "items": {
-                    "type": "object",
-                    "description": "A reference to a docker-registry Secret.",
-                    "required": ["name"],
-                    "properties": {"name": str_("Secret name.", minLength=1)},
-                },
+                "maxItems": MAX_LIST,
+                "items": core_v1.schema("LocalObjectReference", "A reference to a docker-registry Secret."),
             },
+            "podSecurityContext": core_v1.schema(
+                "PodSecurityContext",
+                "Pod securityContext (core/v1 PodSecurityContext) merged over the operator's restricted "
+                "defaults (runAsNonRoot, uid/gid/fsGroup 65532, seccomp RuntimeDefault), e.g. "
+                "supplementalGroups for device files or another uid. Only values the Pod Security Standard "
+                '"restricted" allows are accepted.',
+            ),
+            "securityContext": core_v1.schema(
+                "SecurityContext",
+                "Container securityContext (core/v1 SecurityContext) of the trainer and fetch-checkpoint "
+                "containers, merged over the operator's restricted defaults (no privilege escalation, all "
+                'capabilities dropped, runAsNonRoot). Only values the Pod Security Standard "restricted" '
+                "allows are accepted.",
+            ),
             "runPolicy": {
                 "type": "object",
                 "description": "Restarts, deadlines and clean-up.",

@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--progress-seconds", type=float, default=10.0, help="re-read rank 0's log this often"
     )
+    parser.add_argument(
+        "--allow-host-path",
+        action="store_true",
+        help="accept hostPath volume sources in job specs (off: such a job fails with InvalidSpec)",
+    )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
 
@@ -82,6 +87,7 @@ def config_from_args(args: argparse.Namespace) -> OperatorConfig:
         liveness=args.liveness,
         parallel_requests=args.parallel_requests,
         progress_seconds=args.progress_seconds,
+        allow_host_path=args.allow_host_path,
     )
 
 
@@ -227,6 +233,8 @@ def main(argv: Sequence[str]) -> int:
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     scope = ", ".join(config.namespaces) if config.namespaces else "all namespaces"
     log.info(f"watching {scope}; {'peering ' + config.peering if config.peering else 'standalone'}")
+    if config.allow_host_path:
+        log.warning("--allow-host-path: jobs may mount any directory of the node they run on")
     try:
         asyncio.run(run_operator(config))
     except KeyboardInterrupt:

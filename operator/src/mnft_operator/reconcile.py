@@ -66,7 +66,7 @@ def plan(observed: Observed) -> Plan:
     if meta.get("deletionTimestamp"):
         return Plan()  # ownerReferences make the garbage collector remove the children
     try:
-        job = parse(observed.job)  # validates once
+        job = parse(observed.job, observed.allow_host_path)  # validates once
     except InvalidSpec as invalid:
         return _invalid(observed, invalid.errors)
     return _Planner(observed, job).run()

@@ -3,7 +3,8 @@
 Uses the same path as the operator: `spec.validate`, then `reconcile.plan()` of an empty Observed (no pods,
 no status). With --simulate-ascend-devices the worker pods get fake device-plugin annotations and pod IPs,
 and the rank-table ConfigMap shows the completed hccl.json the operator would write. Output is a YAML
-multi-document stream; an invalid file prints `error: <field>: <message>` lines and exits 1.
+multi-document stream. --allow-host-path accepts hostPath volume sources (as `mnft operator
+--allow-host-path` does). An invalid file prints `error: <field>: <message>` lines and exits 1.
 """
 
 from __future__ import annotations
@@ -54,19 +55,21 @@ def _simulate_devices(pods: list[dict[str, Any]], devices: int) -> list[dict[str
     return out
 
 
-def render(job: dict[str, Any], simulate_ascend_devices: bool = False) -> list[dict[str, Any]]:
+def render(
+    job: dict[str, Any], simulate_ascend_devices: bool = False, allow_host_path: bool = False
+) -> list[dict[str, Any]]:
     """Every object the operator would create for `job`; raises RenderError naming the invalid fields."""
     job = json.loads(json.dumps(job))
     job.pop("status", None)
     meta = job.setdefault("metadata", {})
     meta.setdefault("namespace", "default")
     meta.setdefault("uid", PLACEHOLDER_UID)
-    errors = validate(job)
+    errors = validate(job, allow_host_path)
     if errors:
         raise RenderError("\n".join(f"error: {e}" for e in errors))
-    observed = Observed(job, [], [], [], [], None, datetime.now(timezone.utc))
+    observed = Observed(job, [], [], [], [], None, datetime.now(timezone.utc), allow_host_path)
     objects = [dict(o) for o in plan(observed).create]
-    parsed = parse(job)
+    parsed = parse(job, allow_host_path)
     if simulate_ascend_devices and parsed.spec.platform == "Ascend":
         pods = [o for o in objects if o["kind"] == "Pod"]
         simulated = _simulate_devices(pods, parsed.spec.devices_per_worker)
@@ -91,9 +94,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="fill in fake Ascend device-plugin annotations so the completed rank table is shown",
     )
+    parser.add_argument(
+        "--allow-host-path",
+        action="store_true",
+        help="accept hostPath volume sources, as an operator started with --allow-host-path does",
+    )
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
-        objects = [o for job in load_jobs(args.file) for o in render(job, args.simulate_ascend_devices)]
+        objects = [
+            o
+            for job in load_jobs(args.file)
+            for o in render(job, args.simulate_ascend_devices, args.allow_host_path)
+        ]
     except ManifestError as exc:
         message = str(exc)
         print(message if message.startswith("error: ") else f"error: {message}", file=sys.stderr)

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import copy
 import difflib
+import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from mnft_operator.core_v1 import PATTERN_HINTS
 
 Schema = Mapping[str, Any]
 
@@ -57,7 +61,7 @@ def _type_ok(value: Any, type_: str) -> bool:
     if type_ == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
     if type_ == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     return True
 
 
@@ -72,21 +76,26 @@ def _check(value: Any, schema: Schema, path: str, errors: list[tuple[str, str]])
     if schema.get("x-kubernetes-int-or-string"):
         if not (isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))):
             errors.append((path, "must be an integer or a string such as 500m or 4Gi"))
+        elif isinstance(value, str):
+            _check_string(value, schema, path, errors)
         return
     type_ = schema.get("type")
     if type_ and not _type_ok(value, type_):
         errors.append((path, f"must be {_TYPE_NAMES.get(type_, type_)}, not {_describe(value)}"))
         return
     if "enum" in schema and value not in schema["enum"]:
-        choices = ", ".join(str(v) for v in schema["enum"])
-        errors.append((path, f"must be one of {choices}, not {value!r}"))
+        choices = ", ".join(v if isinstance(v, str) and v else json.dumps(v) for v in schema["enum"])
+        shown = repr(value) if isinstance(value, str) else json.dumps(value)
+        errors.append((path, f"must be one of {choices}, not {shown}"))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         _check_bounds(value, schema, path, errors)
     if isinstance(value, str):
         _check_string(value, schema, path, errors)
     if isinstance(value, dict):
         _check_object(value, schema, path, errors)
-    if isinstance(value, list) and "items" in schema:
+    if isinstance(value, list) and len(value) > schema.get("maxItems", len(value)):
+        errors.append((path, f"must have at most {schema['maxItems']} items, not {len(value)}"))
+    elif isinstance(value, list) and "items" in schema:
         for i, item in enumerate(value):
             _check(item, schema["items"], f"{path}[{i}]", errors)
 
@@ -109,13 +118,18 @@ def _check_string(value: str, schema: Schema, path: str, errors: list[tuple[str,
     if "minLength" in schema and len(value) < schema["minLength"]:
         errors.append((path, "must not be empty" if schema["minLength"] == 1 else "is too short"))
     if "maxLength" in schema and len(value) > schema["maxLength"]:
-        errors.append((path, f"must be at most {schema['maxLength']} characters"))
+        limit = schema["maxLength"]
+        errors.append((path, "must be empty" if limit == 0 else f"must be at most {limit} characters"))
     if "pattern" in schema and not re.search(schema["pattern"], value):
-        errors.append((path, f"must match {schema['pattern']}, not {value!r}"))
+        hint = PATTERN_HINTS.get(schema["pattern"], f"must match {schema['pattern']}")
+        errors.append((path, f"{hint}, not {value!r}"))
 
 
 def _check_object(value: dict[str, Any], schema: Schema, path: str, errors: list[tuple[str, str]]) -> None:
     props: Mapping[str, Schema] = schema.get("properties", {})
+    if len(value) > schema.get("maxProperties", len(value)):
+        errors.append((path, f"must have at most {schema['maxProperties']} entries, not {len(value)}"))
+        return
     for key in schema.get("required", []):
         if key not in value:
             errors.append((f"{path}.{key}", "is required"))
@@ -137,6 +151,8 @@ def _describe(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value} (only finite numbers are allowed)"
     if isinstance(value, (int, float)):
         return f"the number {value}"
     if isinstance(value, str):

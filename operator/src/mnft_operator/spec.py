@@ -10,12 +10,13 @@ the old object and are left to the API server.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mnft_operator import crd
+from mnft_operator import crd, quantity
 from mnft_operator.schema_walk import check, with_defaults
 
 PLATFORMS = ("Ascend", "GPU", "CPU")
@@ -93,6 +94,8 @@ class FineTuneSpec:
     service_account_name: str | None
     env: tuple[Mapping[str, Any], ...]
     image_pull_secrets: tuple[Mapping[str, Any], ...]
+    pod_security_context: Mapping[str, Any]  # the user's, merged over the restricted defaults by builders
+    security_context: Mapping[str, Any]  # likewise, for every container
     run_policy: RunPolicy
     scheduling: Scheduling
 
@@ -123,18 +126,83 @@ def defaulted_spec(job: Mapping[str, Any]) -> dict[str, Any]:
     return with_defaults(spec if isinstance(spec, dict) else {}, _spec_schema())
 
 
-def validate(job: Mapping[str, Any]) -> list[SpecError]:
-    """Every problem with the resource, each naming its field and the fix; empty when valid."""
+def validate(job: Mapping[str, Any], allow_host_path: bool = False) -> list[SpecError]:
+    """Every problem with the resource, each naming its field and the fix; empty when valid.
+
+    `allow_host_path`: the operator was started with --allow-host-path (hostPath volume sources pass).
+    """
     errors = [SpecError(f, m) for f, m in _name_errors(job)]
     raw = job.get("spec")
     if not isinstance(raw, dict):
         return [*errors, SpecError("spec", "is required: add a spec with platform, image and dataset")]
+    non_finite = [SpecError(f, m) for f, m in non_finite_numbers(raw, "spec")]
+    if non_finite:
+        return errors + non_finite
     spec = defaulted_spec(job)
-    structural = [SpecError(f, m) for f, m in check(spec, _spec_schema(), "spec")]
+    structural = [SpecError(f, _restricted_hint(f, m)) for f, m in check(spec, _spec_schema(), "spec")]
     if structural:
         return errors + structural
-    more = cross_field_errors(spec) + volume_source_errors(spec)
+    more = cross_field_errors(spec) + volume_source_errors(spec) + resource_errors(spec)
+    if not allow_host_path:
+        more += host_path_errors(spec)
     return errors + [SpecError(f, m) for f, m in more]
+
+
+def _restricted_hint(field: str, message: str) -> str:
+    if field.startswith(("spec.securityContext.", "spec.podSecurityContext.")):
+        return f'{message} (only what the Pod Security Standard "restricted" allows is accepted)'
+    return message
+
+
+def non_finite_numbers(value: Any, path: str) -> list[tuple[str, str]]:
+    """NaN and infinities anywhere under `value` (YAML `.nan`, `.inf`): JSON cannot carry them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [(path, f"must be a finite number, not {value} (JSON has no NaN or Infinity)")]
+    if isinstance(value, Mapping):
+        return [e for k, v in value.items() for e in non_finite_numbers(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [e for i, v in enumerate(value) for e in non_finite_numbers(v, f"{path}[{i}]")]
+    return []
+
+
+VOLUME_FIELDS = ("dataset", "pretrained", "output")  # every spec field holding a core/v1 volume source
+HOST_PATH_FIX = (
+    "hostPath volumes are not allowed: they expose the node's filesystem to the job; use a "
+    "persistentVolumeClaim (or another volume source), or start the operator with --allow-host-path "
+    "(chart value security.allowHostPath)"
+)
+
+
+def host_path_errors(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """hostPath volume sources, refused unless the operator allows them (a CRD cannot know that flag)."""
+    return [
+        (f"spec.{parent}.volume.hostPath", HOST_PATH_FIX)
+        for parent in VOLUME_FIELDS
+        if "hostPath" in ((spec.get(parent) or {}).get("volume") or {})
+    ]
+
+
+def resource_errors(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Each request at most its limit (what pod validation checks; a schema cannot compare quantities)."""
+    resources = spec.get("resources") or {}
+    limits, requests = resources.get("limits") or {}, resources.get("requests") or {}
+    out = []
+    for name, request in requests.items():
+        if name not in limits:
+            continue
+        try:
+            below = quantity.parse(limits[name])[0] < quantity.parse(request)[0]
+        except quantity.QuantityError:
+            continue  # the schema's pattern already named it
+        if below:
+            out.append(
+                (
+                    f"spec.resources.requests.{name}",
+                    f"must be less than or equal to the limit spec.resources.limits.{name} "
+                    f"({limits[name]}); raise the limit or lower the request",
+                )
+            )
+    return out
 
 
 def _name_errors(job: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -161,7 +229,7 @@ def _path_error(field: str, path: str, has_volume: bool, volume_field: str) -> t
 def volume_source_errors(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Each given volume must name exactly one core/v1 volume source (checked here only, not by CEL)."""
     out = []
-    for parent in ("dataset", "pretrained", "output"):
+    for parent in VOLUME_FIELDS:
         volume = (spec.get(parent) or {}).get("volume")
         if volume is None:
             continue
@@ -229,9 +297,9 @@ def _pretrained_errors(pre: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     return out
 
 
-def parse(job: Mapping[str, Any]) -> Job:
+def parse(job: Mapping[str, Any], allow_host_path: bool = False) -> Job:
     """The validated, defaulted job; raises InvalidSpec listing every problem."""
-    errors = validate(job)
+    errors = validate(job, allow_host_path)
     if errors:
         raise InvalidSpec(errors)
     meta = job["metadata"]
@@ -272,6 +340,8 @@ def parse(job: Mapping[str, Any]) -> Job:
         service_account_name=s.get("serviceAccountName"),
         env=tuple(s.get("env", ())),
         image_pull_secrets=tuple(s.get("imagePullSecrets", ())),
+        pod_security_context=s.get("podSecurityContext", {}),
+        security_context=s.get("securityContext", {}),
         run_policy=RunPolicy(
             backoff_limit=run["backoffLimit"],
             active_deadline_seconds=run.get("activeDeadlineSeconds"),

@@ -27,6 +27,7 @@ class Observed:
     podgroups: Sequence[Mapping[str, Any]]  # same label (empty when Volcano is not installed)
     rank0_log_tail: str | None  # last lines of <job>-worker-0's trainer log, None if not read
     now: datetime  # timezone-aware UTC
+    allow_host_path: bool = False  # the operator's --allow-host-path: hostPath volume sources pass validation
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import Any
 
 from kube_emulator.apiserver import api_errors as errors
 from kube_emulator.apiserver import openapi_schema
+from kube_emulator.apiserver.api_pod_security import admit_pod
 from kube_emulator.apiserver.api_resources import ResourceDef, resources_from_crd
 from kube_emulator.apiserver.api_store import Store, now_rfc3339
 from kube_emulator.apiserver.api_validation import admit_builtin
@@ -33,6 +34,9 @@ CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
 def install(store: Store) -> None:
     def admit(res: ResourceDef, obj: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
         obj = admit_builtin(res.kind, res.group, obj, old)
+        if res.kind == "Pod" and res.group == "" and old is None:
+            namespace = store.objects[("", "namespaces")].get(("", obj["metadata"].get("namespace", "")))
+            admit_pod(namespace, obj)
         if res.store_key == CRD_KEY:
             check_crd(obj)
         if res.custom and old is None and _terminating(store, _crd_name(res)):

@@ -10,6 +10,10 @@ Design (kept stable because the planner and the local kubelet rely on it):
   path is relative to its volume when the volume is given, else an absolute container path. Output without
   a volume is an emptyDir. A pretrained `url` is fetched and verified by the init container
   `fetch-checkpoint` into an emptyDir `pretrained`.
+- security: every pod passes the Pod Security Standard "restricted" with no user field set
+  (POD_SECURITY_CONTEXT, CONTAINER_SECURITY_CONTEXT); `spec.podSecurityContext` / `spec.securityContext`
+  are merged over them (the CRD only accepts values "restricted" allows); `ALL` stays dropped.
+  No ServiceAccount token is mounted: the trainer never talks to the API.
 - Ascend: annotation `hccl/rankIndex`, the `rings-config-<job>` ConfigMap mounted at
   /user/serverid/devindex/config. Volcano gang: schedulerName volcano + the group-name annotation.
 """
@@ -45,6 +49,21 @@ DATASET_MOUNT = "/mnt/dataset"
 PRETRAINED_MOUNT = "/mnt/pretrained"
 OUTPUT_MOUNT = "/mnt/output"
 FETCHED_CHECKPOINT = f"{PRETRAINED_MOUNT}/checkpoint.ckpt"
+IMAGE_UID = 65532  # the trainer image's USER (Dockerfile)
+POD_SECURITY_CONTEXT: dict[str, Any] = {
+    "runAsNonRoot": True,
+    "runAsUser": IMAGE_UID,
+    "runAsGroup": IMAGE_UID,
+    # A fresh PVC is root-owned: fsGroup makes the output volume writable by the image's user;
+    # OnRootMismatch skips the recursive chown of a large dataset volume once its root is right.
+    "fsGroup": IMAGE_UID,
+    "fsGroupChangePolicy": "OnRootMismatch",
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+CONTAINER_SECURITY_CONTEXT: dict[str, Any] = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+}
 
 
 def _snake(key: str) -> str:
@@ -143,6 +162,19 @@ def _volumes_and_mounts(job: Job) -> tuple[list[dict[str, Any]], list[dict[str, 
     return volumes, mounts
 
 
+def pod_security_context(job: Job) -> dict[str, Any]:
+    return {**copy.deepcopy(POD_SECURITY_CONTEXT), **copy.deepcopy(dict(job.spec.pod_security_context))}
+
+
+def container_security_context(job: Job) -> dict[str, Any]:
+    user = copy.deepcopy(dict(job.spec.security_context))
+    caps = dict(user.pop("capabilities", None) or {})
+    out = {**copy.deepcopy(CONTAINER_SECURITY_CONTEXT), **user}
+    caps["drop"] = list(dict.fromkeys(["ALL", *caps.get("drop", [])]))
+    out["capabilities"] = caps
+    return out
+
+
 def _fetch_container(job: Job) -> dict[str, Any]:
     pre = job.spec.pretrained
     assert pre is not None and pre.url is not None and pre.sha256 is not None
@@ -156,6 +188,7 @@ def _fetch_container(job: Job) -> dict[str, Any]:
         "terminationMessagePath": TERMINATION_MESSAGE_PATH,
         "terminationMessagePolicy": "FallbackToLogsOnError",
         "volumeMounts": [{"name": "pretrained", "mountPath": PRETRAINED_MOUNT}],
+        "securityContext": container_security_context(job),
     }
 
 
@@ -184,6 +217,7 @@ def build_pod(job: Job, index: int, generation: int) -> dict[str, Any]:
         "terminationMessagePath": TERMINATION_MESSAGE_PATH,
         "terminationMessagePolicy": "FallbackToLogsOnError",
         "volumeMounts": mounts,
+        "securityContext": container_security_context(job),
     }
     resources = _resources(job)
     if resources:
@@ -192,6 +226,8 @@ def build_pod(job: Job, index: int, generation: int) -> dict[str, Any]:
         "hostname": name,
         "subdomain": job.name,
         "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "securityContext": pod_security_context(job),
         "containers": [container],
         "volumes": volumes,
     }

@@ -27,6 +27,7 @@ class OperatorConfig:
     resync_seconds: float = 300.0  # reconcile at least this often even with no events
     error_delay_seconds: float = 5.0  # retry a reconcile this long after an API failure
     log_tail_lines: int = 50
+    allow_host_path: bool = False  # accept hostPath volume sources in job specs (`mnft local`: its dirs)
 
 
 @dataclass

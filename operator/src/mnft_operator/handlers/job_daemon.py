@@ -84,7 +84,9 @@ async def run_job_daemon(
         while not stopped:
             wake.clear()
             try:
-                outcome = await reconcile_once(client, namespace, name, config.log_tail_lines)
+                outcome = await reconcile_once(
+                    client, namespace, name, config.log_tail_lines, config.allow_host_path
+                )
             except KubeUnavailable as e:
                 delay = retry_delay(config.error_delay_seconds, retry)
                 raise kopf.TemporaryError(

@@ -60,7 +60,12 @@ def is_finished(observed: Observed | None, plan: Plan) -> bool:
 
 
 async def observe(
-    client: KubeClient, namespace: str, name: str, now: datetime, log_tail_lines: int = 50
+    client: KubeClient,
+    namespace: str,
+    name: str,
+    now: datetime,
+    log_tail_lines: int = 50,
+    allow_host_path: bool = False,
 ) -> Observed | None:
     job = await client.get_job(namespace, name)
     if job is None or (job.get("metadata") or {}).get("deletionTimestamp"):
@@ -77,6 +82,7 @@ async def observe(
         podgroups=children.podgroups,
         rank0_log_tail=log_tail,
         now=now,
+        allow_host_path=allow_host_path,
     )
 
 
@@ -101,10 +107,12 @@ async def apply(client: KubeClient, job: Mapping[str, Any], plan: Plan, now: dat
         await client.delete_job(namespace, job["metadata"]["name"])
 
 
-async def reconcile_once(client: KubeClient, namespace: str, name: str, log_tail_lines: int = 50) -> Outcome:
+async def reconcile_once(
+    client: KubeClient, namespace: str, name: str, log_tail_lines: int = 50, allow_host_path: bool = False
+) -> Outcome:
     before = client.requests
     now = utcnow()
-    observed = await observe(client, namespace, name, now, log_tail_lines)
+    observed = await observe(client, namespace, name, now, log_tail_lines, allow_host_path)
     if observed is None:
         return Outcome(observed=None, plan=reconcile.Plan(), requests=client.requests - before)
     plan = reconcile.plan(observed)

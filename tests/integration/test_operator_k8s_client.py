@@ -1,4 +1,4 @@
-"""k8s.py against the embedded API over HTTP: idempotent create/delete, optional kinds, status patches."""
+"""k8s.py against the embedded API over HTTP: create answers, idempotent delete, optional kinds, status."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from kopf._cogs.clients import auth
 from kopf._cogs.structs import credentials
 from operator_fixtures import NS, Api, job_manifest, wait_for
 
-from mnft_operator.k8s import KubeClient, KubeUnavailable
-from mnft_operator.types import Event, ObjectRef
+from mnft_operator.k8s import KubeClient
+from mnft_operator.types import CreateResult, Event, ObjectRef
 
 
 @pytest.fixture
@@ -41,12 +41,13 @@ def configmap(name: str, job: str, data: dict[str, str]) -> dict[str, object]:
     }
 
 
-async def test_create_is_idempotent_and_delete_tolerates_absence(
-    operator_api: Api, client: KubeClient
-) -> None:
+async def test_create_answers_and_delete_tolerates_absence(operator_api: Api, client: KubeClient) -> None:
     obj = configmap("rings-config-j", "j", {"hccl.json": '{"status":"initializing"}'})
-    assert await client.create(NS, obj) is True
-    assert await client.create(NS, obj) is False  # 409 AlreadyExists: success, nothing duplicated
+    assert await client.create(NS, obj) == CreateResult("ConfigMap", "rings-config-j", 201)
+    again = await client.create(NS, obj)  # 409: the answer carries who holds the name, for settle()
+    assert (again.code, again.reason) == (409, "AlreadyExists")
+    assert again.existing is not None and again.existing["name"] == "rings-config-j"
+    assert again.existing["uid"] == operator_api.configmaps("j")[0]["metadata"]["uid"]
     assert [c["metadata"]["name"] for c in await client.list_labelled("v1", "ConfigMap", NS, "j")] == [
         "rings-config-j"
     ]
@@ -66,8 +67,12 @@ async def test_absent_kinds_logs_and_jobs_read_as_nothing(operator_api: Api, cli
     assert (children.pods, children.services, children.configmaps, children.podgroups) == ([], [], [], [])
     assert await client.read_log_tail(NS, "no-such-pod") is None
     assert await client.get_job(NS, "no-such-job") is None
-    with pytest.raises(KubeUnavailable, match="HTTP 422"):
-        await client.create(NS, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bad"}, "spec": {}})
+    bad = await client.create(
+        NS, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bad"}, "spec": {}}
+    )
+    assert (bad.code, bad.reason, bad.existing) == (422, "Invalid", None)
+    assert "spec.containers: Required value" in bad.message
+    assert await client.get_node("no-such-node") is None
 
 
 async def test_status_patch_only_on_change_and_events_name_the_job(

@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from mnft_operator.reconcile import Event, Observed, Plan, plan
+from mnft_operator.reconcile import CreateResult, Event, ObjectRef, Observed, Plan, plan, settle
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -44,10 +44,19 @@ class World:
         self.job_deleted = False
         self.serial = 0
         self.plans: list[Plan] = []
+        self.refuse: dict[str, CreateResult] = {}  # object name -> the API's refusal of its create
+        self.nodes: dict[str, dict[str, Any] | None] = {}  # what Observed.nodes holds
 
     # -- observing and applying ----------------------------------------------------------------------------
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
-        return [copy.deepcopy(o) for (k, _), o in sorted(self.objects.items()) if k == kind]
+        """The objects labelled with the job, as the handlers list them (a label selector)."""
+        name = self.job["metadata"]["name"]
+        return [
+            copy.deepcopy(o)
+            for (k, _), o in sorted(self.objects.items())
+            if k == kind
+            and ((o["metadata"].get("labels") or {}).get("finetune.mindspore.io/job-name") == name)
+        ]
 
     def observe(self) -> Observed:
         return Observed(
@@ -58,32 +67,55 @@ class World:
             podgroups=self.of_kind("PodGroup"),
             rank0_log_tail=self.log_tail,
             now=self.now,
+            nodes=copy.deepcopy(self.nodes),
         )
 
     def step(self) -> Plan:
-        p = plan(self.observe())
-        assert plan(self.observe()) == p  # deterministic
+        """One reconcile as the handlers run it: plan, create, settle with the answers, apply."""
+        observed = self.observe()
+        planned = plan(observed)
+        assert plan(self.observe()) == planned  # deterministic
+        results = [self.answer(obj) for obj in planned.create]
+        p = settle(observed, planned, results)
+        assert settle(self.observe(), planned, results) == p
         if p.status is not None:  # a JSON merge patch of the status, as the handlers send it
             self.job["status"] = merge_patch(self.job.get("status") or {}, copy.deepcopy(dict(p.status)))
-        for ref in p.delete:
-            obj = self.objects[(ref.kind, ref.name)]
-            assert "deletionTimestamp" not in obj["metadata"], f"{ref.name} deleted twice"
-            obj["metadata"]["deletionTimestamp"] = self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
-        for obj in p.create:
+        for ref in planned.delete:
+            self.mark_deleted(ref)
+        for ref in p.force_delete:
+            del self.objects[(ref.kind, ref.name)]
+        for obj, result in zip(p.create, results, strict=True):
+            if result.code != 201:
+                continue
             key = (obj["kind"], obj["metadata"]["name"])
-            assert key not in self.objects, f"{key} created twice"
             new = json.loads(json.dumps(obj))
             self.serial += 1
             new["metadata"]["uid"] = f"uid-{self.serial}"
             if obj["kind"] == "Pod":
                 new["status"] = {"phase": "Pending"}
             self.objects[key] = new
+        for ref in p.delete[len(planned.delete) :]:  # what settle() added: after the creates
+            self.mark_deleted(ref)
         for obj in p.update:
             self.objects[(obj["kind"], obj["metadata"]["name"])]["data"] = dict(obj["data"])
         self.events.extend(p.events)
         self.job_deleted = self.job_deleted or p.delete_job
         self.plans.append(p)
         return p
+
+    def mark_deleted(self, ref: ObjectRef) -> None:
+        obj = self.objects[(ref.kind, ref.name)]
+        assert "deletionTimestamp" not in obj["metadata"], f"{ref.name} deleted twice"
+        obj["metadata"]["deletionTimestamp"] = self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def answer(self, obj: dict[str, Any]) -> CreateResult:
+        name = obj["metadata"]["name"]
+        if name in self.refuse:
+            return self.refuse[name]
+        existing = self.objects.get((obj["kind"], name))
+        if existing is not None:
+            return CreateResult(obj["kind"], name, 409, "AlreadyExists", "exists", existing["metadata"])
+        return CreateResult(obj["kind"], name, 201)
 
     def settle(self) -> Plan:
         """Step until a plan changes nothing; returns that quiet plan."""

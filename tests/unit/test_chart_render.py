@@ -21,6 +21,7 @@ CRD_RULE = {
     "resources": ["customresourcedefinitions"],
     "verbs": ["list", "watch"],
 }
+NODES_RULE = {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get"]}
 NAMESPACES_RULE = {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"]}
 NAMESPACED_RULES = [
     {
@@ -31,8 +32,8 @@ NAMESPACED_RULES = [
     {"apiGroups": ["finetune.mindspore.io"], "resources": ["mobilenetfinetunes/status"], "verbs": ["patch"]},
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch", "create", "delete"]},
     {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
-    {"apiGroups": [""], "resources": ["services"], "verbs": ["list", "create"]},
-    {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["list", "create", "patch"]},
+    {"apiGroups": [""], "resources": ["services"], "verbs": ["list", "watch", "create"]},
+    {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["list", "watch", "create", "patch"]},
     {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
 ]
 VOLCANO_RULE = {
@@ -102,6 +103,7 @@ def test_default_rbac_is_one_cluster_role_with_every_rule() -> None:
     # All namespaces: kopf never lists namespaces, so no namespaces rule.
     assert objects[("ClusterRole", "mnft-operator", None)]["rules"] == [
         CRD_RULE,
+        NODES_RULE,
         *NAMESPACED_RULES,
         VOLCANO_RULE,
     ]
@@ -127,7 +129,7 @@ def test_watch_namespaces_gives_a_role_per_namespace_and_only_cluster_scoped_rea
         ("RoleBinding", "mnft-operator", "team-b"),
         ("ServiceAccount", "mnft-operator", "mnft-system"),
     ]
-    assert objects[("ClusterRole", "mnft-operator", None)]["rules"] == [CRD_RULE, NAMESPACES_RULE]
+    assert objects[("ClusterRole", "mnft-operator", None)]["rules"] == [CRD_RULE, NODES_RULE, NAMESPACES_RULE]
     for namespace in ("team-a", "team-b"):
         assert objects[("Role", "mnft-operator", namespace)]["rules"] == [*NAMESPACED_RULES, VOLCANO_RULE]
         binding = objects[("RoleBinding", "mnft-operator", namespace)]
@@ -152,7 +154,11 @@ def test_watch_namespaces_gives_a_role_per_namespace_and_only_cluster_scoped_rea
 
 def test_volcano_rule_and_rbac_objects_can_be_switched_off() -> None:
     objects = render("--set", "rbac.volcano=false")
-    assert objects[("ClusterRole", "mnft-operator", None)]["rules"] == [CRD_RULE, *NAMESPACED_RULES]
+    assert objects[("ClusterRole", "mnft-operator", None)]["rules"] == [
+        CRD_RULE,
+        NODES_RULE,
+        *NAMESPACED_RULES,
+    ]
     none = render("--set", "rbac.create=false,serviceAccount.create=false,serviceAccount.name=ops")
     assert kinds(none) == [
         ("CustomResourceDefinition", "mobilenetfinetunes.finetune.mindspore.io", None),

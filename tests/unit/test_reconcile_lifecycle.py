@@ -14,6 +14,7 @@ CPU: dict[str, Any] = {
     "image": "mnft:0.1",
     "workers": 2,
     "dataset": {"path": "/data"},
+    "output": {"path": "out", "volume": {"persistentVolumeClaim": {"claimName": "checkpoints"}}},
     "hyperparameters": {"epochSize": 3},
 }
 SUMMARY = json.dumps(

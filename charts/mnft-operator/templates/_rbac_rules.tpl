@@ -1,6 +1,7 @@
 {{/*
 The operator's permissions: exactly the table "Operator RBAC" in docs/architecture.md (kopf included).
-clusterRules: cluster-scoped reads; kopf lists namespaces only when it watches listed namespaces.
+clusterRules: cluster-scoped reads (nodes: the node of a pod stuck terminating); kopf lists namespaces
+only when it watches listed namespaces.
 namespacedRules: the jobs and what the operator creates for them (children are removed by the garbage
 collector through ownerReferences, so services and configmaps need no delete).
 */}}
@@ -8,6 +9,9 @@ collector through ownerReferences, so services and configmaps need no delete).
 - apiGroups: ["apiextensions.k8s.io"]
   resources: ["customresourcedefinitions"]
   verbs: ["list", "watch"]
+- apiGroups: [""]
+  resources: ["nodes"]
+  verbs: ["get"]
 {{- if .Values.watchNamespaces }}
 - apiGroups: [""]
   resources: ["namespaces"]
@@ -30,10 +34,10 @@ collector through ownerReferences, so services and configmaps need no delete).
   verbs: ["get"]
 - apiGroups: [""]
   resources: ["services"]
-  verbs: ["list", "create"]
+  verbs: ["list", "watch", "create"]
 - apiGroups: [""]
   resources: ["configmaps"]
-  verbs: ["list", "create", "patch"]
+  verbs: ["list", "watch", "create", "patch"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]

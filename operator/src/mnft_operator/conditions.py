@@ -1,4 +1,8 @@
-"""Status conditions in a fixed order; lastTransitionTime changes only when a condition's status does."""
+"""Status conditions in a fixed order; lastTransitionTime changes only when a condition's status does.
+
+`lastProbeTime` (as on a Kubernetes JobCondition) is set only where a condition records an attempt: on
+Created=False after a failed create it is when the create was last tried (the retry backoff counts from it).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ RESTARTING = "Restarting"
 SUCCEEDED = "Succeeded"
 FAILED = "Failed"
 SUSPENDED = "Suspended"
-ORDER = (CREATED, RANK_TABLE_READY, RUNNING, RESTARTING, SUCCEEDED, FAILED, SUSPENDED)
+CHECKPOINTS_EPHEMERAL = "CheckpointsEphemeral"
+ORDER = (CREATED, RANK_TABLE_READY, RUNNING, RESTARTING, SUCCEEDED, FAILED, SUSPENDED, CHECKPOINTS_EPHEMERAL)
 
 
 def rfc3339(moment: datetime) -> str:
@@ -37,8 +42,12 @@ def set_condition(
     reason: str,
     message: str,
     now: datetime,
+    probed: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """A new list with `type_` set; its lastTransitionTime kept when the status is unchanged."""
+    """A new list with `type_` set; its lastTransitionTime kept when the status is unchanged.
+
+    `probed` sets lastProbeTime; without it the condition carries none.
+    """
     value = "True" if status else "False"
     old = find(conditions, type_)
     since = old.get("lastTransitionTime") if old is not None and old.get("status") == value else None
@@ -49,6 +58,8 @@ def set_condition(
         "message": message,
         "lastTransitionTime": since or rfc3339(now),
     }
+    if probed is not None:
+        new["lastProbeTime"] = rfc3339(probed)
     rest = [dict(c) for c in conditions if c.get("type") != type_]
     return sort_conditions([*rest, new])
 

@@ -301,6 +301,15 @@ def spec_schema() -> Schema:
                         "description": "true removes the pods and suspends the job; false resumes it.",
                         "default": False,
                     },
+                    "forceDeleteLostPodsAfterSeconds": int_(
+                        "A worker pod still terminating this many seconds after its grace period ended, on "
+                        "a node that is gone, NotReady or tainted node.kubernetes.io/unreachable, is "
+                        "force-deleted (gracePeriodSeconds 0) so the restart can proceed; with the taint "
+                        "node.kubernetes.io/out-of-service it is force-deleted at once.",
+                        0,
+                        86400,
+                        default=60,
+                    ),
                 },
             },
             "scheduling": immutable(

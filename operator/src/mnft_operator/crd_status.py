@@ -11,11 +11,17 @@ def status_schema() -> Schema:
         "description": "One condition.",
         "required": ["type", "status"],
         "properties": {
-            "type": str_("Created, RankTableReady, Running, Restarting, Succeeded, Failed or Suspended."),
+            "type": str_(
+                "Created, RankTableReady, Running, Restarting, Succeeded, Failed, Suspended or "
+                "CheckpointsEphemeral."
+            ),
             "status": enum("Condition status.", ["True", "False", "Unknown"]),
             "reason": str_("CamelCase reason."),
             "message": str_("Human-readable detail."),
             "lastTransitionTime": str_("When status last changed.", format="date-time"),
+            "lastProbeTime": str_(
+                "When the condition was last probed (Created: the last create attempt).", format="date-time"
+            ),
         },
     }
     counts = {
@@ -45,6 +51,10 @@ def status_schema() -> Schema:
             "workers": counts,
             "workersReady": str_("Ready worker pods of the total, e.g. 1/2."),
             "restarts": int_("Whole-job restarts so far (the pods' generation)."),
+            "failedCreateAttempts": int_(
+                "Consecutive refused create attempts (the retry backoff: 5 s doubling to 120 s); removed "
+                "once creation succeeds."
+            ),
             "startTime": str_("When the first pods were created.", format="date-time"),
             "completionTime": str_("When the job succeeded or failed.", format="date-time"),
             "progress": {

@@ -3,9 +3,10 @@
 Requests go through kopf's own authenticated client (`kopf._cogs.clients.api`, kopf is pinned), so they
 use the credentials of `@kopf.on.login`, re-authenticate on 401 and retry 5xx/429/connection errors with
 `settings.networking.error_backoffs` exactly like kopf's own requests. The functions work only inside a
-running kopf operator (its handlers, daemons and activities). Idempotence: 409 AlreadyExists on create and
-404 on delete count as success. Anything else that fails is raised as `KubeUnavailable`, which the handlers
-turn into `kopf.TemporaryError`.
+running kopf operator (its handlers, daemons and activities). A create returns the API's answer as a
+`CreateResult` (a 409 with the metadata of the object holding the name), for `reconcile.settle` to judge;
+404 on delete is success. Anything else that fails is raised as `KubeUnavailable`, which the handlers turn
+into `kopf.TemporaryError`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from mnft_operator.crd import API_VERSION as JOB_API_VERSION
 from mnft_operator.crd import KIND as JOB_KIND
 from mnft_operator.crd import PLURAL
 from mnft_operator.names import JOB_LABEL
-from mnft_operator.types import Event, ObjectRef
+from mnft_operator.types import CreateResult, Event, ObjectRef
 
 EVENT_COMPONENT = "mnft-operator"
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
@@ -41,6 +42,7 @@ PLURALS: dict[str, str] = {
     "ConfigMap": "configmaps",
     "PodGroup": "podgroups",
     "Event": "events",
+    "Node": "nodes",
     JOB_KIND: PLURAL,
 }
 
@@ -136,6 +138,12 @@ def event_body(job: Mapping[str, Any], event: Event, now: datetime, serial: int)
         "lastTimestamp": stamp,
         "count": 1,
     }
+
+
+def _status_of(error: kopf_errors.APIError) -> Mapping[str, Any]:
+    """The API's Status object carried by an error ({} when the body was not one)."""
+    payload = error.args[1] if len(error.args) > 1 else None
+    return payload if isinstance(payload, Mapping) else {}
 
 
 @dataclass(frozen=True)
@@ -256,18 +264,56 @@ class KubeClient:
             self.logger.debug(f"no log tail of {pod} this time: {e}")
             return None
 
-    async def create(self, namespace: str, obj: Mapping[str, Any]) -> bool:
-        """Create an object; False when it already existed (409), which is success."""
-        path = resource_path(obj["apiVersion"], obj["kind"], namespace)
+    async def create(self, namespace: str, obj: Mapping[str, Any]) -> CreateResult:
+        """Create an object and return the API's answer; only a transport failure raises.
+
+        On 409 the existing object's metadata is read (None when that fails) so the caller can tell an
+        object it created before (its controller ownerReference) from a foreign one.
+        """
+        kind, name = obj["kind"], obj["metadata"]["name"]
+        path = resource_path(obj["apiVersion"], kind, namespace)
         try:
-            await self._json("post", path, payload=dict(obj))
-        except KubeUnavailable as e:
-            if isinstance(e.__cause__, kopf_errors.APIConflictError):
-                return False
-            raise
-        except kopf_errors.APINotFoundError as e:
-            raise KubeUnavailable(f"POST {path}: not served ({e}); is the CRD or namespace missing?") from e
-        return True
+            response = await self._request("post", path, payload=dict(obj))
+            async with response:
+                await response.read()
+        except kopf_errors.APIError as e:
+            status = _status_of(e)
+            existing = None
+            if e.status == 409:
+                existing = await self._metadata(obj["apiVersion"], kind, namespace, name)
+            self.logger.debug(f"POST {kind} {name}: HTTP {e.status} {status.get('message')}")
+            return CreateResult(
+                kind,
+                name,
+                int(e.status or 0),
+                reason=str(status.get("reason") or ""),
+                message=str(status.get("message") or e),
+                existing=existing,
+            )
+        return CreateResult(kind, name, 201)
+
+    async def _metadata(
+        self, api_version: str, kind: str, namespace: str, name: str
+    ) -> dict[str, Any] | None:
+        """An object's metadata through a list by name (the `list` we are granted; no `get` needed)."""
+        query = urllib.parse.urlencode({"fieldSelector": f"metadata.name={name}"})
+        try:
+            listing = await self._json(
+                "get", f"{resource_path(api_version, kind, namespace)}?{query}", backoffs=()
+            )
+        except (KubeUnavailable, kopf_errors.APIError):
+            return None
+        items = listing.get("items") or []
+        meta: dict[str, Any] | None = (items[0].get("metadata") or {}) if items else None
+        return meta
+
+    async def get_node(self, name: str) -> dict[str, Any] | None:
+        """The Node, or None when it does not exist (404)."""
+        try:
+            node: dict[str, Any] = await self._json("get", f"/api/v1/nodes/{urllib.parse.quote(name)}")
+        except kopf_errors.APINotFoundError:
+            return None
+        return node
 
     async def update(self, namespace: str, obj: Mapping[str, Any]) -> None:
         """Merge-patch an existing object with an `update` of a Plan; a vanished object is skipped."""
@@ -278,10 +324,16 @@ class KubeClient:
         except kopf_errors.APINotFoundError:
             self.logger.debug(f"{obj['kind']} {name} vanished before its update; the next reconcile sees it")
 
-    async def delete(self, namespace: str, ref: ObjectRef) -> None:
-        """Delete an object (background propagation); 404 is success."""
+    async def delete(self, namespace: str, ref: ObjectRef, grace_period_seconds: int | None = None) -> None:
+        """Delete an object (background propagation; 0 s grace forces a pod's deletion); 404 is success."""
         path = resource_path(ref.api_version, ref.kind, namespace, ref.name)
-        body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
+        body: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            "propagationPolicy": "Background",
+        }
+        if grace_period_seconds is not None:
+            body["gracePeriodSeconds"] = grace_period_seconds
         with contextlib.suppress(kopf_errors.APINotFoundError):
             await self._json("delete", path, payload=body)
 

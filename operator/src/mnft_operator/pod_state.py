@@ -120,3 +120,65 @@ def counts(pods: Mapping[int, Mapping[str, Any]]) -> dict[str, int]:
         "succeeded": sum(1 for p in values if phase_of(p) == "Succeeded"),
         "failed": sum(1 for p in values if phase_of(p) == "Failed"),
     }
+
+
+# -- ownership ----------------------------------------------------------------------------------------------
+
+
+def controller_ref(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The ownerReference with controller: true, or None."""
+    refs = (obj.get("metadata") or {}).get("ownerReferences") or ()
+    return next((r for r in refs if r.get("controller")), None)
+
+
+def is_owned(obj: Mapping[str, Any], uid: str) -> bool:
+    """The object's controller ownerReference is the job with this uid (labels alone never make it ours)."""
+    ref = controller_ref(obj)
+    return bool(uid) and ref is not None and ref.get("uid") == uid
+
+
+def describe_owner(obj: Mapping[str, Any] | None) -> str:
+    """Who controls an object, for a NameConflict message."""
+    if obj is None:
+        return "it could not be read"
+    ref = controller_ref(obj)
+    if ref is None:
+        return "it has no controller"
+    return f"its controller is {ref.get('kind', '?')} {ref.get('name', '?')} (uid {ref.get('uid', '?')})"
+
+
+# -- node loss ----------------------------------------------------------------------------------------------
+
+UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
+OUT_OF_SERVICE_TAINT = "node.kubernetes.io/out-of-service"
+
+
+def node_of(pod: Mapping[str, Any]) -> str:
+    return str((pod.get("spec") or {}).get("nodeName") or "")
+
+
+def nodes_to_check(pods: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The nodes of terminating pods: the handlers read these (and only these) for `Observed.nodes`."""
+    return sorted({node_of(p) for p in pods if is_deleting(p) and node_of(p)})
+
+
+def node_lost(node: Mapping[str, Any] | None) -> str | None:
+    """Why a node cannot finish its pods' deletion (gone, NotReady, tainted), or None when it is healthy."""
+    if node is None:
+        return "gone"
+    taints = {t.get("key") for t in (node.get("spec") or {}).get("taints") or ()}
+    if OUT_OF_SERVICE_TAINT in taints:
+        return f"tainted {OUT_OF_SERVICE_TAINT}"
+    if UNREACHABLE_TAINT in taints:
+        return f"tainted {UNREACHABLE_TAINT}"
+    ready = next(
+        (c for c in (node.get("status") or {}).get("conditions") or () if c.get("type") == "Ready"), None
+    )
+    if ready is None or ready.get("status") != "True":
+        return f"NotReady ({(ready or {}).get('status', 'no Ready condition')})"
+    return None
+
+
+def deletion_deadline(pod: Mapping[str, Any]) -> str:
+    """metadata.deletionTimestamp: when the pod's grace period ends ('' when not terminating)."""
+    return str((pod.get("metadata") or {}).get("deletionTimestamp") or "")

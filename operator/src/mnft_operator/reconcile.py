@@ -5,10 +5,23 @@ nothing more. Handlers should apply a plan in this order: status, deletes, creat
 first so a restart's new generation is recorded before the old pods go). `Plan.status` is the whole new
 status; a key set to None was removed, so a JSON merge patch of `{"status": plan.status}` is exact.
 
+Ownership: only objects whose controller ownerReference carries the job's uid are the job's. A labelled
+object at one of the job's names without it (e.g. left by an earlier job of that name deleted with
+`--cascade=orphan`) is a name conflict: Created=False/NameConflict, a Warning event, nothing created,
+never adopted or deleted. Other labelled objects are ignored.
+
+Creates: `plan()` only asks for them; `settle(observed, plan, results)` turns the API's answers into the
+status (Created=True only for what the API accepted). A refusal sets Created=False with the reason
+(`PodCreateFailed`, `ServiceCreateFailed`, ..., `NameConflict`) and the API's message, one Warning event
+per distinct error, and a retry backoff (5 s doubling to 120 s, from `status.failedCreateAttempts` and the
+condition's lastProbeTime); a refusal that can never succeed (see `create_results`) fails the job.
+
 Lifecycle (status.phase):
 - invalid spec -> Failed/InvalidSpec, a Warning event, nothing created (fixing the spec clears it);
 - Pending: Service (+ ConfigMap `rings-config-<job>` on Ascend, + PodGroup with Volcano) and the pods of
   generation `status.restarts` are created; Running once every worker pod runs;
+- once every pod of the generation was created (Created=True) the generation has started: from then on a
+  failed, deleted or missing pod restarts the whole job, never one pod alone;
 - a retryable failure (see exit_codes) deletes every pod of the generation, increments restarts and goes
   Restarting; the next generation's pods (same names) are created only after the old pods are gone; past
   `backoffLimit` the job is Failed/BackoffLimitExceeded. A trainer error (exit 1-127) fails the job at once
@@ -16,6 +29,9 @@ Lifecycle (status.phase):
 - Succeeded when every worker pod exited 0 (result from rank 0's termination message);
 - activeDeadlineSeconds (from startTime) -> Failed/DeadlineExceeded; suspend removes the pods (Suspended),
   resume creates them again and restarts the deadline clock;
+- a terminating pod on a lost node (gone, NotReady, tainted unreachable) is force-deleted
+  `runPolicy.forceDeleteLostPodsAfterSeconds` after its grace period (at once when tainted out-of-service);
+- an emptyDir output with backoffLimit > 0: CheckpointsEphemeral=True and a Warning event;
 - once finished, cleanPodPolicy deletes pods (Running: those still active; All; None) and
   ttlSecondsAfterFinished deletes the job.
 """
@@ -23,11 +39,13 @@ Lifecycle (status.phase):
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from datetime import datetime
+import dataclasses
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from mnft_operator import conditions as cond
+from mnft_operator import create_results
 from mnft_operator.builders.configmap import build_configmap, configmap_patch, rank_table_data
 from mnft_operator.builders.podgroup import build_podgroup
 from mnft_operator.builders.pods import build_pod
@@ -35,11 +53,17 @@ from mnft_operator.builders.service import build_service
 from mnft_operator.exit_codes import RETRYABLE, Failure, classify
 from mnft_operator.names import pod_name, rings_configmap_name
 from mnft_operator.pod_state import (
+    OUT_OF_SERVICE_TAINT,
     counts,
+    deletion_deadline,
+    describe_owner,
     finished_at,
     is_active,
     is_deleting,
+    is_owned,
     name_of,
+    node_lost,
+    node_of,
     phase_of,
     split_pods,
     trainer_terminated,
@@ -48,12 +72,20 @@ from mnft_operator.pod_state import (
 from mnft_operator.progress import parse_progress, parse_result
 from mnft_operator.rank_table import build_rank_table
 from mnft_operator.spec import RANK_TABLE, InvalidSpec, Job, SpecError, parse
-from mnft_operator.types import Event, ObjectRef, Observed, Plan
+from mnft_operator.types import CreateResult, Event, ObjectRef, Observed, Plan
 
-__all__ = ["PROGRESS_INTERVAL", "Event", "ObjectRef", "Observed", "Plan", "plan"]
+__all__ = ["PROGRESS_INTERVAL", "CreateResult", "Event", "ObjectRef", "Observed", "Plan", "plan", "settle"]
 
 PROGRESS_INTERVAL = 10.0  # seconds between progress reads while Running
 TERMINAL = ("Succeeded", "Failed")
+CREATE_BACKOFF = 5.0  # seconds before the first retry of a refused create; doubles per failure
+CREATE_BACKOFF_CAP = 120.0
+RETRIED_CREATE = "NameConflict"  # with the *CreateFailed reasons: a Created=False that backs off
+
+
+def create_backoff(failures: int) -> float:
+    """Seconds between the failures-th failed create attempt and the next one: 5, 10, 20, ... 120."""
+    return float(min(CREATE_BACKOFF_CAP, CREATE_BACKOFF * 2 ** min(max(failures - 1, 0), 16)))
 
 
 def _parse_time(value: str) -> datetime:
@@ -70,6 +102,50 @@ def plan(observed: Observed) -> Plan:
     except InvalidSpec as invalid:
         return _invalid(observed, invalid.errors)
     return _Planner(observed, job).run()
+
+
+def settle(observed: Observed, planned: Plan, results: Sequence[CreateResult]) -> Plan:
+    """`planned` as it turned out once its creates were answered (`results`, in `planned.create` order).
+
+    The returned Plan is the one to report: its status says Created=True only for what the API accepted,
+    carries a refusal's reason and message (or fails the job when it can never succeed), and its events
+    add PodsCreated or one Warning per distinct error. Deletes it adds (cleanPodPolicy on such a failure)
+    are still to be done; its creates are the ones already tried.
+    """
+    if not planned.create:
+        return planned
+    old = dict(observed.job.get("status") or {})
+    base = old if planned.status is None else {k: v for k, v in planned.status.items() if v is not None}
+    uid = str((observed.job.get("metadata") or {}).get("uid") or "")
+    created = [
+        obj
+        for obj, res in zip(planned.create, results, strict=True)
+        if obj.get("kind") == "Pod" and create_results.classify(res, uid) == create_results.CREATED
+    ]
+    view = dataclasses.replace(
+        observed, job={**observed.job, "status": base}, pods=[*observed.pods, *created]
+    )
+    planner = _Planner(view, parse(view.job))
+    planner.creates_answered(planned.create, results)
+    follow = planner.finish()
+    status: Mapping[str, Any] | None = planned.status
+    if follow.status is not None:
+        removed = {k: None for k, v in (planned.status or {}).items() if v is None}
+        status = {**removed, **{k: v for k, v in follow.status.items() if not (v is None and k not in old)}}
+    delete = planned.delete + tuple(d for d in follow.delete if d not in planned.delete)
+    requeues = [r for r in (planned.requeue_after, follow.requeue_after) if r is not None]
+    return dataclasses.replace(
+        planned,
+        delete=delete,
+        status=status,
+        events=planned.events + follow.events,
+        requeue_after=min(requeues) if requeues else None,
+    )
+
+
+def _created(generation: int) -> str:
+    """The message of Created=True; it names the generation, so `started` never carries over a restart."""
+    return f"worker pods of generation {generation} created"
 
 
 def _invalid(observed: Observed, errors: list[SpecError]) -> Plan:
@@ -108,25 +184,52 @@ class _Planner:
         self.create: list[dict[str, Any]] = []
         self.update: list[dict[str, Any]] = []
         self.delete: list[ObjectRef] = []
+        self.force_delete: list[ObjectRef] = []
         self.events: list[Event] = []
         self.requeue: list[float] = []
         self.delete_job = False
+        self.conflicts: list[str] = []  # labelled objects at our names that we do not control
+        self.lost_notes: list[str] = []  # terminating pods on lost nodes, for the status message
+        self.waiting_note = ""  # a refused create backing off, for the status message
+        pod_names = {pod_name(job.name, i) for i in range(self.spec.workers)}
+        self.owned_pods = self.owned(observed.pods, pod_names)
+        self.services = self.owned(observed.services, {job.name})
+        self.configmaps = self.owned(observed.configmaps, {rings_configmap_name(job.name)})
+        self.podgroups = self.owned(observed.podgroups, {job.name})
+        # Started: every pod of this generation was created. A pod that goes missing then is a failure.
+        created = cond.find(self.old.get("conditions") or [], cond.CREATED) or {}
+        self.started = created.get("status") == "True" and created.get("message") == _created(self.gen)
         self.pods = split_pods(
-            observed.pods,
-            self.gen,
-            self.spec.workers,
-            terminating_is_stale=self.old.get("phase") != "Running",
+            self.owned_pods, self.gen, self.spec.workers, terminating_is_stale=not self.started
         )
+
+    def owned(self, objects: Sequence[Mapping[str, Any]], names: set[str]) -> list[Mapping[str, Any]]:
+        """The objects this job controls; a foreign one at one of `names` is recorded as a conflict."""
+        mine = []
+        for obj in objects:
+            if is_owned(obj, self.job.uid):
+                mine.append(obj)
+            elif name_of(obj) in names:
+                kind = obj.get("kind") or "object"
+                self.conflicts.append(
+                    f"{kind} {self.job.namespace}/{name_of(obj)} is labelled for this job but not controlled "
+                    f"by it ({describe_owner(obj)}); delete or rename it"
+                )
+        return mine
 
     # -- helpers -----------------------------------------------------------------------------------------
     @property
     def conds(self) -> list[dict[str, Any]]:
         return list(self.st.get("conditions", []))
 
-    def set(self, type_: str, status: bool, reason: str, message: str) -> bool:
+    def set(
+        self, type_: str, status: bool, reason: str, message: str, probed: datetime | None = None
+    ) -> bool:
         """Set a condition; True when its status or reason changed (an event-worthy transition)."""
         before = cond.find(self.conds, type_)
-        self.st["conditions"] = cond.set_condition(self.conds, type_, status, reason, message, self.now)
+        self.st["conditions"] = cond.set_condition(
+            self.conds, type_, status, reason, message, self.now, probed=probed
+        )
         return before is None or (before.get("status"), before.get("reason")) != (
             "True" if status else "False",
             reason,
@@ -163,6 +266,7 @@ class _Planner:
             create=tuple(self.create),
             update=tuple(self.update),
             delete=tuple(self.delete),
+            force_delete=tuple(self.force_delete),
             status=status,
             events=tuple(self.events),
             delete_job=self.delete_job,
@@ -180,7 +284,11 @@ class _Planner:
         if phase in TERMINAL:
             self.apply_end_policies()
             return self.finish()
-        self.ensure_children()
+        self.checkpoints_warning()
+        self.force_delete_lost_pods()
+        may_create = self.may_create()
+        if may_create:
+            self.ensure_children()
         if self.spec.run_policy.suspend:
             return self.suspend()
         if cond.is_true(self.conds, cond.SUSPENDED):
@@ -194,6 +302,7 @@ class _Planner:
             self.rank_table(list(self.pods.current.values()))
             self.st["phase"] = "Restarting" if self.gen > 0 else "Pending"
             self.st["message"] = f"waiting for {len(self.pods.stale)} pods of a previous attempt to terminate"
+            self.st["message"] += "".join(f"; {note}" for note in self.lost_notes)
             self.update_counts()
             return self.finish()
         failure = self.first_failure()
@@ -206,26 +315,105 @@ class _Planner:
         current = self.pods.current
         if len(current) == self.spec.workers and all(phase_of(p) == "Succeeded" for p in current.values()):
             return self.succeed()
-        self.create_missing_pods()
+        if may_create:
+            self.create_missing_pods()
         self.rank_table(list(self.pods.current.values()))
         self.track_running()
+        if self.conflicts:
+            self.st["message"] = f"blocked by a name conflict: {self.conflicts[0]}"
+        elif self.waiting_note:
+            self.st["message"] = self.waiting_note
         return self.finish()
 
+    def may_create(self) -> bool:
+        """False while a name conflict is observed or a refused create is backing off (requeued)."""
+        if self.conflicts:
+            message = "; ".join(self.conflicts)
+            before = cond.find(self.conds, cond.CREATED) or {}
+            if (before.get("status"), before.get("reason"), before.get("message")) != (
+                "False",
+                RETRIED_CREATE,
+                message,
+            ):
+                self.event("Warning", RETRIED_CREATE, message)
+            self.set(cond.CREATED, False, RETRIED_CREATE, message)
+            return False
+        created = cond.find(self.conds, cond.CREATED) or {}
+        reason = str(created.get("reason") or "")
+        refused = created.get("status") == "False" and (
+            reason == RETRIED_CREATE or reason.endswith("CreateFailed")
+        )
+        if not refused or not created.get("lastProbeTime"):
+            return True
+        failures = int(self.old.get("failedCreateAttempts") or 1)
+        next_try = _parse_time(created["lastProbeTime"]) + timedelta(seconds=create_backoff(failures))
+        due = (next_try - self.now).total_seconds()
+        if due > 0:
+            self.requeue.append(due)
+            self.waiting_note = f"{created.get('message')}; next attempt at {cond.rfc3339(next_try)}"
+            return False
+        return True
+
     def ensure_children(self) -> None:
-        names = {(o.get("metadata") or {}).get("name") for o in self.observed.services}
+        names = {name_of(o) for o in self.services}
         if self.job.name not in names:
             self.create.append(build_service(self.job))
         if self.spec.comm_mode == RANK_TABLE:
-            cms = {(o.get("metadata") or {}).get("name") for o in self.observed.configmaps}
+            cms = {name_of(o) for o in self.configmaps}
             if rings_configmap_name(self.job.name) not in cms:
                 table = build_rank_table(
                     list(self.pods.current.values()), self.spec.workers, self.spec.devices_per_worker
                 )
                 self.create.append(build_configmap(self.job, table))
         if self.spec.scheduling.gang == "volcano":
-            groups = {(o.get("metadata") or {}).get("name") for o in self.observed.podgroups}
+            groups = {name_of(o) for o in self.podgroups}
             if self.job.name not in groups:
                 self.create.append(build_podgroup(self.job))
+
+    def checkpoints_warning(self) -> None:
+        """CheckpointsEphemeral: an emptyDir output loses the checkpoints that a restart resumes from."""
+        volume = self.spec.output.volume
+        limit = self.spec.run_policy.backoff_limit
+        if (volume is None or "emptyDir" in volume) and limit > 0:
+            what = "not set, so it is an emptyDir" if volume is None else "an emptyDir"
+            message = (
+                f"spec.output.volume is {what}: checkpoints are deleted with the pods, so a whole-job "
+                f"restart (backoffLimit {limit}) starts training from the first epoch; set "
+                "spec.output.volume to a persistentVolumeClaim to resume from the newest checkpoint"
+            )
+            if self.set(cond.CHECKPOINTS_EPHEMERAL, True, "EmptyDirOutput", message):
+                self.event("Warning", cond.CHECKPOINTS_EPHEMERAL, message)
+        else:
+            why = "backoffLimit is 0" if limit == 0 else "spec.output.volume is not an emptyDir"
+            self.clear(cond.CHECKPOINTS_EPHEMERAL, "CheckpointsKept" if limit else "NoRestarts", why)
+
+    def force_delete_lost_pods(self) -> None:
+        """Force-delete terminating pods of lost nodes once past their grace period plus the bound."""
+        bound = self.spec.run_policy.force_delete_lost_pods_after_seconds
+        for pod in self.owned_pods:
+            node = node_of(pod)
+            if not is_deleting(pod) or not node or node not in self.observed.nodes:
+                continue
+            why = node_lost(self.observed.nodes[node])
+            if why is None:
+                continue
+            name = name_of(pod)
+            at = _parse_time(deletion_deadline(pod)) + timedelta(seconds=bound)
+            due = 0.0 if OUT_OF_SERVICE_TAINT in why else (at - self.now).total_seconds()
+            if due > 0:
+                self.requeue.append(due)
+                self.lost_notes.append(
+                    f"{name} is on node {node} ({why}): force-deleting it at {cond.rfc3339(at)}"
+                )
+                continue
+            self.force_delete.append(ObjectRef("v1", "Pod", name))
+            self.lost_notes.append(f"{name} force-deleted: node {node} is {why}")
+            self.event(
+                "Warning",
+                "ForceDeleted",
+                f"{name}: force-deleted (gracePeriodSeconds 0): still terminating after its grace period "
+                f"on node {node}, which is {why}",
+            )
 
     def deadline_passed(self) -> bool:
         limit = self.spec.run_policy.active_deadline_seconds
@@ -245,7 +433,7 @@ class _Planner:
             if failure is not None:
                 # Earliest failure first; on a tie a trainer error beats a retryable one.
                 found.append((finished_at(pod), 0 if failure.kind != RETRYABLE else 1, failure))
-        if self.old.get("phase") == "Running":
+        if self.started:  # every pod was created: a missing one was deleted (maybe while the watch was down)
             for index in range(self.spec.workers):
                 if index not in self.pods.current:
                     name = pod_name(self.job.name, index)
@@ -262,6 +450,9 @@ class _Planner:
         self.st["restarts"] = self.gen + 1
         message = f"{failure.message}; restart {self.gen + 1} of {limit}"
         self.delete_pods(self.pods.current.values())
+        self.set(
+            cond.CREATED, False, "Restarting", f"worker pods of generation {self.gen + 1} not created yet"
+        )
         self.set(cond.RESTARTING, True, failure.reason, message)
         self.clear(cond.RUNNING, "Restarting", message)
         self.rank_table([])  # back to initializing before the next generation's pods can read it
@@ -308,7 +499,7 @@ class _Planner:
 
     def apply_end_policies(self) -> None:
         policy = self.spec.run_policy.clean_pod_policy
-        pods = list(self.observed.pods)
+        pods = list(self.owned_pods)
         if policy == "All":
             self.delete_pods(pods)
         elif policy == "Running":
@@ -323,10 +514,12 @@ class _Planner:
                 self.requeue.append(remaining)
 
     def suspend(self) -> Plan:
-        self.delete_pods(self.observed.pods)
+        self.delete_pods(self.owned_pods)
         if self.set(cond.SUSPENDED, True, "Suspended", "spec.runPolicy.suspend is true; worker pods removed"):
             self.event("Normal", "Suspended", "job suspended; deleting worker pods")
         self.clear(cond.RUNNING, "Suspended", "the job is suspended")
+        if self.started:
+            self.set(cond.CREATED, False, "Suspended", "worker pods removed while the job is suspended")
         self.remove("startTime")
         self.st["phase"] = "Suspended"
         self.st["message"] = "suspended"
@@ -340,12 +533,51 @@ class _Planner:
         self.create.extend(build_pod(self.job, i, self.gen) for i in missing)
         if not self.st.get("startTime"):
             self.st["startTime"] = cond.rfc3339(self.now)
-        message = f"created {len(missing)} worker pods (generation {self.gen})"
-        self.set(cond.CREATED, True, "PodsCreated", f"worker pods of generation {self.gen} created")
-        self.event("Normal", "PodsCreated", message)
         limit = self.spec.run_policy.active_deadline_seconds
         if limit is not None and "startTime" not in self.old:
             self.requeue.append(float(limit))
+
+    def creates_answered(self, objects: Sequence[Mapping[str, Any]], results: Sequence[CreateResult]) -> None:
+        """Report the API's answers to `objects` (see `settle`)."""
+        outcomes = [
+            (obj, res, create_results.classify(res, self.job.uid))
+            for obj, res in zip(objects, results, strict=True)
+        ]
+        created = [obj for obj, _, how in outcomes if how == create_results.CREATED]
+        pods = [obj for obj in created if obj.get("kind") == "Pod"]
+        refused = sorted(
+            ((how, res) for _, res, how in outcomes if how != create_results.CREATED),
+            key=lambda o: (o[0] != create_results.PERMANENT, o[0] != create_results.CONFLICT, o[1].name),
+        )
+        conflict = any(how == create_results.CONFLICT for how, _ in refused)
+        if pods and not conflict:  # on a conflict they are deleted again at once (below)
+            self.event("Normal", "PodsCreated", f"created {len(pods)} worker pods (generation {self.gen})")
+        if not refused:
+            if set(self.pods.current) >= set(range(self.spec.workers)):
+                self.set(cond.CREATED, True, "PodsCreated", _created(self.gen))
+            self.remove("failedCreateAttempts")
+            return
+        how, first = refused[0]
+        reason = RETRIED_CREATE if how == create_results.CONFLICT else f"{first.kind}CreateFailed"
+        lines = [create_results.describe(res, self.job.namespace) for _, res in refused]
+        message = lines[0] + (f" (and {len(lines) - 1} more refused)" if len(lines) > 1 else "")
+        if how == create_results.PERMANENT:
+            self.set(cond.CREATED, False, reason, message, probed=self.now)
+            self.remove("failedCreateAttempts")
+            self.fail(reason, message)
+            return
+        if how == create_results.CONFLICT:
+            # The job does not proceed next to a stranger holding one of its names: this round's pods go.
+            self.delete.extend(ObjectRef("v1", "Pod", name_of(p)) for p in pods)
+        before = cond.find(self.conds, cond.CREATED) or {}
+        if (before.get("status"), before.get("reason"), before.get("message")) != ("False", reason, message):
+            self.event("Warning", reason, message)
+        self.set(cond.CREATED, False, reason, message, probed=self.now)
+        failures = int(self.old.get("failedCreateAttempts") or 0) + 1
+        self.st["failedCreateAttempts"] = failures
+        self.requeue.append(create_backoff(failures))
+        next_try = self.now + timedelta(seconds=create_backoff(failures))
+        self.st["message"] = f"{message}; next attempt at {cond.rfc3339(next_try)}"
 
     def rank_table(self, pods: list[Mapping[str, Any]]) -> None:
         """Keep `rings-config-<job>` in step with `pods` (the current generation's) and RankTableReady."""
@@ -354,9 +586,7 @@ class _Planner:
         table = build_rank_table(pods, self.spec.workers, self.spec.devices_per_worker)
         data = rank_table_data(table)
         name = rings_configmap_name(self.job.name)
-        existing = next(
-            (c for c in self.observed.configmaps if (c.get("metadata") or {}).get("name") == name), None
-        )
+        existing = next((c for c in self.configmaps if (c.get("metadata") or {}).get("name") == name), None)
         if existing is not None and dict(existing.get("data") or {}) != data:
             self.update.append(configmap_patch(self.job, table))
         self.st["rankTableVersion"] = table.version

@@ -63,6 +63,7 @@ class RunPolicy:
     ttl_seconds_after_finished: int | None
     clean_pod_policy: str  # "Running" | "All" | "None"
     suspend: bool
+    force_delete_lost_pods_after_seconds: int = 60
 
 
 @dataclass(frozen=True)
@@ -348,6 +349,7 @@ def parse(job: Mapping[str, Any], allow_host_path: bool = False) -> Job:
             ttl_seconds_after_finished=run.get("ttlSecondsAfterFinished"),
             clean_pod_policy=run["cleanPodPolicy"],
             suspend=run["suspend"],
+            force_delete_lost_pods_after_seconds=run["forceDeleteLostPodsAfterSeconds"],
         ),
         scheduling=Scheduling(
             gang=sched["gang"],

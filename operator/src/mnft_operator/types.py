@@ -6,7 +6,7 @@ Kept in its own module so `k8s.py` and the handlers can import the shapes withou
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,20 @@ class Observed:
     rank0_log_tail: str | None  # last lines of <job>-worker-0's trainer log, None if not read
     now: datetime  # timezone-aware UTC
     allow_host_path: bool = False  # the operator's --allow-host-path: hostPath volume sources pass validation
+    # The nodes of the job's terminating pods (`pod_state.nodes_to_check`): name -> Node, None when gone.
+    nodes: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    """What the API answered to one `Plan.create` object (same order as `Plan.create`)."""
+
+    kind: str
+    name: str
+    code: int  # 201 created; else the HTTP status of the refusal (409, 422, 403, 500, ...)
+    reason: str = ""  # the API Status reason: AlreadyExists, Invalid, Forbidden, ...
+    message: str = ""  # the API's message ("" when created)
+    existing: Mapping[str, Any] | None = None  # on 409: metadata of the object holding the name, if read
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,7 @@ class Plan:
     create: tuple[Mapping[str, Any], ...] = ()  # complete objects, ownerReferences included
     update: tuple[Mapping[str, Any], ...] = ()  # existing objects to merge-patch (ConfigMap data/annotations)
     delete: tuple[ObjectRef, ...] = ()
+    force_delete: tuple[ObjectRef, ...] = ()  # pods on lost nodes: DELETE with gracePeriodSeconds=0
     status: Mapping[str, Any] | None = None  # the whole new .status; None when nothing changed
     events: tuple[Event, ...] = ()
     delete_job: bool = False  # ttlSecondsAfterFinished has passed

@@ -1,6 +1,8 @@
 """The per-job loop run by kopf's daemon: reconcile, then sleep until woken, requeued or stopped.
 
-One coroutine per job means reconciles of a job never overlap. Pod and job events only set the job's
+One coroutine per job means reconciles of a job never overlap. A finished job has no daemon (so no kopf
+finalizer); if ttlSecondsAfterFinished is set, `run_finished_job` (a task of the job's event handler) does
+the remaining reconciles until it deletes the job. Pod and job events only set the job's
 wake-up event (see `Wakers`), so a burst of 1,000 pod events costs one or two reconciles, not 1,000.
 """
 
@@ -113,3 +115,36 @@ async def run_job_daemon(
                 await asyncio.sleep(config.debounce_seconds)
     finally:
         wakers.unregister(namespace, name, wake)
+
+
+async def run_finished_job(
+    *,
+    namespace: str,
+    name: str,
+    memo: MutableMapping[str, Any],
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+) -> None:
+    """Reconcile a finished job (no daemon, no finalizer) until its plan schedules nothing: the TTL deletion.
+
+    Runs as a task of the job's event handler; cancelled when the job is deleted or the operator stops.
+    """
+    config: OperatorConfig = memo[MEMO_CONFIG]
+    settings: kopf.OperatorSettings = memo[MEMO_SETTINGS]
+    client = KubeClient(settings, logger, config.parallel_requests)
+    retry = 0
+    while True:
+        try:
+            outcome = await reconcile_once(
+                client, namespace, name, config.log_tail_lines, config.allow_host_path
+            )
+        except KubeUnavailable as e:
+            delay = retry_delay(config.error_delay_seconds, retry)
+            retry += 1
+            logger.warning(f"API request failed, retrying in {delay:g} s: {e}")
+            await asyncio.sleep(delay)
+            continue
+        retry = 0
+        logger.debug(describe(outcome))
+        if outcome.observed is None or outcome.plan.requeue_after is None:
+            return
+        await asyncio.sleep(max(0.0, outcome.plan.requeue_after))

@@ -1,0 +1,74 @@
+"""Refused creates through the real operator: the status says what the API said, and never claims success.
+
+No kubelet runs; the embedded API really refuses the objects (422 for an invalid quantity, 409 for a name
+held by a pod the job does not own).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from operator_fixtures import NS, Api, Operator, job_manifest, wait_for
+
+
+def reasons_of(api: Api, job: str, type_: str) -> list[str]:
+    return [e["reason"] for e in api.events(job) if e["type"] == type_]
+
+
+def test_an_invalid_pod_fails_the_job_with_the_apis_message(operator_api: Api, operator: Operator) -> None:
+    api = operator_api
+    # The CRD accepts any int-or-string here; the API server refuses the pod (422 Invalid) every time.
+    api.create_job(job_manifest("badcpu", workers=2, resources={"limits": {"cpu": "lots"}}))
+    failed = wait_for("Failed", lambda: api.condition("badcpu", "Failed"))
+    assert (failed["status"], failed["reason"]) == ("True", "PodCreateFailed")
+    assert "creating Pod default/badcpu-worker-0 failed: HTTP 422 Invalid" in failed["message"]
+    assert "quantities must match the regular expression" in failed["message"]
+    created = api.condition("badcpu", "Created")
+    assert created is not None and (created["status"], created["reason"]) == ("False", "PodCreateFailed")
+    assert api.status("badcpu")["phase"] == "Failed"
+    wait_for("the Warning event", lambda: "PodCreateFailed" in reasons_of(api, "badcpu", "Warning"))
+    assert reasons_of(api, "badcpu", "Warning").count("PodCreateFailed") == 1
+    assert "PodsCreated" not in api.event_reasons("badcpu")
+    assert api.pods("badcpu") == []
+
+
+def foreign_pod(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": NS, "labels": {"app": "someone-else"}},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1"}]},
+    }
+
+
+def test_a_foreign_pod_at_a_workers_name_is_a_conflict_never_adopted(
+    operator_api: Api, operator: Operator
+) -> None:
+    api = operator_api
+    stranger = api.core.create_namespaced_pod(NS, foreign_pod("clash-worker-0")).metadata.uid
+    api.create_job(job_manifest("clash", workers=2))
+    created = wait_for(
+        "Created=False/NameConflict",
+        lambda: (c := api.condition("clash", "Created")) and c["reason"] == "NameConflict" and c,
+    )
+    assert created["status"] == "False"
+    assert created["message"].startswith(
+        "Pod default/clash-worker-0 already exists and this job does not control it (it has no controller)"
+    )
+    # Retries back off (5 s, 10 s, ...): wait for the second refused attempt; still one Warning event.
+    wait_for("a second attempt", lambda: api.status("clash").get("failedCreateAttempts", 0) >= 2, timeout=30)
+    assert reasons_of(api, "clash", "Warning").count("NameConflict") == 1
+    assert "PodsCreated" not in api.event_reasons("clash")
+    # Never adopted, never deleted; the job does not run half a generation next to it.
+    pods = api.items("pods")
+    assert [p["metadata"]["uid"] for p in pods if p["metadata"]["name"] == "clash-worker-0"] == [stranger]
+    assert not [p for p in api.live_pods("clash") if p["metadata"]["name"] == "clash-worker-1"]
+    assert api.status("clash")["phase"] == "Pending"
+
+    api.core.delete_namespaced_pod("clash-worker-0", NS)  # the name is free: the job proceeds
+    wait_for("both pods", lambda: len(api.live_pods("clash")) == 2, timeout=180)
+    created = wait_for(
+        "Created=True", lambda: (c := api.condition("clash", "Created")) and c["status"] == "True" and c
+    )
+    assert created["reason"] == "PodsCreated"
+    assert "failedCreateAttempts" not in api.status("clash")

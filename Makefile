@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: setup demo test test-unit test-emulator test-integration test-e2e lint typecheck bench clean
+.PHONY: setup demo test test-under-load test-unit test-emulator test-integration test-e2e lint typecheck bench clean
 .PHONY: check generate check-generated lint-chart validate-manifests validate-examples hadolint
 .PHONY: lock check-locks
 
@@ -22,6 +22,10 @@ demo: setup
 	VENV=$(VENV) bash scripts/demo.sh
 
 test: setup lint typecheck check test-unit test-emulator test-integration test-e2e
+
+# The whole `make test` with two CPU-burning processes alongside (a busy machine); the burners always die.
+test-under-load: setup
+	bash scripts/with-cpu-load.sh -n 2 $(MAKE) test
 
 test-unit: setup
 	$(PYTEST) tests/unit

@@ -92,9 +92,18 @@ class JobWatch:
 
     def wait_finished(self, timeout: float) -> str:
         self.wait(lambda w: phase_of(w.status) in ("Succeeded", "Failed"), timeout, "the job to finish")
-        time.sleep(0.5)  # the last lines reach the log file after the pod's status
+        # Every rank writes straight into its pod's log file, so once no pod of the job runs any more
+        # (finished, or deleted by cleanPodPolicy after its processes were killed) every line is there.
+        self.wait(lambda w: not self._running_pods(), timeout, "the job's pods to stop")
         self._follower.poll(final=True)
         return phase_of(self.status)
+
+    def _running_pods(self) -> list[str]:
+        return [
+            pod["metadata"]["name"]
+            for pod in self.cluster.pods(self.name)
+            if (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+        ]
 
     def rank_lines(self, worker: int, rank: int) -> list[str]:
         prefix = f"[worker-{worker}/rank-{rank}] "

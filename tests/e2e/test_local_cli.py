@@ -47,6 +47,11 @@ def _alive(pid: int, start: str) -> bool:
     return fields[19] == start and fields[0] != "Z"
 
 
+def _ignore_sigint() -> None:
+    """As a background job of a non-interactive shell (or some CI runners) starts its processes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def test_invalid_file_is_refused_before_anything_starts(tmp_path: Path):
     job = job_manifest("bad-job", "digits")
     job["spec"]["workers"] = 0
@@ -71,9 +76,9 @@ def test_invalid_file_is_refused_before_anything_starts(tmp_path: Path):
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_ctrl_c_or_sigterm_leaves_no_process_behind(tmp_path: Path, demo_data: Path, signum: int, code: int):
     data = small_subset(demo_data / "digits-0-4", tmp_path / "data", per_class=8)
-    job = job_manifest(
-        "e2e-interrupted", ".", hyperparameters={"imageHeight": 32, "imageWidth": 32, "epochSize": 50}
-    )
+    # 20 images per rank in batches of 4, for 10,000 epochs: the job trains until the signal lands.
+    hyper = {"imageHeight": 32, "imageWidth": 32, "batchSize": 4, "epochSize": 10000}
+    job = job_manifest("e2e-interrupted", ".", hyperparameters=hyper)
     path = tmp_path / "job.yaml"
     path.write_text(yaml.safe_dump(job))
     proc = subprocess.Popen(
@@ -82,21 +87,20 @@ def test_ctrl_c_or_sigterm_leaves_no_process_behind(tmp_path: Path, demo_data: P
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=_ignore_sigint,  # inherited by a background job: Ctrl-C must work all the same
     )
     lines: list[str] = []
     children: dict[int, str] = {}
     try:
         assert proc.stdout is not None
-        deadline = time.monotonic() + 180
-        # Wait until both workers' ranks print (the pods and their MindSpore processes run).
+        # Wait until both ranks train (their first epoch line): the job runs when the signal lands.
         while not (
-            any(line.startswith("[worker-0/rank-0] ") for line in lines)
-            and any(line.startswith("[worker-1/rank-1] ") for line in lines)
+            any(line.startswith("[worker-0/rank-0] epoch[") for line in lines)
+            and any(line.startswith("[worker-1/rank-1] epoch[") for line in lines)
         ):
             line = proc.stdout.readline()
             assert line, f"mnft local ended early:\n{''.join(lines[-30:])}"
             lines.append(line)
-            assert time.monotonic() < deadline, "".join(lines[-30:])
         children = _descendants(proc.pid)
         assert len(children) >= 4  # at least both pods' launch processes and their ranks
         proc.send_signal(signum)
@@ -108,7 +112,9 @@ def test_ctrl_c_or_sigterm_leaves_no_process_behind(tmp_path: Path, demo_data: P
             proc.wait()
     assert proc.returncode == code, "".join(lines[-30:])
     assert "[mnft local] interrupted; stopping the operator, the pods and the API" in "".join(lines)
-    deadline = time.monotonic() + 5
+    # The kubelet SIGKILLed every pod's process group before mnft local returned; a killed process may
+    # take a moment to leave /proc (the deadline only bounds a failure).
+    deadline = time.monotonic() + 60
     while (
         left := [pid for pid, start in children.items() if _alive(pid, start)]
     ) and time.monotonic() < deadline:
@@ -136,6 +142,7 @@ def test_keep_api_serves_kubectl_after_the_job(tmp_path: Path):
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=_ignore_sigint,  # Ctrl-C must end it all the same
     )
     lines: list[str] = []
     try:

@@ -238,37 +238,89 @@ def test_unknown_resource_is_404_until_its_crd_exists_and_after_it_is_deleted(ht
     assert http.post(path, {**gadget("w", image="a"), "kind": "Widget"}).status_code == 201
     assert http.get(f"{path}/w").json()["metadata"].get("namespace") is None
     http.delete(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.{GROUP}")
+    wait_for(lambda: http.get(path).status_code == 404)  # the CRD finalizer deletes "w", then the CRD
+
+
+CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+
+
+def _terminating(crd: dict[str, Any]) -> dict[str, Any] | None:
+    return next((c for c in crd.get("status", {}).get("conditions", []) if c["type"] == "Terminating"), None)
+
+
+def test_deleting_a_crd_deletes_its_objects_then_the_crd(http: Http, ns: str) -> None:
+    assert http.post(CRDS, crd("sprockets", "Sprocket")).status_code == 201
+    path = f"/apis/{GROUP}/v1/namespaces/{ns}/sprockets"
+    for name in ("a", "b"):
+        assert http.post(path, {**gadget(name, image="x"), "kind": "Sprocket"}).status_code == 201
+    deleted = http.delete(f"{CRDS}/sprockets.{GROUP}")
+    assert deleted.status_code == 200, deleted.text
+    # As a real server answers: marked for deletion with the cleanup finalizer, not gone yet.
+    assert deleted.json()["metadata"]["deletionTimestamp"]
+    assert deleted.json()["metadata"]["finalizers"] == ["customresourcecleanup.apiextensions.k8s.io"]
+    wait_for(lambda: http.get(f"{CRDS}/sprockets.{GROUP}").status_code == 404)
+    assert http.get(path).status_code == 404
+    assert "sprockets" not in http.get(f"/apis/{GROUP}/v1").text
+
+
+def test_an_object_with_a_finalizer_keeps_its_crd_terminating_until_the_finalizer_goes(
+    http: Http, ns: str
+) -> None:
+    assert http.post(CRDS, crd("cogs", "Cog")).status_code == 201
+    path = f"/apis/{GROUP}/v1/namespaces/{ns}/cogs"
+    held = {**gadget("held", image="x"), "kind": "Cog"}
+    held["metadata"]["finalizers"] = ["example.com/hold"]
+    assert http.post(path, held).status_code == 201
+    assert http.post(path, {**gadget("free", image="x"), "kind": "Cog"}).status_code == 201
+    assert http.delete(f"{CRDS}/cogs.{GROUP}").status_code == 200
+
+    def cleanup_waits() -> bool:
+        condition = _terminating(http.get(f"{CRDS}/cogs.{GROUP}").json())
+        return condition is not None and http.get(f"{path}/free").status_code == 404
+
+    wait_for(cleanup_waits)
+    terminating = http.get(f"{CRDS}/cogs.{GROUP}").json()
+    assert terminating["metadata"]["deletionTimestamp"]
+    condition = _terminating(terminating)
+    assert condition is not None
+    assert (condition["status"], condition["reason"], condition["message"]) == (
+        "True",
+        "InstanceDeletionInProgress",
+        "CustomResource deletion is in progress",
+    )
+    # The held object is marked for deletion and still served (its controller must be able to finish it).
+    assert http.get(f"{path}/held").json()["metadata"]["deletionTimestamp"]
+    refused = http.post(path, {**gadget("late", image="x"), "kind": "Cog"})
+    assert refused.status_code == 405
+    assert refused.json()["reason"] == "MethodNotAllowed"
+    assert refused.json()["message"] == "create not allowed while custom resource definition is terminating"
+    assert http.delete(f"{CRDS}/cogs.{GROUP}").status_code == 200  # deleting again changes nothing
+    assert http.get(f"{CRDS}/cogs.{GROUP}").status_code == 200
+
+    released = http.patch(f"{path}/held", {"metadata": {"finalizers": None}})
+    assert released.status_code == 200, released.text
+    wait_for(lambda: http.get(f"{CRDS}/cogs.{GROUP}").status_code == 404)
     assert http.get(path).status_code == 404
 
 
-def test_the_projects_crd_rejects_zero_workers_as_a_real_server_words_it(http: Http) -> None:
-    from mnft_operator.crd import crd as mnft_crd
-
-    assert http.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", mnft_crd()).status_code == 201
-    job = {
-        "apiVersion": "finetune.mindspore.io/v1alpha1",
-        "kind": "MobileNetFineTune",
-        "metadata": {"name": "x"},
-        "spec": {
-            "platform": "CPU",
-            "image": "mnft-trainer:0.1.0",
-            "workers": 0,
-            "dataset": {"path": "d", "volume": {"persistentVolumeClaim": {"claimName": "data"}}},
-        },
-    }
-    response = http.post("/apis/finetune.mindspore.io/v1alpha1/namespaces/default/mobilenetfinetunes", job)
-    assert response.status_code == 422
-    assert response.json()["message"] == (
-        'MobileNetFineTune.finetune.mindspore.io "x" is invalid: spec.workers: Invalid value: 0: '
-        "spec.workers in body should be greater than or equal to 1"
-    )
-    assert response.json()["details"]["causes"] == [
-        {
-            "reason": "FieldValueInvalid",
-            "field": "spec.workers",
-            "message": "Invalid value: 0: spec.workers in body should be greater than or equal to 1",
-        }
+def test_a_crd_deletion_is_seen_by_a_watch_step_by_step(http: Http) -> None:
+    created = http.post(CRDS, crd("levers", "Lever"))
+    assert created.status_code == 201
+    wait_for(lambda: bool(http.get(f"{CRDS}/levers.{GROUP}").json().get("status")))  # Established
+    rv = http.get(f"{CRDS}/levers.{GROUP}").json()["metadata"]["resourceVersion"]
+    assert http.delete(f"{CRDS}/levers.{GROUP}").status_code == 200
+    wait_for(lambda: http.get(f"{CRDS}/levers.{GROUP}").status_code == 404)
+    steps = []
+    for event in http.watch(CRDS, resourceVersion=rv, timeoutSeconds=1):
+        meta, condition = event["object"]["metadata"], _terminating(event["object"])
+        if meta["name"] == f"levers.{GROUP}":
+            reason = None if condition is None else f"{condition['status']} {condition['reason']}"
+            steps.append((event["type"], meta.get("finalizers"), reason))
+    cleanup = ["customresourcecleanup.apiextensions.k8s.io"]
+    assert steps == [
+        ("MODIFIED", cleanup, None),  # deletionTimestamp and the cleanup finalizer
+        ("MODIFIED", cleanup, "True InstanceDeletionInProgress"),
+        ("MODIFIED", cleanup, "False InstanceDeletionCompleted"),
+        ("MODIFIED", [], "False InstanceDeletionCompleted"),
+        ("DELETED", [], "False InstanceDeletionCompleted"),
     ]
-    job["spec"]["workers"] = 2
-    created = http.post("/apis/finetune.mindspore.io/v1alpha1/namespaces/default/mobilenetfinetunes", job)
-    assert created.status_code == 201, created.text

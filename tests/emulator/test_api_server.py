@@ -41,14 +41,9 @@ def test_start_and_stop_are_idempotent() -> None:
 def test_context_manager_closes_open_watches() -> None:
     with EmbeddedAPI() as api:
         stream = get(api, "/api/v1/pods?watch=true")
-        for _ in range(200):
-            if api.open_watches == 1:
-                break
+        while api.open_watches != 1:  # handshake: the server holds the stream open
             time.sleep(0.01)
-        assert api.open_watches == 1
-    started = time.monotonic()
-    assert stream.read() == b""  # stopping the server ended the stream at once
-    assert time.monotonic() - started < 2
+    assert stream.read() == b""  # stopping the server ended the stream (a hang would hit urlopen's timeout)
 
 
 def test_a_taken_port_is_one_clear_error() -> None:

@@ -72,20 +72,27 @@ def test_field_selectors(http: Http, ns: str) -> None:
     assert bad.status_code == 400 and bad.json()["message"] == "field label not supported: spec.bogus"
 
 
-def test_watch_from_zero_lists_then_streams_and_ends_at_timeout(http: Http, ns: str) -> None:
+def test_watch_from_zero_lists_then_streams_and_ends_at_timeout(
+    api: EmbeddedAPI, http: Http, ns: str
+) -> None:
     http.create_pod("a", ns)
     path = f"/api/v1/namespaces/{ns}/pods"
+    watches_before = api.watch_count("", "pods")
 
     def later() -> None:
-        time.sleep(0.3)
+        # Handshake: write only once the server holds the watch open (so these are live events).
+        while api.watch_count("", "pods") <= watches_before:
+            time.sleep(0.01)
         http.create_pod("b", ns)
         http.patch(f"{path}/b/status", {"status": {"phase": "Running"}})
         http.delete(f"{path}/a")
 
-    threading.Thread(target=later).start()
+    writer = threading.Thread(target=later)
+    writer.start()
     started = time.monotonic()
-    events = [(e["type"], e["object"]["metadata"]["name"]) for e in http.watch(path, timeoutSeconds=1)]
-    assert 0.9 < time.monotonic() - started < 3
+    events = [(e["type"], e["object"]["metadata"]["name"]) for e in http.watch(path, timeoutSeconds=3)]
+    assert time.monotonic() - started >= 2.9  # ended by its timeoutSeconds (a lower bound only)
+    writer.join()
     assert events == [("ADDED", "a"), ("ADDED", "b"), ("MODIFIED", "b"), ("DELETED", "a")]
 
 

@@ -6,8 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 LAUNCH = [sys.executable, "-m", "mnft_operator.cli", "launch"]
@@ -93,19 +91,18 @@ def test_dynamic_cluster_dry_run_prints_scheduler_and_ranks():
 def test_rank_table_dry_run_waits_for_completed_then_prints_each_device(tmp_path):
     path = tmp_path / "hccl.json"
     path.write_text('{"status": "initializing"}')
-
-    def complete() -> None:
-        time.sleep(1.0)
-        tmp = tmp_path / "hccl.json.tmp"
-        tmp.write_text(json.dumps(table(2, 8)))
-        os.replace(tmp, path)
-
-    thread = threading.Thread(target=complete)
-    thread.start()
-    result = run_launch(["--dry-run", "train"], {**rank_table_env(path, 1), "MNFT_LAUNCH_DRY_RUN": "1"})
-    thread.join()
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("MNFT_", "MS_", "RANK_", "TERMINATION"))}
+    env = {**base, **rank_table_env(path, 1), "MNFT_LAUNCH_DRY_RUN": "1"}
+    proc = subprocess.Popen([*LAUNCH, "--dry-run", "train"], env=env, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    # Handshake: complete the table only once launch says it waits for it (a sleep races a busy machine).
+    first = proc.stdout.readline()
+    tmp = tmp_path / "hccl.json.tmp"
+    tmp.write_text(json.dumps(table(2, 8)))
+    os.replace(tmp, path)
+    rest, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    lines = [first.rstrip("\n"), *rest.splitlines()]
     assert lines[0].startswith("launch: waiting for rank table")
     processes = [json.loads(line) for line in lines[1:]]
     assert processes == [

@@ -50,18 +50,22 @@ def test_all_succeed_and_every_line_is_prefixed():
     assert lines.index("[rank-0] a") < lines.index("[rank-0] b")
 
 
+def _after_file(path: Path, code: str) -> str:
+    """A child that waits for `path` (its sibling is up: a handshake, not a sleep), then runs `code`."""
+    return f"import pathlib, time\nwhile not pathlib.Path({str(path)!r}).exists(): time.sleep(0.01)\n{code}"
+
+
 def test_a_failing_child_stops_its_siblings_and_gives_its_code(tmp_path):
     pid_file = tmp_path / "sibling.pid"
     sibling = (
-        f"import os, time, pathlib; pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid())); "
-        "print('up', flush=True); time.sleep(120)"
+        f"import os, time, pathlib; pathlib.Path({str(pid_file)!r} + '.tmp').write_text(str(os.getpid())); "
+        f"os.rename({str(pid_file)!r} + '.tmp', {str(pid_file)!r}); print('up', flush=True); time.sleep(600)"
     )
-    failing = "import time, sys; time.sleep(1.0); print('boom', flush=True); sys.exit(3)"
+    failing = _after_file(pid_file, "import sys; print('boom', flush=True); sys.exit(3)")
     out = io.StringIO()
-    started = time.monotonic()
     outcome = supervise([child("rank-0", sibling), child("rank-1", failing)], grace_s=5, out=out)
     assert outcome == Outcome(3, "rank-1", None)
-    assert time.monotonic() - started < 10
+    # The sibling would sleep 600 s: supervise returning with it dead means it was stopped.
     assert not pid_alive(int(pid_file.read_text()))
     lines = out.getvalue().splitlines()
     assert "[rank-1] boom" in lines
@@ -69,15 +73,16 @@ def test_a_failing_child_stops_its_siblings_and_gives_its_code(tmp_path):
 
 
 def test_a_sibling_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path):
+    pid_file = tmp_path / "stubborn.pid"
     stubborn = (
-        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); "
-        "time.sleep(120)"
+        "import os, signal, time, pathlib; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        f"pathlib.Path({str(pid_file)!r} + '.tmp').write_text(str(os.getpid())); "
+        f"os.rename({str(pid_file)!r} + '.tmp', {str(pid_file)!r}); time.sleep(600)"
     )
-    failing = "import time, sys; time.sleep(1.0); sys.exit(1)"
-    started = time.monotonic()
+    failing = _after_file(pid_file, "import sys; sys.exit(1)")
     outcome = supervise([child("rank-0", stubborn), child("rank-1", failing)], grace_s=0.5, out=io.StringIO())
     assert outcome == Outcome(1, "rank-1", None)
-    assert time.monotonic() - started < 8
+    assert not pid_alive(int(pid_file.read_text()))  # SIGTERM was ignored: only SIGKILL ends it
 
 
 def test_a_child_killed_by_a_signal_gives_128_plus_signal():
@@ -104,9 +109,8 @@ def test_sigterm_to_launch_is_forwarded_and_gives_143(tmp_path: Path):
         [sys.executable, "-c", SUPERVISOR_SCRIPT, prefix], stdout=subprocess.PIPE, text=True
     )
     pid_files = [Path(prefix + "0"), Path(prefix + "1")]
-    deadline = time.monotonic() + 30
-    while not all(p.exists() and p.read_text() for p in pid_files):
-        assert time.monotonic() < deadline, "children did not start"
+    while not all(p.exists() and p.read_text() for p in pid_files):  # the children's handshake
+        assert proc.poll() is None, "launch ended before its children started"
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=30)
@@ -120,14 +124,13 @@ def test_children_die_with_a_sigkilled_launch(tmp_path: Path):
     prefix = str(tmp_path / "pid")
     proc = subprocess.Popen([sys.executable, "-c", SUPERVISOR_SCRIPT, prefix], stdout=subprocess.DEVNULL)
     pid_files = [Path(prefix + "0"), Path(prefix + "1")]
-    deadline = time.monotonic() + 30
-    while not all(p.exists() and p.read_text() for p in pid_files):
-        assert time.monotonic() < deadline, "children did not start"
+    while not all(p.exists() and p.read_text() for p in pid_files):  # the children's handshake
+        assert proc.poll() is None, "launch ended before its children started"
         time.sleep(0.05)
     pids = [int(p.read_text()) for p in pid_files]
     proc.kill()
     proc.wait(timeout=10)
-    deadline = time.monotonic() + 10
-    while any(pid_alive(pid) for pid in pids):
-        assert time.monotonic() < deadline, "children outlived launch"
+    while any(
+        pid_alive(pid) for pid in pids
+    ):  # they die of their parent-death signal (pytest's timeout bounds it)
         time.sleep(0.05)

@@ -175,6 +175,9 @@ def run(args: argparse.Namespace) -> int:
     )
     follower = LogFollower(cluster.log_dir, namespace, name, emit=lambda line: print(line, flush=True))
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    # Ctrl-C must stop us even when we were started with SIGINT ignored (a background job of a script,
+    # some CI runners): Python then keeps it ignored, and Ctrl-C or `kill -INT` would never end the run.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     code = EXIT_INTERRUPTED
     job_finished = False
     try:
@@ -224,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             cluster.stop()
         finally:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGINT, previous_int)
             signal.signal(signal.SIGTERM, previous)
             if temporary:
                 shutil.rmtree(state_dir, ignore_errors=True)

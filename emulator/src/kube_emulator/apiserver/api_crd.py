@@ -1,9 +1,19 @@
 """CustomResourceDefinitions in the embedded API: serving, status, and admission of every write.
 
 `install(store)` hooks the store so that a created/updated CRD serves its resource at once (discovery
-and endpoints, marked Established), a deleted CRD takes its objects with it, and every write of a
-custom object is pruned, defaulted and validated against its version's `openAPIV3Schema` (after the
-built-in admission of `api_validation`, which every kind goes through).
+and endpoints, marked Established), and every write of a custom object is pruned, defaulted and
+validated against its version's `openAPIV3Schema` (after the built-in admission of `api_validation`,
+which every kind goes through).
+
+Deleting a CRD works as the apiextensions-apiserver does it (its `customresourcedefinition` REST
+storage and `pkg/controller/finalizer/crd_finalizer.go`; docs: "Delete a CustomResourceDefinition" in
+https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/):
+the delete adds the `customresourcecleanup.apiextensions.k8s.io` finalizer and sets the
+deletionTimestamp; the CRD gets `Terminating=True InstanceDeletionInProgress`, creating its objects
+answers 405 "create not allowed while custom resource definition is terminating", and all its objects
+are deleted. Objects with finalizers keep the CRD (and its endpoints) until their finalizers are
+removed; then `Terminating=False InstanceDeletionCompleted`, the cleanup finalizer is dropped and the
+CRD goes (unless a finalizer of someone else's remains).
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from kube_emulator.apiserver.api_store import Store, now_rfc3339
 from kube_emulator.apiserver.api_validation import admit_builtin
 
 CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
+CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
 
 
 def install(store: Store) -> None:
@@ -28,27 +39,103 @@ def install(store: Store) -> None:
             admit_pod(namespace, obj)
         if res.store_key == CRD_KEY:
             check_crd(obj)
+        if res.custom and old is None and _terminating(store, _crd_name(res)):
+            raise errors.ApiError(
+                405,
+                "MethodNotAllowed",
+                "create not allowed while custom resource definition is terminating",
+                {},
+            )
         if res.custom and res.schema is not None:
             obj = admit_custom(res, obj, old)
         return obj
 
     def after_write(res: ResourceDef, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        if res.store_key != CRD_KEY:
-            return
-        if old is not None:
-            names = old["spec"]["names"]
-            if new is None:
-                for key in list(store.objects.get((old["spec"]["group"], names["plural"]), {})):
-                    store._remove((old["spec"]["group"], names["plural"]), key)
-            store.registry.remove_group_plural(old["spec"]["group"], names["plural"])
-        if new is not None:
-            for resource in resources_from_crd(new):
-                store.registry.add(resource)
-            name = new["metadata"]["name"]
-            store.schedule(lambda: _establish(store, name))
+        if res.store_key == CRD_KEY:
+            _crd_written(store, old, new)
+        elif res.custom and new is None:  # an object went: its terminating CRD may be able to finish
+            name = _crd_name(res)
+            store.schedule(lambda: _finalize(store, name))
 
     store.admit = admit
     store.after_write.append(after_write)
+    store.delete_finalizers[CRD_KEY] = CLEANUP_FINALIZER
+
+
+def _crd_name(res: ResourceDef) -> str:
+    return f"{res.plural}.{res.group}"
+
+
+def _crd_resource(store: Store) -> ResourceDef:
+    return store.resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+
+
+def _terminating(store: Store, name: str) -> bool:
+    crd = store.find(_crd_resource(store), None, name)
+    return crd is not None and bool(crd["metadata"].get("deletionTimestamp"))
+
+
+def _crd_written(store: Store, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+    if old is not None:
+        key = (old["spec"]["group"], old["spec"]["names"]["plural"])
+        if new is None:  # normally empty by now; not when someone stripped the cleanup finalizer by hand
+            for obj_key in list(store.objects.get(key, {})):
+                store._remove(key, obj_key)
+        store.registry.remove_group_plural(*key)
+    if new is not None:
+        for resource in resources_from_crd(new):
+            store.registry.add(resource)
+        name = new["metadata"]["name"]
+        if new["metadata"].get("deletionTimestamp"):
+            store.schedule(lambda: _finalize(store, name))
+        else:
+            store.schedule(lambda: _establish(store, name))
+
+
+def _finalize(store: Store, name: str) -> None:
+    """The CRD finalizer's pass: delete every object of a terminating CRD; once none is left, let it go."""
+    res = _crd_resource(store)
+    crd = store.find(res, None, name)
+    if crd is None or CLEANUP_FINALIZER not in (crd["metadata"].get("finalizers") or ()):
+        return
+    _set_terminating(
+        store, name, "True", "InstanceDeletionInProgress", "CustomResource deletion is in progress"
+    )
+    key = (crd["spec"]["group"], crd["spec"]["names"]["plural"])
+    versions = store.registry.versions_of(*key)
+    for (ns, obj_name), obj in list(store.objects.get(key, {}).items()):
+        if versions and not obj["metadata"].get("deletionTimestamp"):
+            store.delete(versions[0], ns or None, obj_name, {"propagationPolicy": "Background"})
+    if store.objects.get(key):
+        return  # objects with finalizers: run again when one of them goes
+    _set_terminating(store, name, "False", "InstanceDeletionCompleted", "removed all instances")
+    crd = store.get(res, None, name)
+    finalizers = [f for f in crd["metadata"].get("finalizers") or () if f != CLEANUP_FINALIZER]
+    store.update(res, None, name, {**crd, "metadata": {**crd["metadata"], "finalizers": finalizers}})
+
+
+def _set_terminating(store: Store, name: str, status: str, reason: str, message: str) -> None:
+    res = _crd_resource(store)
+    crd = store.get(res, None, name)
+    conditions = list((crd.get("status") or {}).get("conditions") or ())
+    old = next((c for c in conditions if c.get("type") == "Terminating"), None)
+    if old is not None and (old["status"], old.get("reason"), old.get("message")) == (
+        status,
+        reason,
+        message,
+    ):
+        return
+    changed = old is None or old["status"] != status
+    condition = {
+        "type": "Terminating",
+        "status": status,
+        "reason": reason,
+        "message": message,
+        "lastTransitionTime": now_rfc3339() if changed or old is None else old["lastTransitionTime"],
+    }
+    conditions = [c for c in conditions if c.get("type") != "Terminating"] + [condition]
+    new_status = {**(crd.get("status") or {}), "conditions": conditions}
+    store.update(res, None, name, {**crd, "status": new_status}, subresource="status")
 
 
 def admit_custom(res: ResourceDef, obj: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
@@ -110,9 +197,9 @@ def check_crd(crd: dict[str, Any]) -> None:
 
 
 def _establish(store: Store, name: str) -> None:
-    res = store.resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+    res = _crd_resource(store)
     crd = store.find(res, None, name)
-    if crd is None:
+    if crd is None or crd["metadata"].get("deletionTimestamp"):
         return
     now = now_rfc3339()
     names = dict(crd["spec"]["names"])

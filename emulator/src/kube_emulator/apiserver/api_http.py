@@ -18,7 +18,14 @@ from typing import Any
 
 from aiohttp import web
 
-from kube_emulator.apiserver import api_decode, api_discovery, api_patch, api_table, openapi_schema
+from kube_emulator.apiserver import (
+    api_decode,
+    api_discovery,
+    api_faults,
+    api_patch,
+    api_table,
+    openapi_schema,
+)
 from kube_emulator.apiserver import api_errors as errors
 from kube_emulator.apiserver.api_decode import MAX_BODY_BYTES
 from kube_emulator.apiserver.api_errors import ApiError
@@ -411,5 +418,6 @@ class Handler:
 def make_app(store: Store, log_dir: Path | None, closing: asyncio.Event) -> tuple[web.Application, Handler]:
     handler = Handler(store, log_dir, closing)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.middlewares.append(api_faults.middleware(store.faults))
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app, handler

@@ -17,6 +17,7 @@ from typing import Any
 
 from kube_emulator.apiserver import api_errors as errors
 from kube_emulator.apiserver.api_events import StoreKey, WatchEvent, now_rfc3339
+from kube_emulator.apiserver.api_faults import FaultInjector
 from kube_emulator.apiserver.api_gc import Collector
 from kube_emulator.apiserver.api_resources import (
     CREATE_ON_UPDATE,
@@ -50,7 +51,10 @@ class Store:
             Callable[[ResourceDef, dict[str, Any] | None, dict[str, Any] | None], None]
         ] = []
         self.schedule: Callable[[Callable[[], None]], None] = lambda fn: fn()
+        # Finalizers the server itself adds when an object of that resource is deleted (a CRD's cleanup).
+        self.delete_finalizers: dict[StoreKey, str] = {}
         self.gc = Collector(self)
+        self.faults = FaultInjector(self)  # off until a FaultPlan is set (`api_faults`)
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.create(self.resource("", "v1", "namespaces"), None, {"metadata": {"name": ns}})
 
@@ -280,6 +284,9 @@ class Store:
         if policy == "Orphan":
             self.gc.orphan(meta["uid"])
         finalizers = list(meta.get("finalizers") or ())
+        server_finalizer = self.delete_finalizers.get(res.store_key)
+        if server_finalizer and not meta.get("deletionTimestamp") and server_finalizer not in finalizers:
+            finalizers.append(server_finalizer)
         if (
             policy == "Foreground"
             and self.dependents.get(meta["uid"])
@@ -304,6 +311,7 @@ class Store:
         new = {**obj, "metadata": new_meta}
         self.objects[res.store_key][key] = new
         self._emit(WatchEvent(self.rv, res.store_key, "MODIFIED", new, obj))
+        self._after(res, obj, new)
         if "foregroundDeletion" in finalizers:
             self.schedule(lambda: self.gc.collect(meta["uid"], foreground=True))
         return new

@@ -15,6 +15,7 @@ Public surface::
     api.remove_kubeconfig(path)   # remove it again, if it is still the one this server wrote
     api.open_watches     # number of watch streams open now
     api.watch_count(group, plural)   # watches open on one resource ("kopf is watching boxes")
+    api.faults           # fault injection, off by default: api.faults.plan = FaultPlan(seed=...) (api_faults)
     api.call(fn, *args)  # run fn on the server's loop (to read api.store consistently from another thread)
     api.stop()           # sync, idempotent; also `with EmbeddedAPI() as api: ...`
     await api.serve()    # alternative to start(): serve on the running loop until cancelled
@@ -60,6 +61,7 @@ import yaml
 from aiohttp import web
 
 from kube_emulator.apiserver import api_auth, api_crd, api_tls
+from kube_emulator.apiserver.api_faults import FaultInjector
 from kube_emulator.apiserver.api_http import Handler, make_app
 from kube_emulator.apiserver.api_resources import Registry, builtin_resources
 from kube_emulator.apiserver.api_store import Store
@@ -142,6 +144,10 @@ class EmbeddedAPI:
     def auth_headers(self) -> dict[str, str]:
         """The header every request needs: `Authorization: Bearer <token>`."""
         return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def faults(self) -> FaultInjector:
+        return self.store.faults
 
     @property
     def open_watches(self) -> int:

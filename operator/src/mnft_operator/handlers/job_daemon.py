@@ -136,7 +136,9 @@ async def run_finished_job(
     retry = 0
     while True:
         try:
-            outcome = await reconcile_once(client, namespace, name, config.log_tail_lines)
+            outcome = await reconcile_once(
+                client, namespace, name, config.log_tail_lines, config.allow_host_path
+            )
         except KubeUnavailable as e:
             delay = retry_delay(config.error_delay_seconds, retry)
             retry += 1

@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 MNFT = str(Path(sys.executable).parent / "mnft")
-EPOCH = re.compile(r"epoch\[(\d+)/\d+\], iter\[\d+\] .* avg loss: (\d+\.\d+)$")
+# mnft appends ", lr: ..., images/s: ..., eta: ..." to the recipe's line
+EPOCH = re.compile(r"epoch\[(\d+)/\d+\], iter\[\d+\] .* avg loss: (\d+\.\d+)(,|$)")
 EVAL = re.compile(r"eval: (\d+) images, (\d+) correct$")
 
 

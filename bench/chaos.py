@@ -204,7 +204,8 @@ class Watcher:
     _client: k8s.ApiClient | None = None
 
     def start(self) -> None:
-        self._client = k8s.ApiClient(k8s.Configuration(host=self.cluster.url))
+        # Its own client (own connection pool, for its thread) with the cluster's token and CA.
+        self._client = k8s.ApiClient(self.cluster.client.configuration)
         self._thread = threading.Thread(target=self._run, name="chaos-watcher", daemon=True)
         self._thread.start()
 

@@ -41,7 +41,8 @@ RECIPE = [
     "--warmup_epochs", "1", "--lr_max", "0.02", "--lr_end", "0", "--crop_scale_min", "0.6",
     "--crop_ratio_min", "0.85", "--crop_ratio_max", "1.18", "--flip_prob", "0", "--color_jitter", "0",
 ]  # fmt: skip
-EPOCH = re.compile(r"epoch\[(\d+)/\d+\], iter\[\d+\] .* avg loss: (\d+\.\d+)$")
+# mnft appends ", lr: ..., images/s: ..., eta: ..." to the recipe's line
+EPOCH = re.compile(r"epoch\[(\d+)/\d+\], iter\[\d+\] .* avg loss: (\d+\.\d+)(,|$)")
 EVAL = re.compile(r"eval: (\d+) images, (\d+) correct$")
 RESULT = re.compile(r"result:\{'acc': ([0-9.]+)\}$")
 

@@ -12,7 +12,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -256,22 +256,22 @@ def _served(api: Api) -> bool:
     return True
 
 
+# The test operator's timings: quick progress reads, resyncs and error retries.
+TEST_TIMINGS = {"progress_seconds": 0.3, "resync_seconds": 5.0, "error_delay_seconds": 0.5}
+
+
 @dataclass
 class Operator:
     api: Api
     handle: Any = None
+    options: dict[str, Any] = field(default_factory=dict)  # OperatorConfig fields over TEST_TIMINGS
 
     def start(self) -> None:
         from mnft_operator.operator_cli import run_operator_in_thread
 
         assert self.handle is None
         self.handle = run_operator_in_thread(
-            None,
-            (),
-            kubeconfig=str(self.api.kubeconfig),
-            progress_seconds=0.3,
-            resync_seconds=5.0,
-            error_delay_seconds=0.5,
+            None, (), kubeconfig=str(self.api.kubeconfig), **{**TEST_TIMINGS, **self.options}
         )
 
     def stop(self) -> None:
@@ -280,8 +280,9 @@ class Operator:
             handle.stop(timeout=30)
 
 
-def run_operator(api: Api) -> Iterator[Operator]:
-    running = Operator(api)
+def run_operator(api: Api, **options: Any) -> Iterator[Operator]:
+    """The operator against `api` until the generator is closed; `options` override OperatorConfig fields."""
+    running = Operator(api, options=options)
     running.start()
     try:
         yield running

@@ -10,9 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from operator_fixtures import NS, Api, Operator, job_manifest, wait_for
-
-from mnft_operator.operator_cli import run_operator_in_thread
+from operator_fixtures import NS, Api, Operator, job_manifest, run_operator, wait_for
 
 
 def reasons_of(api: Api, job: str, type_: str) -> list[str]:
@@ -20,25 +18,13 @@ def reasons_of(api: Api, job: str, type_: str) -> list[str]:
 
 
 @pytest.fixture
-def host_path_operator(operator_api: Api) -> Iterator[Any]:
+def host_path_operator(operator_api: Api) -> Iterator[Operator]:
     """An operator started with --allow-host-path: the namespace's Pod Security level still applies."""
-    handle = run_operator_in_thread(
-        None,
-        (),
-        kubeconfig=str(operator_api.kubeconfig),
-        progress_seconds=0.3,
-        resync_seconds=5.0,
-        error_delay_seconds=0.5,
-        allow_host_path=True,
-    )
-    try:
-        yield handle
-    finally:
-        handle.stop(timeout=30)
+    yield from run_operator(operator_api, allow_host_path=True)
 
 
 def test_a_pod_the_namespace_forbids_fails_the_job_with_the_apis_message(
-    operator_api: Api, host_path_operator: Any
+    operator_api: Api, host_path_operator: Operator
 ) -> None:
     api = operator_api
     api.core.patch_namespace(

@@ -13,10 +13,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from kubernetes import client as k8s
-from operator_fixtures import NS, Api, job_manifest, wait_for
+from operator_fixtures import NS, Api, job_manifest, run_operator, wait_for
 from prometheus_client.parser import text_string_to_metric_families
-
-from mnft_operator.operator_cli import run_operator_in_thread
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -45,19 +43,8 @@ def get(samples: Samples, name: str, **labels: str) -> float:
 @pytest.fixture
 def metrics_port(operator_api: Api) -> Iterator[int]:
     port = free_port()
-    handle = run_operator_in_thread(
-        None,
-        (),
-        kubeconfig=str(operator_api.kubeconfig),
-        progress_seconds=0.3,
-        resync_seconds=5.0,
-        error_delay_seconds=0.5,
-        metrics_port=port,
-    )
-    try:
+    for _ in run_operator(operator_api, metrics_port=port):
         yield port
-    finally:
-        handle.stop(timeout=30)
 
 
 def scrape_until(port: int, what: str, done: Callable[[Samples], bool]) -> Samples:

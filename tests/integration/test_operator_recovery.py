@@ -7,12 +7,9 @@ NotReady by hand.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from operator_fixtures import NS, Api, Operator, job_manifest, wait_for
-
-from mnft_operator.operator_cli import run_operator_in_thread
+from operator_fixtures import NS, Api, Operator, job_manifest, run_operator, wait_for
 
 
 def generations(api: Api, job: str) -> list[str]:
@@ -83,18 +80,14 @@ def test_a_healthy_nodes_terminating_pods_are_left_to_its_kubelet(
 
 
 @pytest.fixture
-def quiet_operator(operator_api: Api) -> Iterator[Any]:
+def quiet_operator(operator_api: Api) -> Iterator[Operator]:
     """The operator with a 300 s resync, so only watch events can explain a quick reaction."""
-    handle = run_operator_in_thread(
-        None, (), kubeconfig=str(operator_api.kubeconfig), resync_seconds=300.0, error_delay_seconds=0.5
-    )
-    try:
-        yield handle
-    finally:
-        handle.stop(timeout=30)
+    yield from run_operator(operator_api, progress_seconds=10.0, resync_seconds=300.0)
 
 
-def test_a_deleted_service_or_configmap_is_recreated_at_once(operator_api: Api, quiet_operator: Any) -> None:
+def test_a_deleted_service_or_configmap_is_recreated_at_once(
+    operator_api: Api, quiet_operator: Operator
+) -> None:
     api = operator_api
     api.create_job(job_manifest("kept", platform="Ascend", workers=1, devices=8))
     service = wait_for("the Service", lambda: api.services("kept"))[0]["metadata"]["uid"]

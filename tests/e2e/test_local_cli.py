@@ -58,7 +58,6 @@ def test_invalid_file_is_refused_before_anything_starts(tmp_path: Path):
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(job))
     state = tmp_path / "state"
-    started = time.monotonic()
     proc = subprocess.run(
         [MNFT, "local", str(path), "--state-dir", str(state), "--mount", f"data={tmp_path}"],
         capture_output=True,
@@ -69,7 +68,6 @@ def test_invalid_file_is_refused_before_anything_starts(tmp_path: Path):
     assert proc.stdout == ""
     assert proc.stderr == f"mnft local: error: {path}: spec.workers: must be at least 1, not 0\n"
     assert not state.exists()  # nothing started: no API, no kubelet, no logs
-    assert time.monotonic() - started < 20
 
 
 @pytest.mark.slow

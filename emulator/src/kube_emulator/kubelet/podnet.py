@@ -15,9 +15,12 @@ from collections.abc import Callable, Collection
 _FIRST_OCTET_MIN = 1
 
 
-def candidate_ip(namespace: str, name: str, attempt: int = 0) -> str:
-    """The `attempt`-th candidate loopback IP for pod (namespace, name); attempt 0 is the usual one."""
-    digest = hashlib.sha256(f"{namespace}/{name}#{attempt}".encode()).digest()
+def candidate_ip(namespace: str, name: str, attempt: int = 0, network: str = "") -> str:
+    """The `attempt`-th candidate loopback IP for pod (namespace, name) on `network`; attempt 0 is the
+    usual one. Every kubelet is its own `network`: the loopback is shared by all local clusters on the
+    host, so the same pod name in two clusters must not get the same address (and port)."""
+    salt = f"@{network}" if network else ""
+    digest = hashlib.sha256(f"{namespace}/{name}#{attempt}{salt}".encode()).digest()
     x = _FIRST_OCTET_MIN + digest[0] % (256 - _FIRST_OCTET_MIN)
     y = digest[1]
     z = 1 + digest[2] % 254  # never .0 or .255
@@ -31,7 +34,8 @@ class PodIPAllocator:
     name rewritten before the target pod exists still points at the IP that pod will get.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, network: str = "") -> None:
+        self.network = network
         self._by_pod: dict[tuple[str, str], str] = {}
         self._by_ip: dict[str, tuple[str, str]] = {}
 
@@ -40,7 +44,7 @@ class PodIPAllocator:
         if key in self._by_pod:
             return self._by_pod[key]
         attempt = 0
-        while (ip := candidate_ip(namespace, name, attempt)) in self._by_ip:
+        while (ip := candidate_ip(namespace, name, attempt, self.network)) in self._by_ip:
             attempt += 1
         self._by_pod[key] = ip
         self._by_ip[ip] = key

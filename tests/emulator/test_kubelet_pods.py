@@ -565,3 +565,53 @@ def test_a_gated_pod_is_not_bound_until_its_gates_are_removed(bed: Bed) -> None:
     assert [
         (c["type"], c["status"]) for c in done["status"]["conditions"] if c["type"] == "PodScheduled"
     ] == [("PodScheduled", "True")]
+
+
+def test_a_status_the_api_refused_is_sent_again_until_it_lands(bed: Bed) -> None:
+    # Every status patch of the kubelet answers 503 while the pod runs and ends; the kubelet keeps
+    # resending its latest status, so once the API recovers it shows the pod Succeeded (as the kubelet's
+    # status manager resyncs). Without resending, the last report before recovery would be lost.
+    from kube_emulator.apiserver.api_faults import FaultPlan
+
+    faults = bed.api.faults
+
+    def errors() -> int:
+        return int(faults.counts["error-503"])
+
+    faults.plan = FaultPlan(
+        error_rate=1.0, codes=(503,), verbs={"patch"}, resources={"pods/status"}, user_agents={"aiohttp"}
+    )
+    try:
+        bed.create_pod("resent", [{"name": "main", "image": "x", "command": ["sh", "-c", "exit 0"]}])
+        deadline = time.monotonic() + 120  # guards against a hang only
+        while not ((w := bed.kubelet._by_name.get((NS, "resent"))) and w.phase == "Succeeded"):
+            assert time.monotonic() < deadline, "the pod's process never ended"
+            time.sleep(0.05)
+        ended = errors()
+        while errors() <= ended:  # a status sent after the end, refused as well
+            assert time.monotonic() < deadline, "the kubelet did not send the pod's status again"
+            time.sleep(0.05)
+        shown = (bed.pod("resent") or {}).get("status", {}).get("phase")
+        assert shown == "Pending"  # nothing of it reached the API
+    finally:
+        faults.plan = None
+    pod = bed.wait_phase("resent", "Succeeded", "Failed", timeout=120)
+    assert pod["status"]["phase"] == "Succeeded"
+    assert terminated(pod)["exitCode"] == 0
+
+
+def test_a_status_patch_for_a_recreated_pod_of_the_same_name_is_refused(bed: Bed) -> None:
+    # The kubelet's status patches carry its pod's uid: the API answers 409 when the name now belongs to
+    # another pod, so a late report of a deleted pod never lands on its successor.
+    bed.create_pod("successor", [{"name": "main", "image": "x", "command": ["sh", "-c", "exit 0"]}])
+    bed.wait_phase("successor", "Succeeded", "Failed", timeout=120)
+    body = {"metadata": {"uid": "0a7d1c3e-0000-4000-8000-000000000000"}, "status": {"phase": "Failed"}}
+    with pytest.raises(k8s.ApiException) as refused:
+        bed.core.patch_namespaced_pod_status("successor", NS, body)
+    assert refused.value.status == 409
+    uid = (bed.pod("successor") or {})["metadata"]["uid"]
+    assert json.loads(refused.value.body)["message"] == (
+        'Operation cannot be fulfilled on pods "successor": Precondition failed: UID in precondition: '
+        f"0a7d1c3e-0000-4000-8000-000000000000, UID in object meta: {uid}"
+    )
+    assert (bed.pod("successor") or {})["status"]["phase"] == "Succeeded"

@@ -191,6 +191,16 @@ class Store:
         given_rv = meta.get("resourceVersion")
         if given_rv not in (None, "") and given_rv != old_meta["resourceVersion"]:
             raise errors.conflict(res.plural, res.group, name)
+        # A uid in the body (or a patch) is a precondition, as the registry's storage checks it: the
+        # kubelet puts its pod's uid into every status patch so a recreated pod of the name is not touched.
+        if meta.get("uid") not in (None, "") and meta["uid"] != old_meta["uid"]:
+            raise errors.conflict(
+                res.plural,
+                res.group,
+                name,
+                f"Precondition failed: UID in precondition: {meta['uid']}, "
+                f"UID in object meta: {old_meta['uid']}",
+            )
         if subresource == "status":
             new = {**old, "status": new.get("status")}
             if new["status"] is None:

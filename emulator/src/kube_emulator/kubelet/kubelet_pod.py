@@ -39,6 +39,10 @@ from kube_emulator.kubelet.podnet import rewrite_pod_dns
 log = logging.getLogger("kube_emulator.kubelet")
 
 CONFIG_RETRY_SECONDS = 1.0
+# A status the API could not take (5xx, 429, no connection) is sent again after 0.5 s, 1 s, ... 10 s: the
+# kubelet's status manager likewise resyncs every pod's status until the API has it.
+STATUS_RETRY_SECONDS = 0.5
+STATUS_RETRY_MAX_SECONDS = 10.0
 RESTART_BACKOFF_SECONDS = (1.0, 10.0)  # first and longest back-off (a real kubelet: 10 s to 5 min)
 
 
@@ -73,6 +77,7 @@ class PodWorker:
         self._conditions: list[dict[str, Any]] = []
         self._phase_override: tuple[str, str, str] | None = None
         self._status_lock = asyncio.Lock()
+        self._status_retry: asyncio.Task[None] | None = None
         self._before = before
         self.task: asyncio.Task[None] | None = None
         self.gone = asyncio.Event()  # set once deleted and its directories removed
@@ -322,17 +327,40 @@ class PodWorker:
         return self._phase_override[0] if self._phase_override else ks.pod_phase(self.init, self.main)
 
     async def report(self) -> None:
+        """Send the pod's status now; if the API cannot take it, keep resending the latest status with
+        backoff until it does, as the kubelet's status manager does."""
+        retrying = self._status_retry is not None and not self._status_retry.done()
+        if not await self._send_status() and not retrying:
+            self._status_retry = asyncio.get_running_loop().create_task(self._resend_status())
+
+    async def _send_status(self) -> bool:
+        """Patch the status (with the pod's uid, so a new pod of the same name is never patched: the API
+        answers 409); False when the API could not take it and a retry may succeed."""
         async with self._status_lock:
             if self.object_gone:
-                return
+                return True
+            body: dict[str, Any] = {"status": self.status(now_utc())}
+            if self.uid:
+                body["metadata"] = {"uid": self.uid}
             try:
-                await self.ctx.client.merge_patch(
-                    pod_path(self.pod, "/status"), {"status": self.status(now_utc())}
-                )
+                await self.ctx.client.merge_patch(pod_path(self.pod, "/status"), body)
             except ApiError as exc:
+                if exc.status == 429 or exc.status >= 500:
+                    log.info("pod %s/%s: status patch failed, will retry: %s", self.namespace, self.name, exc)
+                    return False
                 log.warning("pod %s/%s: status patch refused: %s", self.namespace, self.name, exc)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                log.debug("pod %s/%s: status patch not sent: %s", self.namespace, self.name, exc)
+                log.info("pod %s/%s: status patch not sent, will retry: %s", self.namespace, self.name, exc)
+                return False
+            return True
+
+    async def _resend_status(self) -> None:
+        delay = STATUS_RETRY_SECONDS
+        while True:
+            await asyncio.sleep(delay)
+            if await self._send_status():
+                return
+            delay = min(2 * delay, STATUS_RETRY_MAX_SECONDS)
 
     # -- volumes kept in sync ---------------------------------------------------------------------------
 

@@ -19,7 +19,6 @@ import chaos  # bench/ is not a package: found through the path above
 # until bench/chaos.py is fixed against the merged trainer and HTTPS API (issue 10 stays open).
 pytestmark = [
     pytest.mark.slow,  # real MindSpore ranks
-    pytest.mark.skip(reason="known broken after the 2026-12-01 merge: only 2 of 4 faults injected"),
 ]
 
 SEED = 5  # draws delete-service, api-errors, kill-rank, node-lost

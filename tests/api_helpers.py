@@ -99,8 +99,9 @@ def k8s_configuration(api: EmbeddedAPI) -> k8s.Configuration:
     return config
 
 
-def wait_for(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait for asynchronous server work (garbage collection, CRD establishment)."""
+def wait_for(check: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Wait for asynchronous server work (garbage collection, CRD establishment). The timeout only guards
+    against a hang (generous, so a busy machine never trips it)."""
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, "condition not reached in time"

@@ -14,7 +14,7 @@ import pytest
 from kube_emulator.apiserver.apiserver import EmbeddedAPI
 
 
-def get(api: EmbeddedAPI, path: str, timeout: float = 5) -> Any:
+def get(api: EmbeddedAPI, path: str, timeout: float = 60) -> Any:
     request = urllib.request.Request(f"{api.url}{path}", headers=api.auth_headers)
     return urllib.request.urlopen(request, timeout=timeout, context=api.ssl_context())
 

@@ -54,7 +54,7 @@ class Bed:
         return result
 
     def wait_pod(
-        self, name: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20
+        self, name: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 120
     ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         pod = None
@@ -65,7 +65,7 @@ class Bed:
             time.sleep(0.05)
         raise AssertionError(f"pod {name} never matched; last seen: {json.dumps(pod, indent=1)[:3000]}")
 
-    def wait_events(self, name: str, *reasons: str, timeout: float = 5) -> list[tuple[str, str, str]]:
+    def wait_events(self, name: str, *reasons: str, timeout: float = 60) -> list[tuple[str, str, str]]:
         """(type, reason, message) of the pod's events, once every reason in `reasons` is among them."""
         deadline = time.monotonic() + timeout
         while True:
@@ -78,7 +78,7 @@ class Bed:
                 return events
             time.sleep(0.05)
 
-    def wait_phase(self, name: str, *phases: str, timeout: float = 20) -> dict[str, Any]:
+    def wait_phase(self, name: str, *phases: str, timeout: float = 120) -> dict[str, Any]:
         return self.wait_pod(name, lambda p: p.get("status", {}).get("phase") in phases, timeout)
 
 

@@ -28,7 +28,7 @@ async def test_watch_resumes_after_a_resource_version_and_expires_when_too_old()
         rv = listed["metadata"]["resourceVersion"]
         await client.request("POST", PATH, configmap("after"))
         events = client.watch(PATH, rv)
-        kind, obj = await asyncio.wait_for(events.__anext__(), 5)
+        kind, obj = await asyncio.wait_for(events.__anext__(), 60)
         assert (kind, obj["metadata"]["name"]) == ("ADDED", "after")  # "before" is not replayed
         await events.aclose()
 
@@ -61,7 +61,7 @@ async def test_list_and_watch_lists_then_streams_and_survives_handler_errors() -
     try:
         await client.request("POST", PATH, configmap("old"))
         task = asyncio.create_task(list_and_watch(client, PATH, on_list, on_event, ready))
-        await asyncio.wait_for(ready.wait(), 5)
+        await asyncio.wait_for(ready.wait(), 60)
         await client.request("POST", PATH, configmap("boom"))
         await client.request("POST", PATH, configmap("new"))
         for _ in range(100):

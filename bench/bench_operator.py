@@ -38,7 +38,7 @@ from kube_emulator.apiserver.apiserver import EmbeddedAPI
 from mnft_operator.crd import crd
 from mnft_operator.names import ASCEND_DEVICE_ANNOTATION
 from mnft_operator.operator_cli import run_operator_in_thread
-from mnft_operator.reconcile import plan
+from mnft_operator.planner import plan
 from mnft_operator.types import Observed
 
 NS = "bench"

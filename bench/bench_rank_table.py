@@ -19,8 +19,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from mnft_operator.names import ASCEND_DEVICE_ANNOTATION, INDEX_LABEL
+from mnft_operator.planner import plan
 from mnft_operator.rank_table import build_rank_table
-from mnft_operator.reconcile import Observed, plan
+from mnft_operator.types import Observed
 
 DEVICES = 8
 

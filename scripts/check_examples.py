@@ -4,8 +4,8 @@
 
 Valid examples (manifests/examples/*.yaml, kind MobileNetFineTune) must pass:
   - the CRD's openAPIV3Schema after pruning and defaulting, including every CEL rule
-    (`kube_emulator.apiserver.openapi_schema`, the same code the embedded API server uses), with no field
-    the schema would silently prune;
+    (`kube_emulator.apiserver.openapi_schema`: the embedded API server's wording of the `kube_schema` walk
+    the operator uses too), with no field the schema would silently prune;
   - the operator's own validation (`mnft_operator.spec.validate`, the Python twin of the CEL rules).
 Invalid examples (tests/invalid_examples/*.yaml) must be rejected by the schema with the field named
 in their `# expect-field:` line; one with `# update-of: FILE` is checked as an update of FILE (for the

@@ -1,8 +1,8 @@
 """What the Dockerfile builds, checked without a Docker engine.
 
 - The build context the Dockerfile copies (requirements/, pyproject.toml, README.md, operator/src,
-  trainer/src; the rest is .dockerignore'd) builds a wheel holding both packages, their data files
-  and the `mnft` script.
+  schema/src, trainer/src; the rest is .dockerignore'd) builds a wheel holding the three packages, their
+  data files and the `mnft` script.
 - The operator image installs no extras: `mnft operator` and `mnft render` must work with none of the
   extras' packages importable (MindSpore, numpy, Pillow, scikit-learn, kmock, cel-python).
 """
@@ -35,7 +35,14 @@ def docker_copies() -> list[str]:
 
 def test_build_context_makes_a_wheel_with_both_packages_and_the_entry_point(tmp_path: Path) -> None:
     sources = docker_copies()
-    assert sources == ["requirements/", "pyproject.toml", "README.md", "operator/src", "trainer/src"]
+    assert sources == [
+        "requirements/",
+        "pyproject.toml",
+        "README.md",
+        "operator/src",
+        "schema/src",
+        "trainer/src",
+    ]
     context = tmp_path / "context"
     for source in sources:
         src, dst = REPO / source, context / source
@@ -57,10 +64,27 @@ def test_build_context_makes_a_wheel_with_both_packages_and_the_entry_point(tmp_
         names = set(archive.namelist())
         entry_points = archive.read("mnft-0.1.0.dist-info/entry_points.txt").decode()
         metadata = archive.read("mnft-0.1.0.dist-info/METADATA").decode()
-    assert {"mnft_operator/cli.py", "mnft_operator/crd.py", "mnft_trainer/launch.py"} <= names
+    assert {
+        "mnft_operator/cli.py",
+        "mnft_operator/crd.py",
+        "kube_schema/structural.py",
+        "mnft_trainer/launch.py",
+    } <= names
     assert "mnft = mnft_operator.cli:main" in entry_points
     assert "Requires-Dist: kopf==1.45.2" in metadata
     assert 'Requires-Dist: mindspore==2.10.0; extra == "trainer"' in metadata
+
+
+def test_dockerignore_admits_every_source_tree_the_build_copies() -> None:
+    admitted = {
+        line[1:]
+        for line in (REPO / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line[:1] == "!"
+    }
+    trees = [s for s in docker_copies() if (REPO / s).is_dir() and s != "requirements/"]
+    assert trees == ["operator/src", "schema/src", "trainer/src"]
+    assert [t for t in trees if f"{t}/**" not in admitted] == []
+    assert "requirements/*.txt" in admitted
 
 
 def test_operator_commands_run_without_any_extra_installed() -> None:

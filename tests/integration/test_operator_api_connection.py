@@ -19,7 +19,7 @@ from aiohttp import web
 from operator_fixtures import NS, Api, job_manifest
 
 from mnft_operator.handlers import login
-from mnft_operator.handlers.config import MEMO_API, MEMO_CONFIG, OperatorConfig
+from mnft_operator.handlers.settings import MEMO_API, MEMO_CONFIG, OperatorConfig
 from mnft_operator.k8s import ApiError, Connection, KubeClient, KubeUnavailable
 
 LOG = logging.getLogger("test")

@@ -11,7 +11,9 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from mnft_operator.reconcile import CreateResult, Event, ObjectRef, Observed, Plan, plan, settle
+from mnft_operator.planner import plan
+from mnft_operator.settle import settle
+from mnft_operator.types import CreateResult, Event, ObjectRef, Observed, Plan
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 

@@ -259,7 +259,8 @@ def test_crd_stays_well_under_the_etcd_object_limit() -> None:
 def test_quantity_pattern_agrees_with_the_quantity_parser() -> None:
     import re
 
-    from mnft_operator import core_v1, quantity
+    from kube_schema import quantity
+    from mnft_operator import core_v1
 
     for text in ("1", "500m", "1.5", "4Gi", "2k", "1e3", "+1", ".5", "0", "1E"):
         assert re.search(core_v1.QUANTITY, text), text

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from mnft_operator.handlers.config import OperatorConfig, Wakers
 from mnft_operator.handlers.job_daemon import next_wait, retry_delay, wait_for_wake
 from mnft_operator.handlers.job_reconciler import Outcome, is_finished
+from mnft_operator.handlers.settings import OperatorConfig, Wakers
 from mnft_operator.k8s import event_body, merge_patch, resource_path, update_patch_body
 from mnft_operator.operator_cli import build_parser, config_from_args
 from mnft_operator.types import Event, Observed, Plan

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mnft_operator.quantity import QuantityError, canonical
+from kube_schema.quantity import QuantityError, canonical
 
 
 @pytest.mark.parametrize(

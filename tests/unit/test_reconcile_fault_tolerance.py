@@ -9,7 +9,8 @@ import pytest
 from reconcile_world import World
 
 from mnft_operator import create_results
-from mnft_operator.reconcile import CreateResult, Event, ObjectRef, create_backoff
+from mnft_operator.planner import create_backoff
+from mnft_operator.types import CreateResult, Event, ObjectRef
 
 PVC = {"path": "out", "volume": {"persistentVolumeClaim": {"claimName": "checkpoints"}}}
 QUOTA = (

@@ -7,7 +7,8 @@ from typing import Any
 
 from reconcile_world import T0, World
 
-from mnft_operator.reconcile import Event, ObjectRef, Observed, Plan, plan
+from mnft_operator.planner import plan
+from mnft_operator.types import Event, ObjectRef, Observed, Plan
 
 CPU: dict[str, Any] = {
     "platform": "CPU",

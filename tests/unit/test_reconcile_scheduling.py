@@ -7,7 +7,7 @@ from typing import Any
 
 from reconcile_world import World
 
-from mnft_operator.reconcile import Event, ObjectRef
+from mnft_operator.types import Event, ObjectRef
 
 CPU: dict[str, Any] = {
     "platform": "CPU",

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from reconcile_world import T0
 
-from mnft_operator.reconcile import TOO_DEEP, Event, Observed, Plan, plan
+from mnft_operator.planner import TOO_DEEP, plan
+from mnft_operator.types import Event, Observed, Plan
 
 
 def nested(levels: int) -> dict[str, Any]:

@@ -476,7 +476,7 @@ def test_host_path_is_refused_unless_allowed(parent: str) -> None:
 def test_operator_fails_a_host_path_job_unless_started_with_the_allow() -> None:
     from datetime import datetime, timezone
 
-    from mnft_operator.reconcile import plan
+    from mnft_operator.planner import plan
     from mnft_operator.types import Observed
 
     job = with_spec(output={"volume": {"hostPath": {"path": "/"}}})

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from reconcile_world import World
 
-from mnft_operator.reconcile import Event
+from mnft_operator.types import Event
 from mnft_trainer.distributed import (
     DistributedConfigError,
     DistributedError,

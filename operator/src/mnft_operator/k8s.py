@@ -9,7 +9,7 @@ login function once (a rotated service-account token, a rewritten kubeconfig) an
 5xx, 403, 429 (honouring Retry-After) and connection errors are retried after each delay of
 `settings.networking.error_backoffs`; requests time out after `settings.networking.request_timeout`.
 A create returns the API's answer as a `CreateResult` (a 409 with the metadata of the object holding the
-name), for `reconcile.settle` to judge; 404 on delete is success. Anything else that fails is raised as
+name), for `settle.settle` to judge; 404 on delete is success. Anything else that fails is raised as
 `KubeUnavailable`, which the handlers turn into `kopf.TemporaryError`.
 """
 

@@ -20,8 +20,8 @@ import kopf
 
 from mnft_operator import GROUP, PLURAL, VERSION
 from mnft_operator.handlers import job_daemon, login
-from mnft_operator.handlers.config import MEMO_CONFIG, MEMO_WAKERS, OperatorConfig, Wakers
 from mnft_operator.handlers.job_reconciler import needs_daemon, ttl_pending
+from mnft_operator.handlers.settings import MEMO_CONFIG, MEMO_WAKERS, OperatorConfig, Wakers
 from mnft_operator.names import JOB_LABEL, MANAGED_BY, MANAGED_BY_LABEL
 
 registry = kopf.OperatorRegistry()

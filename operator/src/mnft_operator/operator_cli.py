@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mnft_operator.handlers.config import MEMO_API, MEMO_CONFIG, OperatorConfig
+from mnft_operator.handlers.settings import MEMO_API, MEMO_CONFIG, OperatorConfig
 from mnft_operator.metrics import MetricsServer
 
 log = logging.getLogger("mnft.operator")

@@ -1,10 +1,11 @@
 """`mnft render FILE.yaml [--simulate-ascend-devices]`: print every object the operator would create.
 
-Uses the same path as the operator: `spec.validate`, then `reconcile.plan()` of an empty Observed (no pods,
-no status). With --simulate-ascend-devices the worker pods get fake device-plugin annotations and pod IPs,
-and the rank-table ConfigMap shows the completed hccl.json the operator would write. Output is a YAML
-multi-document stream. --allow-host-path accepts hostPath volume sources (as `mnft operator
---allow-host-path` does). An invalid file prints `error: <field>: <message>` lines and exits 1.
+Uses the same path as the operator: `spec.parse` (validated and defaulted once), then `planner.plan()` of
+an empty Observed (no pods, no status). With --simulate-ascend-devices the worker pods get fake
+device-plugin annotations and pod IPs, and the rank-table ConfigMap shows the completed hccl.json the
+operator would write. Output is a YAML multi-document stream. --allow-host-path accepts hostPath volume
+sources (as `mnft operator --allow-host-path` does). An invalid file prints `error: <field>: <message>`
+lines and exits 1.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ import yaml
 from mnft_operator.builders.configmap import rank_table_data
 from mnft_operator.manifest_file import ManifestError, load_jobs
 from mnft_operator.names import ASCEND_DEVICE_ANNOTATION
+from mnft_operator.planner import plan
 from mnft_operator.rank_table import build_rank_table
-from mnft_operator.reconcile import Observed, plan
-from mnft_operator.spec import parse, validate
+from mnft_operator.spec import InvalidSpec, parse
+from mnft_operator.types import Observed
 
 PLACEHOLDER_UID = "00000000-0000-0000-0000-000000000000"
 
@@ -64,12 +66,12 @@ def render(
     meta = job.setdefault("metadata", {})
     meta.setdefault("namespace", "default")
     meta.setdefault("uid", PLACEHOLDER_UID)
-    errors = validate(job, allow_host_path)
-    if errors:
-        raise RenderError("\n".join(f"error: {e}" for e in errors))
+    try:
+        parsed = parse(job, allow_host_path)
+    except InvalidSpec as invalid:
+        raise RenderError("\n".join(f"error: {e}" for e in invalid.errors)) from None
     observed = Observed(job, [], [], [], [], None, datetime.now(timezone.utc), allow_host_path)
-    objects = [dict(o) for o in plan(observed).create]
-    parsed = parse(job, allow_host_path)
+    objects = [dict(o) for o in plan(observed, parsed).create]
     if simulate_ascend_devices and parsed.spec.platform == "Ascend":
         pods = [o for o in objects if o["kind"] == "Pod"]
         simulated = _simulate_devices(pods, parsed.spec.devices_per_worker)

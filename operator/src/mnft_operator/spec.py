@@ -1,8 +1,9 @@
 """Parse and validate a MobileNetFineTune into a frozen dataclass tree.
 
 `validate(job)` returns every problem as a SpecError naming the field and the fix; `parse(job)` returns a
-`Job` or raises `InvalidSpec`. Defaults, types, enums and bounds come from walking `crd.spec_schema()` (the
-API server's own defaulting, so the operator sees what a cluster stores); `cross_field_errors` re-checks each
+`Job` or raises `InvalidSpec`. Defaults, types, enums and bounds come from walking `crd.spec_schema()` with
+`kube_schema.structural`, worded by `schema_messages` (the API server's own defaulting, applied once per
+parse, so the operator sees what a cluster stores); `cross_field_errors` re-checks each
 CEL rule of the CRD in Python because a cluster may lack CEL. The transition rules (`self == oldSelf`) need
 the old object and are left to the API server.
 """
@@ -16,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mnft_operator import core_v1, crd, crd_spec, quantity, reserved
-from mnft_operator.schema_walk import check, with_defaults
+from kube_schema import quantity, structural
+from mnft_operator import core_v1, crd, crd_spec, reserved, schema_messages
 
 PLATFORMS = ("Ascend", "GPU", "CPU")
 RANK_TABLE = "rankTable"
@@ -140,7 +141,10 @@ def _spec_schema() -> Mapping[str, Any]:
 def defaulted_spec(job: Mapping[str, Any]) -> dict[str, Any]:
     """The job's spec with the CRD's defaults applied (what the API server stores)."""
     spec = job.get("spec")
-    return with_defaults(spec if isinstance(spec, dict) else {}, _spec_schema())
+    defaulted: dict[str, Any] = structural.apply_defaults(
+        _spec_schema(), spec if isinstance(spec, dict) else {}
+    )
+    return defaulted
 
 
 def validate(job: Mapping[str, Any], allow_host_path: bool = False) -> list[SpecError]:
@@ -148,22 +152,30 @@ def validate(job: Mapping[str, Any], allow_host_path: bool = False) -> list[Spec
 
     `allow_host_path`: the operator was started with --allow-host-path (hostPath volume sources pass).
     """
+    return _checked(job, allow_host_path)[0]
+
+
+def _checked(job: Mapping[str, Any], allow_host_path: bool) -> tuple[list[SpecError], dict[str, Any]]:
+    """`validate`'s errors and the defaulted spec they were found in (empty when there is no spec)."""
     errors = [SpecError(f, m) for f, m in _name_errors(job)]
     raw = job.get("spec")
     if not isinstance(raw, dict):
-        return [*errors, SpecError("spec", "is required: add a spec with platform, image and dataset")]
+        return [*errors, SpecError("spec", "is required: add a spec with platform, image and dataset")], {}
     non_finite = [SpecError(f, m) for f, m in non_finite_numbers(raw, "spec")]
     if non_finite:
-        return errors + non_finite
+        return errors + non_finite, {}
     spec = defaulted_spec(job)
-    structural = [SpecError(f, _restricted_hint(f, m)) for f, m in check(spec, _spec_schema(), "spec")]
-    if structural:
-        return errors + structural
+    found = structural.violations(_spec_schema(), spec, path="spec", options=schema_messages.OPTIONS)
+    structural_errors = [
+        SpecError(v.path, _restricted_hint(v.path, schema_messages.message(v))) for v in found
+    ]
+    if structural_errors:
+        return errors + structural_errors, spec
     more = cross_field_errors(spec) + volume_source_errors(spec) + resource_errors(spec)
     more += reserved_env_errors(spec) + pod_override_errors(spec)
     if not allow_host_path:
         more += host_path_errors(spec)
-    return errors + [SpecError(f, m) for f, m in more]
+    return errors + [SpecError(f, m) for f, m in more], spec
 
 
 def _restricted_hint(field: str, message: str) -> str:
@@ -448,11 +460,10 @@ def _pretrained_errors(pre: Mapping[str, Any] | None) -> list[tuple[str, str]]:
 
 def parse(job: Mapping[str, Any], allow_host_path: bool = False) -> Job:
     """The validated, defaulted job; raises InvalidSpec listing every problem."""
-    errors = validate(job, allow_host_path)
+    errors, s = _checked(job, allow_host_path)
     if errors:
         raise InvalidSpec(errors)
     meta = job["metadata"]
-    s = defaulted_spec(job)
     pre = s.get("pretrained")
     mode = s["communication"]["mode"]
     if mode == "auto":

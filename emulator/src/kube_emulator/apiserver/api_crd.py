@@ -80,7 +80,7 @@ def _crd_written(store: Store, old: dict[str, Any] | None, new: dict[str, Any] |
         key = (old["spec"]["group"], old["spec"]["names"]["plural"])
         if new is None:  # normally empty by now; not when someone stripped the cleanup finalizer by hand
             for obj_key in list(store.objects.get(key, {})):
-                store._remove(key, obj_key)
+                store.remove(key, obj_key)
         store.registry.remove_group_plural(*key)
     if new is not None:
         for resource in resources_from_crd(new):

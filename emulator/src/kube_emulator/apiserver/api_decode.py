@@ -11,7 +11,7 @@ the server's memory, time or stack, and nothing JSON cannot carry is ever stored
   schemas: 28; a CRD embedding a whole PodTemplateSpec: about 32).
 - YAML aliases: their expansion counts against `MAX_ALIAS_NODES` (10,000 nodes), the way go-yaml
   refuses "excessive aliasing" since CVE-2019-11253 (the billion-laughs bomb against kube-apiserver);
-  a recursive alias is refused outright.
+  a recursive alias is refused outright (`kube_schema.bounded_yaml`, shared with `mnft render`).
 - Numbers: NaN and ±Infinity (JSON `NaN`/`Infinity`, YAML `.nan`/`.inf`, or a literal overflowing a
   float such as `1e999`) are a 400: Go's encoding/json rejects them, and a stored NaN breaks every
   later comparison and every JSON reader.
@@ -24,16 +24,11 @@ import math
 from typing import Any
 
 import yaml
-from yaml.composer import Composer
-from yaml.constructor import SafeConstructor
-from yaml.parser import Parser
-from yaml.reader import Reader
-from yaml.resolver import Resolver
-from yaml.scanner import Scanner
+
+from kube_schema import bounded_yaml
+from kube_schema.bounded_yaml import MAX_ALIAS_NODES, MAX_DEPTH
 
 MAX_BODY_BYTES = 3 * 1024 * 1024
-MAX_DEPTH = 100
-MAX_ALIAS_NODES = 10_000
 
 
 class DecodeError(ValueError):
@@ -70,93 +65,22 @@ def check_tree(value: Any, max_depth: int | None = None) -> None:
         stack.extend((child, depth + 1) for child in children)
 
 
-class _BoundedComposer(Composer):
-    """PyYAML's composer, refusing deep nesting and alias expansion past the bounds while composing
-    (before any Python object of the expanded document exists)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.max_depth, self.max_alias_nodes = MAX_DEPTH, MAX_ALIAS_NODES
-        self._depth = 0
-        self._alias_nodes = 0
-        self._shape: dict[int, tuple[int, int]] = {}  # id(node) -> (nodes, height) of its subtree
-        self._open: set[str] = set()  # anchors of the collections being composed
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        events: Any = self  # the parser half of the loader
-        if events.check_event(yaml.AliasEvent):
-            anchor = events.peek_event().anchor
-            if anchor in self._open:
-                raise DecodeError(f"recursive YAML alias *{anchor}")
-            target = self.anchors.get(anchor)
-            nodes, height = self._shape.get(id(target), (1, 1))
-            self._alias_nodes += nodes
-            if self._alias_nodes > self.max_alias_nodes:
-                raise DecodeError(f"YAML aliases expand to more than {self.max_alias_nodes} nodes")
-            if self._depth + height > self.max_depth:
-                raise DecodeError(f"the object is nested deeper than {self.max_depth} levels")
-            return super().compose_node(parent, index)
-        event = events.peek_event()
-        anchor = getattr(event, "anchor", None)
-        collection = isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent))
-        if collection:
-            self._depth += 1
-            if self._depth > self.max_depth:
-                raise DecodeError(f"the object is nested deeper than {self.max_depth} levels")
-            if anchor:
-                self._open.add(anchor)
-        try:
-            node = super().compose_node(parent, index)
-        finally:
-            if collection:
-                self._depth -= 1
-                self._open.discard(anchor or "")
-        self._shape[id(node)] = self._measure(node)
-        return node
-
-    def _measure(self, node: Any) -> tuple[int, int]:
-        if isinstance(node, yaml.SequenceNode):
-            children = [self._shape.get(id(child), (1, 1)) for child in node.value]
-        elif isinstance(node, yaml.MappingNode):
-            children = [self._shape.get(id(part), (1, 1)) for pair in node.value for part in pair]
-        else:
-            return (1, 0)
-        return (1 + sum(n for n, _ in children), 1 + max((h for _, h in children), default=0))
-
-
-if yaml.__with_libyaml__:
-    from yaml._yaml import CParser
-
-    class BoundedLoader(_BoundedComposer, CParser, SafeConstructor, Resolver):
-        """Safe loading with libyaml's scanner and parser (5x faster), composed by _BoundedComposer."""
-
-        def __init__(self, stream: Any) -> None:
-            CParser.__init__(self, stream)
-            _BoundedComposer.__init__(self)
-            SafeConstructor.__init__(self)
-            Resolver.__init__(self)
-
-else:  # pragma: no cover - PyYAML built without libyaml
-
-    class BoundedLoader(Reader, Scanner, Parser, _BoundedComposer, SafeConstructor, Resolver):  # type: ignore[no-redef]
-        def __init__(self, stream: Any) -> None:
-            Reader.__init__(self, stream)
-            Scanner.__init__(self)
-            Parser.__init__(self)
-            _BoundedComposer.__init__(self)
-            SafeConstructor.__init__(self)
-            Resolver.__init__(self)
+def _refusal(refused: bounded_yaml.Refused) -> str:
+    if refused.what == bounded_yaml.RECURSIVE_ALIAS:
+        return f"recursive YAML alias *{refused.anchor}"
+    if refused.what == bounded_yaml.TOO_MANY_ALIAS_NODES:
+        return f"YAML aliases expand to more than {MAX_ALIAS_NODES} nodes"
+    return f"the object is nested deeper than {MAX_DEPTH} levels"
 
 
 def load_yaml(raw: bytes | str) -> Any:
     """One YAML document within the bounds; DecodeError (one line) otherwise."""
-    loader = BoundedLoader(raw)
     try:
-        return loader.get_single_data()
+        return bounded_yaml.load_one(raw)
+    except bounded_yaml.Refused as refused:
+        raise DecodeError(_refusal(refused)) from None
     except yaml.YAMLError as error:
         raise DecodeError(" ".join(str(error).split())) from None
-    finally:
-        loader.dispose()
 
 
 def decode(raw: bytes, content_type: str) -> Any:

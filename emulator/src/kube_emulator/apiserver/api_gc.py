@@ -9,19 +9,55 @@ exist are collected. Deleting a namespace deletes everything in it, then the nam
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
-from kube_emulator.apiserver.api_events import WatchEvent, now_rfc3339
+from kube_emulator.apiserver.api_events import ObjKey, StoreKey, now_rfc3339
+from kube_emulator.apiserver.api_resources import Registry, ResourceDef
 
-if TYPE_CHECKING:
-    from collections.abc import Mapping
+Located = tuple[StoreKey, ObjKey]
 
-    from kube_emulator.apiserver.api_resources import ResourceDef
-    from kube_emulator.apiserver.api_store import ObjKey, Store, StoreKey
+
+class CollectedStore(Protocol):
+    """What the collector needs of the store (`api_store.Store` provides it); read-only views but for the
+    writes below."""
+
+    @property
+    def registry(self) -> Registry: ...
+
+    @property
+    def objects(self) -> Mapping[StoreKey, Mapping[ObjKey, dict[str, Any]]]: ...
+
+    @property
+    def uids(self) -> Mapping[str, Located]: ...  # uid -> where the object is
+
+    @property
+    def dependents(self) -> Mapping[str, set[Located]]: ...  # owner uid -> objects naming it as owner
+
+    @property
+    def schedule(self) -> Callable[[Callable[[], None]], None]: ...  # run later on the server's loop
+
+    def update(
+        self, res: ResourceDef, ns: str | None, name: str, body: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], bool]: ...
+
+    def delete(
+        self, res: ResourceDef, ns: str | None, name: str, options: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]: ...
+
+    def put(
+        self, store_key: StoreKey, key: ObjKey, new: dict[str, Any], old: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Store a change the server makes itself, with the next resourceVersion; watchers see MODIFIED."""
+        ...
+
+    def remove(self, store_key: StoreKey, key: ObjKey) -> dict[str, Any]:
+        """Drop the object now; watchers see DELETED; what it owned is collected."""
+        ...
 
 
 class Collector:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: CollectedStore) -> None:
         self.store = store
 
     def check_orphaned(self, store_key: StoreKey, key: ObjKey, obj: Mapping[str, Any]) -> None:
@@ -81,10 +117,9 @@ class Collector:
     def delete_namespace(self, res: ResourceDef, obj: dict[str, Any]) -> dict[str, Any]:
         ns = obj["metadata"]["name"]
         new_meta = {**obj["metadata"], "deletionTimestamp": now_rfc3339(), "deletionGracePeriodSeconds": 0}
-        new_meta["resourceVersion"] = str(self.store._next_rv())
-        new = {**obj, "metadata": new_meta, "status": {"phase": "Terminating"}}
-        self.store.objects[res.store_key][("", ns)] = new
-        self.store._emit(WatchEvent(self.store.rv, res.store_key, "MODIFIED", new, obj))
+        new = self.store.put(
+            res.store_key, ("", ns), {**obj, "metadata": new_meta, "status": {"phase": "Terminating"}}, obj
+        )
 
         def purge() -> None:
             for store_key, items in list(self.store.objects.items()):
@@ -101,7 +136,7 @@ class Collector:
             return
         if any(k[0] == ns for items in self.store.objects.values() for k in items):
             return
-        self.store._remove(("", "namespaces"), ("", ns))
+        self.store.remove(("", "namespaces"), ("", ns))
 
     def delete_by_key(self, store_key: StoreKey, key: ObjKey, policy: str) -> None:
         obj = self.store.objects[store_key].get(key)
@@ -109,6 +144,6 @@ class Collector:
             return
         versions = self.store.registry.versions_of(*store_key)
         if not versions:
-            self.store._remove(store_key, key)
+            self.store.remove(store_key, key)
             return
         self.store.delete(versions[0], key[0] or None, key[1], {"propagationPolicy": policy})

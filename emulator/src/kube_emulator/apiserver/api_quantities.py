@@ -13,7 +13,7 @@ import copy
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kube_emulator.quantity import QuantityError, canonical
+from kube_schema.quantity import QuantityError, canonical
 
 Cause = dict[str, str]
 

@@ -2,7 +2,9 @@
 
 Everything here runs on the server's event loop thread, one request at a time between awaits, so no
 locks are needed. Stored objects are never mutated in place (every write stores a fresh dict), so
-watch events and list results can share them safely. Garbage collection lives in `api_gc`.
+watch events and list results can share them safely. Garbage collection lives in `api_gc`, which reaches
+the store only through its public interface (`api_gc.CollectedStore`: the indexes, `update`, `delete`,
+`put`, `remove`, `schedule`); the collector does not import this module.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from kube_emulator.apiserver import api_errors as errors
-from kube_emulator.apiserver.api_events import StoreKey, WatchEvent, now_rfc3339
+from kube_emulator.apiserver.api_events import ObjKey, StoreKey, WatchEvent, now_rfc3339
 from kube_emulator.apiserver.api_faults import FaultInjector
 from kube_emulator.apiserver.api_gc import Collector
 from kube_emulator.apiserver.api_resources import (
@@ -28,7 +30,6 @@ from kube_emulator.apiserver.api_resources import (
 from kube_emulator.apiserver.api_validation import check_name, check_pod_update
 from kube_emulator.pod_qos import qos_class
 
-ObjKey = tuple[str, str]  # (namespace or "", name)
 Admit = Callable[[ResourceDef, dict[str, Any], "dict[str, Any] | None"], dict[str, Any]]
 
 _GENERATE_CHARS = "bcdfghjklmnpqrstvwxz2456789"
@@ -75,6 +76,16 @@ class Store:
             self.compacted_rv = self.history.popleft().rv
         for queue in self.watchers.get(event.store_key, ()):
             queue.put_nowait(event)
+
+    def put(
+        self, store_key: StoreKey, key: ObjKey, new: dict[str, Any], old: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Store `new` in place of `old`, a change the server itself makes (no admission, no hooks), with
+        the next resourceVersion, and tell the watchers (MODIFIED). Returns the stored object."""
+        stored = {**new, "metadata": {**new["metadata"], "resourceVersion": str(self._next_rv())}}
+        self.objects[store_key][key] = stored
+        self._emit(WatchEvent(self.rv, store_key, "MODIFIED", stored, old))
+        return stored
 
     def events_since(self, store_key: StoreKey, rv: int) -> list[WatchEvent]:
         if rv < self.compacted_rv:
@@ -255,7 +266,7 @@ class Store:
             and not meta.get("finalizers")
             and not meta.get("deletionGracePeriodSeconds")
         ):
-            self._remove(res.store_key, key)
+            self.remove(res.store_key, key)
         return new, False
 
     def delete(
@@ -310,7 +321,7 @@ class Store:
         if deleting and grace >= int(meta.get("deletionGracePeriodSeconds") or 0) and (finalizers or grace):
             return obj  # already being deleted, no shorter grace period: nothing changes
         if not finalizers and grace == 0:
-            return self._remove(res.store_key, key)
+            return self.remove(res.store_key, key)
         # graceful deletion (a bound pod, until its kubelet confirms with grace 0) or finalizers pending
         new_meta = {**meta, "deletionTimestamp": now_rfc3339(grace), "deletionGracePeriodSeconds": grace}
         if finalizers:
@@ -326,7 +337,9 @@ class Store:
             self.schedule(lambda: self.gc.collect(meta["uid"], foreground=True))
         return new
 
-    def _remove(self, store_key: StoreKey, key: ObjKey) -> dict[str, Any]:
+    def remove(self, store_key: StoreKey, key: ObjKey) -> dict[str, Any]:
+        """Drop the object now (no finalizers, no grace), tell the watchers (DELETED) and collect what it
+        owned; returns the deleted object as the watchers saw it."""
         old = self.objects[store_key].pop(key)
         self._unindex(store_key, key, old)
         gone = {**old, "metadata": {**old["metadata"], "resourceVersion": str(self._next_rv())}}

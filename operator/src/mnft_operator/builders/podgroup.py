@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from mnft_operator import quantity
+from kube_schema import quantity
 from mnft_operator.builders.pods import build_pod
 from mnft_operator.names import child_metadata
 from mnft_operator.spec import Job

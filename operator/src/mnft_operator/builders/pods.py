@@ -31,7 +31,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from mnft_operator import quantity
+from kube_schema import quantity
 from mnft_operator.builders.k8s_podgroup import add_scheduling_group
 from mnft_operator.builders.kueue import add_kueue_fields
 from mnft_operator.env import pod_env

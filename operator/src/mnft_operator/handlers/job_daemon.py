@@ -17,7 +17,8 @@ from typing import Any
 import kopf
 
 from mnft_operator import metrics
-from mnft_operator.handlers.config import (
+from mnft_operator.handlers.job_reconciler import Outcome, is_finished, rank0_running, reconcile_once
+from mnft_operator.handlers.settings import (
     MEMO_API,
     MEMO_CONFIG,
     MEMO_LAST_ERROR,
@@ -25,7 +26,6 @@ from mnft_operator.handlers.config import (
     OperatorConfig,
     Wakers,
 )
-from mnft_operator.handlers.job_reconciler import Outcome, is_finished, rank0_running, reconcile_once
 from mnft_operator.k8s import KubeClient, KubeUnavailable
 
 

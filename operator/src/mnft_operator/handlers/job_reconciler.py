@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from mnft_operator import conditions as cond
-from mnft_operator import reconcile
+from mnft_operator import planner, settle
 from mnft_operator.builders.k8s_podgroup import uses_kubernetes_gang
 from mnft_operator.k8s import KubeClient
 from mnft_operator.names import pod_name
@@ -55,7 +55,7 @@ def is_finished(observed: Observed | None, plan: Plan) -> bool:
     if observed is None:
         return True
     status = observed.job.get("status") or {}
-    if status.get("phase") not in reconcile.TERMINAL or not plan_is_idle(plan):
+    if status.get("phase") not in planner.TERMINAL or not plan_is_idle(plan):
         return False
     failed = cond.find(status.get("conditions") or [], cond.FAILED)
     return not (failed and failed.get("status") == "True" and failed.get("reason") == "InvalidSpec")
@@ -67,7 +67,7 @@ def needs_daemon(job: Mapping[str, Any]) -> bool:
     kopf keeps its finalizer on a job only while this holds (the daemon's filter), so a finished job has none.
     """
     status = job.get("status") or {}
-    if status.get("phase") not in reconcile.TERMINAL:
+    if status.get("phase") not in planner.TERMINAL:
         return True
     failed = cond.find(status.get("conditions") or [], cond.FAILED)
     return bool(failed and failed.get("status") == "True" and failed.get("reason") == "InvalidSpec")
@@ -123,7 +123,7 @@ def status_after(job: Mapping[str, Any], status: Mapping[str, Any] | None) -> di
 
 async def apply(client: KubeClient, observed: Observed, plan: Plan, now: datetime) -> Plan:
     """Apply a plan: status, deletes, creates, then the status the creates' answers call for
-    (`reconcile.settle`), its extra deletes, updates, events, TTL deletion. Returns the settled plan.
+    (`settle.settle`), its extra deletes, updates, events, TTL deletion. Returns the settled plan.
 
     Status goes first so a restart's new generation is recorded before old pods go. Once the status
     is patched the plan's events describe a transition that happened, so they are posted even when a
@@ -140,7 +140,7 @@ async def apply(client: KubeClient, observed: Observed, plan: Plan, now: datetim
             [client.delete(namespace, ref, grace_period_seconds=0) for ref in plan.force_delete]
         )
         results = await client.bounded([client.create(namespace, obj) for obj in plan.create])
-        settled = reconcile.settle(observed, plan, results)
+        settled = settle.settle(observed, plan, results)
         if settled.status != plan.status and settled.status is not None:
             await client.patch_status(status_after(job, plan.status), settled.status)
         await client.bounded(
@@ -162,6 +162,6 @@ async def reconcile_once(
     now = utcnow()
     observed = await observe(client, namespace, name, now, log_tail_lines, allow_host_path)
     if observed is None:
-        return Outcome(observed=None, plan=reconcile.Plan(), requests=client.requests - before)
-    plan = await apply(client, observed, reconcile.plan(observed), now)
+        return Outcome(observed=None, plan=Plan(), requests=client.requests - before)
+    plan = await apply(client, observed, planner.plan(observed), now)
     return Outcome(observed=observed, plan=plan, requests=client.requests - before)

@@ -14,7 +14,7 @@ from typing import Any
 
 import kopf
 
-from mnft_operator.handlers.config import MEMO_API, MEMO_CONFIG, OperatorConfig
+from mnft_operator.handlers.settings import MEMO_API, MEMO_CONFIG, OperatorConfig
 from mnft_operator.k8s import Connection
 
 NO_CREDENTIALS = (

@@ -1,4 +1,4 @@
-"""The reconcile planner: one pure function from what exists (`Observed`) to what to do (`Plan`).
+"""The planner: one pure function from what exists (`Observed`) to what to do (`Plan`).
 
 `plan(observed)` is deterministic and converges: applying its Plan and observing again creates and deletes
 nothing more. Handlers should apply a plan in this order: status, deletes, creates, updates, events (status
@@ -10,11 +10,8 @@ object at one of the job's names without it (e.g. left by an earlier job of that
 `--cascade=orphan`) is a name conflict: Created=False/NameConflict, a Warning event, nothing created,
 never adopted or deleted. Other labelled objects are ignored.
 
-Creates: `plan()` only asks for them; `settle(observed, plan, results)` turns the API's answers into the
-status (Created=True only for what the API accepted). A refusal sets Created=False with the reason
-(`PodCreateFailed`, `ServiceCreateFailed`, ..., `NameConflict`) and the API's message, one Warning event
-per distinct error, and a retry backoff (5 s doubling to 120 s, from `status.failedCreateAttempts` and the
-condition's lastProbeTime); a refusal that can never succeed (see `create_results`) fails the job.
+Creates: `plan()` only asks for them; `settle.settle(observed, plan, results)` turns the API's answers into
+the status (Created=True only for what the API accepted). Gang scheduling and Kueue decisions are in `gang`.
 
 Lifecycle (status.phase):
 - invalid spec -> Failed/InvalidSpec, a Warning event, nothing created (fixing the spec clears it);
@@ -39,21 +36,14 @@ Lifecycle (status.phase):
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from mnft_operator import conditions as cond
-from mnft_operator import create_results
-from mnft_operator.builders import kueue
+from mnft_operator import gang
 from mnft_operator.builders.configmap import build_configmap, configmap_patch, rank_table_data
-from mnft_operator.builders.k8s_podgroup import (
-    K8S_PODGROUP_API_VERSION,
-    KUBERNETES_GANG,
-    build_k8s_podgroup,
-    k8s_podgroup_name,
-)
+from mnft_operator.builders.k8s_podgroup import K8S_PODGROUP_API_VERSION, k8s_podgroup_name
 from mnft_operator.builders.podgroup import PODGROUP_API_VERSION, build_podgroup
 from mnft_operator.builders.pods import build_pod
 from mnft_operator.builders.service import build_service
@@ -72,7 +62,6 @@ from mnft_operator.pod_state import (
     node_lost,
     node_of,
     phase_of,
-    scheduling_gates,
     split_pods,
     trainer_terminated,
     waiting_reason,
@@ -80,9 +69,7 @@ from mnft_operator.pod_state import (
 from mnft_operator.progress import parse_progress, parse_result
 from mnft_operator.rank_table import build_rank_table
 from mnft_operator.spec import RANK_TABLE, InvalidSpec, Job, SpecError, parse
-from mnft_operator.types import CreateResult, Event, ObjectRef, Observed, Plan
-
-__all__ = ["PROGRESS_INTERVAL", "CreateResult", "Event", "ObjectRef", "Observed", "Plan", "plan", "settle"]
+from mnft_operator.types import Event, ObjectRef, Observed, Plan
 
 PROGRESS_INTERVAL = 10.0  # seconds between progress reads while Running
 TERMINAL = ("Succeeded", "Failed")
@@ -99,68 +86,33 @@ def create_backoff(failures: int) -> float:
 TOO_DEEP = "nested too deeply to process (Python's recursion limit); real objects nest under 100 levels"
 
 
-def _parse_time(value: str) -> datetime:
+def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def plan(observed: Observed) -> Plan:
-    """What to create, update, delete and report for one MobileNetFineTune."""
+def plan(observed: Observed, job: Job | None = None) -> Plan:
+    """What to create, update, delete and report for one MobileNetFineTune.
+
+    `job`: `observed.job` already parsed (`mnft render` parses it once for its own use); None parses it.
+    """
     meta = observed.job.get("metadata") or {}
     if meta.get("deletionTimestamp"):
         return Plan()  # ownerReferences make the garbage collector remove the children
     try:
-        job = parse(observed.job, observed.allow_host_path)  # validates once
-        return _Planner(observed, job).run()
+        if job is None:
+            job = parse(observed.job, observed.allow_host_path)  # validates once
+        return Planner(observed, job).run()
     except InvalidSpec as invalid:
         return _invalid(observed, invalid.errors)
     except RecursionError:  # a real API server stores objects 10,000 levels deep; Python cannot walk them
         return _invalid(observed, [SpecError("spec", TOO_DEEP)])
 
 
-def settle(observed: Observed, planned: Plan, results: Sequence[CreateResult]) -> Plan:
-    """`planned` as it turned out once its creates were answered (`results`, in `planned.create` order).
-
-    The returned Plan is the one to report: its status says Created=True only for what the API accepted,
-    carries a refusal's reason and message (or fails the job when it can never succeed), and its events
-    add PodsCreated or one Warning per distinct error. Deletes it adds (cleanPodPolicy on such a failure)
-    are still to be done; its creates are the ones already tried.
-    """
-    if not planned.create:
-        return planned
-    old = dict(observed.job.get("status") or {})
-    base = old if planned.status is None else {k: v for k, v in planned.status.items() if v is not None}
-    uid = str((observed.job.get("metadata") or {}).get("uid") or "")
-    created = [
-        obj
-        for obj, res in zip(planned.create, results, strict=True)
-        if obj.get("kind") == "Pod" and create_results.classify(res, uid) == create_results.CREATED
-    ]
-    view = dataclasses.replace(
-        observed, job={**observed.job, "status": base}, pods=[*observed.pods, *created]
-    )
-    planner = _Planner(view, parse(view.job, observed.allow_host_path))
-    planner.creates_answered(planned.create, results)
-    follow = planner.finish()
-    status: Mapping[str, Any] | None = planned.status
-    if follow.status is not None:
-        removed = {k: None for k, v in (planned.status or {}).items() if v is None}
-        status = {**removed, **{k: v for k, v in follow.status.items() if not (v is None and k not in old)}}
-    delete = planned.delete + tuple(d for d in follow.delete if d not in planned.delete)
-    requeues = [r for r in (planned.requeue_after, follow.requeue_after) if r is not None]
-    return dataclasses.replace(
-        planned,
-        delete=delete,
-        status=status,
-        events=planned.events + follow.events,
-        requeue_after=min(requeues) if requeues else None,
-    )
-
-
 def _of_api(objects: Sequence[Mapping[str, Any]], api_version: str) -> list[Mapping[str, Any]]:
     return [o for o in objects if o.get("apiVersion") == api_version]
 
 
-def _created(generation: int) -> str:
+def created_message(generation: int) -> str:
     """The message of Created=True; it names the generation, so `started` never carries over a restart."""
     return f"worker pods of generation {generation} created"
 
@@ -188,7 +140,7 @@ def _observed_generation(st: dict[str, Any], observed: Observed) -> None:
         st["observedGeneration"] = generation
 
 
-class _Planner:
+class Planner:
     def __init__(self, observed: Observed, job: Job) -> None:
         self.observed = observed
         self.job = job
@@ -219,7 +171,7 @@ class _Planner:
         )
         # Started: every pod of this generation was created. A pod that goes missing then is a failure.
         created = cond.find(self.old.get("conditions") or [], cond.CREATED) or {}
-        self.started = created.get("status") == "True" and created.get("message") == _created(self.gen)
+        self.started = created.get("status") == "True" and created.get("message") == created_message(self.gen)
         self.pods = split_pods(
             self.owned_pods, self.gen, self.spec.workers, terminating_is_stale=not self.started
         )
@@ -367,7 +319,7 @@ class _Planner:
         if not refused or not created.get("lastProbeTime"):
             return True
         failures = int(self.old.get("failedCreateAttempts") or 1)
-        next_try = _parse_time(created["lastProbeTime"]) + timedelta(seconds=create_backoff(failures))
+        next_try = parse_time(created["lastProbeTime"]) + timedelta(seconds=create_backoff(failures))
         due = (next_try - self.now).total_seconds()
         if due > 0:
             self.requeue.append(due)
@@ -392,52 +344,24 @@ class _Planner:
                 self.create.append(build_podgroup(self.job))
         self.ensure_gang_group()
 
-    # -- gang scheduling and Kueue (builders/k8s_podgroup.py, builders/kueue.py) ------------------------
+    # -- gang scheduling and Kueue (gang.py) ---------------------------------------------------------
     def ensure_gang_group(self) -> None:
-        """scheduling.gang kubernetes: this generation's PodGroup exists (created before its pods, in the
-        same create batch), other generations' are deleted."""
-        if self.spec.scheduling.gang != KUBERNETES_GANG:
-            return
-        current = k8s_podgroup_name(self.job.name, self.gen)
-        names = {name_of(g) for g in self.gang_groups}
-        if current not in names:
-            self.create.append(build_k8s_podgroup(self.job, self.gen))
-        for group in self.gang_groups:
-            if name_of(group) != current and not is_deleting(group):
-                self.delete.append(ObjectRef(K8S_PODGROUP_API_VERSION, "PodGroup", name_of(group)))
+        create, delete = gang.group_changes(self.job, self.gen, self.gang_groups)
+        self.create.extend(create)
+        self.delete.extend(delete)
 
     def track_admission(self) -> str | None:
-        """Admitted (jobs queued through Kueue): False/WaitingForAdmission while a pod of this generation
-        still carries Kueue's scheduling gate. Returns the status message while waiting."""
-        queue = self.spec.scheduling.kueue_queue
-        if queue is None:
+        """Admitted (jobs queued through Kueue); returns the status message while waiting."""
+        found = gang.admission(self.job, self.pods.current)
+        if found is None:
             return None
-        group = kueue.group_name(self.job)
-        current = self.pods.current
-        gated = [p for p in current.values() if kueue.ADMISSION_GATE in scheduling_gates(p)]
-        if gated:
-            message = (
-                f"{len(gated)}/{self.spec.workers} worker pods are gated by {kueue.ADMISSION_GATE}: waiting "
-                f"for Kueue to admit pod group {group} (LocalQueue {queue})"
-            )
-            if self.set(cond.ADMITTED, False, "WaitingForAdmission", message):
-                self.event("Normal", "WaitingForAdmission", message)
-            return message
-        if len(current) == self.spec.workers:
-            message = f"Kueue admitted pod group {group} (LocalQueue {queue})"
-            if self.set(cond.ADMITTED, True, "Admitted", message):
-                self.event("Normal", "Admitted", message)
-        return None
+        admitted, reason, message = found
+        if self.set(cond.ADMITTED, admitted, reason, message):
+            self.event("Normal", reason, message)
+        return None if admitted else message
 
     def kueue_not_retriable(self) -> None:
-        """On a final failure: mark the job's pods `retriable-in-group: "false"` so Kueue finishes the
-        group (and frees its quota) once none is pending or running; it never expects replacements."""
-        if self.spec.scheduling.kueue_queue is None:
-            return
-        for pod in self.owned_pods:
-            annotations = (pod.get("metadata") or {}).get("annotations") or {}
-            if annotations.get(kueue.RETRIABLE_ANNOTATION) != "false":
-                self.update.append(kueue.not_retriable_patch(self.job, name_of(pod)))
+        self.update.extend(gang.not_retriable_patches(self.job, self.owned_pods))
 
     def checkpoints_warning(self) -> None:
         """CheckpointsEphemeral: an emptyDir output loses the checkpoints that a restart resumes from."""
@@ -467,7 +391,7 @@ class _Planner:
             if why is None:
                 continue
             name = name_of(pod)
-            at = _parse_time(deletion_deadline(pod)) + timedelta(seconds=bound)
+            at = parse_time(deletion_deadline(pod)) + timedelta(seconds=bound)
             due = 0.0 if OUT_OF_SERVICE_TAINT in why else (at - self.now).total_seconds()
             if due > 0:
                 self.requeue.append(due)
@@ -489,7 +413,7 @@ class _Planner:
         start = self.st.get("startTime")
         if limit is None or not start:
             return False
-        remaining = limit - (self.now - _parse_time(start)).total_seconds()
+        remaining = limit - (self.now - parse_time(start)).total_seconds()
         if remaining <= 0:
             return True
         self.requeue.append(remaining)
@@ -579,7 +503,7 @@ class _Planner:
         ttl = self.spec.run_policy.ttl_seconds_after_finished
         done = self.st.get("completionTime")
         if ttl is not None and done:
-            remaining = ttl - (self.now - _parse_time(done)).total_seconds()
+            remaining = ttl - (self.now - parse_time(done)).total_seconds()
             if remaining <= 0:
                 self.delete_job = True
             else:
@@ -608,48 +532,6 @@ class _Planner:
         limit = self.spec.run_policy.active_deadline_seconds
         if limit is not None and "startTime" not in self.old:
             self.requeue.append(float(limit))
-
-    def creates_answered(self, objects: Sequence[Mapping[str, Any]], results: Sequence[CreateResult]) -> None:
-        """Report the API's answers to `objects` (see `settle`)."""
-        outcomes = [
-            (obj, res, create_results.classify(res, self.job.uid))
-            for obj, res in zip(objects, results, strict=True)
-        ]
-        created = [obj for obj, _, how in outcomes if how == create_results.CREATED]
-        pods = [obj for obj in created if obj.get("kind") == "Pod"]
-        refused = sorted(
-            ((how, res) for _, res, how in outcomes if how != create_results.CREATED),
-            key=lambda o: (o[0] != create_results.PERMANENT, o[0] != create_results.CONFLICT, o[1].name),
-        )
-        conflict = any(how == create_results.CONFLICT for how, _ in refused)
-        if pods and not conflict:  # on a conflict they are deleted again at once (below)
-            self.event("Normal", "PodsCreated", f"created {len(pods)} worker pods (generation {self.gen})")
-        if not refused:
-            if set(self.pods.current) >= set(range(self.spec.workers)):
-                self.set(cond.CREATED, True, "PodsCreated", _created(self.gen))
-            self.remove("failedCreateAttempts")
-            return
-        how, first = refused[0]
-        reason = RETRIED_CREATE if how == create_results.CONFLICT else f"{first.kind}CreateFailed"
-        lines = [create_results.describe(res, self.job.namespace) for _, res in refused]
-        message = lines[0] + (f" (and {len(lines) - 1} more refused)" if len(lines) > 1 else "")
-        if how == create_results.PERMANENT:
-            self.set(cond.CREATED, False, reason, message, probed=self.now)
-            self.remove("failedCreateAttempts")
-            self.fail(reason, message)
-            return
-        if how == create_results.CONFLICT:
-            # The job does not proceed next to a stranger holding one of its names: this round's pods go.
-            self.delete.extend(ObjectRef("v1", "Pod", name_of(p)) for p in pods)
-        before = cond.find(self.conds, cond.CREATED) or {}
-        if (before.get("status"), before.get("reason"), before.get("message")) != ("False", reason, message):
-            self.event("Warning", reason, message)
-        self.set(cond.CREATED, False, reason, message, probed=self.now)
-        failures = int(self.old.get("failedCreateAttempts") or 0) + 1
-        self.st["failedCreateAttempts"] = failures
-        self.requeue.append(create_backoff(failures))
-        next_try = self.now + timedelta(seconds=create_backoff(failures))
-        self.st["message"] = f"{message}; next attempt at {cond.rfc3339(next_try)}"
 
     def rank_table(self, pods: list[Mapping[str, Any]]) -> None:
         """Keep `rings-config-<job>` in step with `pods` (the current generation's) and RankTableReady."""

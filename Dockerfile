@@ -26,6 +26,7 @@ RUN python -m venv /opt/build \
     && /opt/build/bin/pip install --no-cache-dir --require-hashes --no-deps -r requirements/build.txt
 COPY pyproject.toml README.md ./
 COPY operator/src operator/src
+# trainer/src holds mnft_trainer and mnft_contract (the operator-trainer contract both images import).
 COPY trainer/src trainer/src
 RUN /opt/build/bin/pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /dist .
 # The operator installs no extras: kopf, the kubernetes client and PyYAML (and what they need) only.

@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from mnft_trainer.termination import write_termination_message
+from mnft_contract.termination import error_line, write_termination_message
 
 CHUNK = 1 << 20
 ATTEMPTS = 3  # transient network errors and HTTP 5xx are retried; 4xx and hash mismatches are not
@@ -120,6 +120,6 @@ def main(argv: Sequence[str]) -> int:
     except (FetchError, OSError) as exc:
         message = str(exc) if isinstance(exc, FetchError) else f"writing {args.output} failed: {exc}"
         print(f"error: {message}", file=sys.stderr, flush=True)
-        write_termination_message(f"error: {message}")
+        write_termination_message(error_line(message))
         return 1
     return 0

@@ -10,6 +10,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from mnft_contract.exit_codes import OK, USAGE_ERROR
+
 # subcommand -> (module, function, one-line help). Each function takes the argv after the subcommand
 # and returns an exit code.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -42,11 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
         print(usage())
-        return 0 if args else 2
+        return OK if args else USAGE_ERROR
     command, rest = args[0], args[1:]
     if command not in COMMANDS:
         print(f"mnft: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
-        return 2
+        return USAGE_ERROR
     module_name, function_name, _ = COMMANDS[command]
     try:
         module = importlib.import_module(module_name)
@@ -59,10 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"mnft {command}: not installed in this environment ({exc.name} is missing){hint}",
             file=sys.stderr,
         )
-        return 2
+        return USAGE_ERROR
     function = getattr(module, function_name)
     code = function(rest)
-    return int(code or 0)
+    return int(code or OK)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mnft_contract.env import MNFT_PLATFORM
+from mnft_contract.env import MNFT_PLATFORM, GLOG_v
 from mnft_contract.exit_codes import ERROR, OK, killed_by
 from mnft_contract.termination import error_line, write_termination_message
 from mnft_trainer.config import (
@@ -234,7 +234,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    os.environ.setdefault("GLOG_v", "3")  # MindSpore's C++ log: errors only, before it is imported
+    os.environ.setdefault(GLOG_v, "3")  # MindSpore's C++ log: errors only, before it is imported
     from mnft_trainer.predict import image_paths, load_labels, load_model, predictions
 
     paths = image_paths(args.images)

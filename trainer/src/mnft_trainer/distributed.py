@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from mnft_contract import env as E
-from mnft_contract.exit_codes import EX_TEMPFAIL
+from mnft_contract.exit_codes import ERROR, EX_TEMPFAIL
 from mnft_trainer import rank_table
 from mnft_trainer.errors import TrainerError
 
@@ -35,7 +35,7 @@ class DistributedError(TrainerError):
 class DistributedConfigError(DistributedError):
     """A distributed variable is malformed: restarting would fail the same way (exit code 1)."""
 
-    exit_code = 1
+    exit_code = ERROR
 
 
 @dataclass(frozen=True)

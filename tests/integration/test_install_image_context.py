@@ -57,7 +57,12 @@ def test_build_context_makes_a_wheel_with_both_packages_and_the_entry_point(tmp_
         names = set(archive.namelist())
         entry_points = archive.read("mnft-0.1.0.dist-info/entry_points.txt").decode()
         metadata = archive.read("mnft-0.1.0.dist-info/METADATA").decode()
-    assert {"mnft_operator/cli.py", "mnft_operator/crd.py", "mnft_trainer/launch.py"} <= names
+    assert {
+        "mnft_operator/cli.py",
+        "mnft_operator/crd.py",
+        "mnft_trainer/pod/launch.py",
+        "mnft_contract/hyperparameters.py",
+    } <= names
     assert "mnft = mnft_operator.cli:main" in entry_points
     assert "Requires-Dist: kopf==1.45.2" in metadata
     assert 'Requires-Dist: mindspore==2.10.0; extra == "trainer"' in metadata

@@ -14,9 +14,9 @@ from mnft_operator import exit_codes as operator_exit_codes
 from mnft_operator.progress import parse_result
 from mnft_operator.rank_table import build_rank_table
 from mnft_operator.spec import validate
-from mnft_trainer import rank_table as trainer_rank_table
 from mnft_trainer.config import resolve_config
 from mnft_trainer.errors import TrainerError
+from mnft_trainer.pod import rank_table as trainer_rank_table
 
 
 def job(hp: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from mnft_operator import reserved
 from mnft_operator.crd import crd
 from mnft_operator.env import pod_env
 from mnft_operator.spec import parse, validate
-from mnft_trainer import launch
+from mnft_trainer.pod import launch
 
 # What launch sets or reads but deliberately leaves to the pod: the user's MindSpore log level (launch
 # only defaults it), the device plugin's visible devices, its grace period and dry run.

@@ -2,7 +2,7 @@
 pod label and annotation keys, volume names and mount paths.
 
 One definition for the CRD's CEL rules (`crd_spec`), `spec.validate` and the tests. The env list is
-derived from `env.pod_env` and from what `mnft_trainer.launch` puts into each process's environment (the
+derived from `env.pod_env` and from what `mnft_trainer.pod.launch` puts into each process's environment (the
 trainer cannot import the operator, so tests/unit/test_reserved_env.py checks every name launch sets is
 here). MindSpore's own tuning variables (`MS_ALLOC_CONF`, `MS_SUBMODULE_LOG_v`, `MS_DEV_*`, ...) and
 `GLOG_v` (launch keeps a user's) stay free: only the `MS_*` names the operator or launch sets are
@@ -60,7 +60,7 @@ RESERVED_ENV: dict[str, tuple[str, str]] = {
     E.RANK_TABLE_FILE: (_OPERATOR, "remove it (the operator writes the rank table)"),
     E.RANK_SIZE: (_OPERATOR, _SIZE),
     E.MNFT_RANK_TABLE_TIMEOUT: (_OPERATOR, "use spec.communication.timeoutSeconds"),
-    # mnft_trainer.launch (per process)
+    # mnft_trainer.pod.launch (per process)
     E.MS_ROLE: (_LAUNCH, "remove it (the scheduler runs on worker 0)"),
     E.MS_NODE_ID: (_LAUNCH, _RANK),
     E.RANK_ID: (_LAUNCH, _RANK),

@@ -19,8 +19,8 @@ import numpy as np
 
 from mnft_contract import env as E
 from mnft_contract.exit_codes import ERROR, EX_TEMPFAIL
-from mnft_trainer import rank_table
 from mnft_trainer.errors import TrainerError
+from mnft_trainer.pod import rank_table
 
 PLATFORMS = ("CPU", "GPU", "Ascend")
 

@@ -31,8 +31,8 @@ from typing import Any
 from mnft_contract import env as E
 from mnft_contract import termination
 from mnft_contract.exit_codes import ERROR, EX_TEMPFAIL, OK, USAGE_ERROR
-from mnft_trainer import rank_table
-from mnft_trainer.supervise import Child, Outcome, supervise
+from mnft_trainer.pod import rank_table
+from mnft_trainer.pod.supervise import Child, Outcome, supervise
 
 DEFAULT_SCHED_PORT = 8118
 # msrun's --cluster_time_out default: how long the processes wait for the cluster to form.

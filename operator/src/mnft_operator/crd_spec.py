@@ -1,5 +1,8 @@
 """The `spec` schema of the MobileNetFineTune CRD: fields, defaults, bounds and cross-field CEL rules.
 
+`spec.hyperparameters` (its fields, bounds and ordering rules) is generated from the operator-trainer
+contract's table, `mnft_contract.hyperparameters`.
+
 Every CEL rule here has a Python twin in `spec.cross_field_errors` (a cluster may lack CEL); transition
 rules (`self == oldSelf`) can only be enforced by the API server.
 """

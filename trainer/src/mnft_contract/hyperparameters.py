@@ -124,7 +124,6 @@ TABLE: tuple[Hyperparameter, ...] = (
 
 BY_FIELD: dict[str, Hyperparameter] = {h.field: h for h in TABLE}
 BY_KEY: dict[str, Hyperparameter] = {h.key: h for h in TABLE}
-CRD_FIELDS: tuple[str, ...] = tuple(h.field for h in TABLE if h.in_crd)
 
 # (low, high): when both are set, low must not exceed high (CRD CEL rules and spec validation).
 ORDERED_PAIRS: tuple[tuple[str, str], ...] = (

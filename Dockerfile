@@ -27,6 +27,7 @@ RUN python -m venv /opt/build \
 COPY pyproject.toml README.md ./
 COPY operator/src operator/src
 COPY schema/src schema/src
+# trainer/src holds mnft_trainer and mnft_contract (the operator-trainer contract both images import).
 COPY trainer/src trainer/src
 RUN /opt/build/bin/pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /dist .
 # The operator installs no extras: kopf, the kubernetes client and PyYAML (and what they need) only.

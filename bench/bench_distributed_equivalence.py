@@ -46,7 +46,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def two_ranks_env() -> dict[str, str]:
-    from mnft_trainer.launch import free_tcp_port
+    from mnft_trainer.pod.launch import free_tcp_port
 
     return clean_env(
         MNFT_JOB_NAME="bench", MNFT_NAMESPACE="default", MNFT_PLATFORM="CPU", MNFT_WORKER_INDEX="0",

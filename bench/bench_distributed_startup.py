@@ -17,8 +17,8 @@ import statistics
 import sys
 import time
 
-from mnft_trainer.launch import SCHEDULER_CODE, free_tcp_port, plan_processes
-from mnft_trainer.supervise import Child, supervise
+from mnft_trainer.pod.launch import SCHEDULER_CODE, free_tcp_port, plan_processes
+from mnft_trainer.pod.supervise import Child, supervise
 
 READY_CODE = (
     "import os, time; from mnft_trainer.distributed import init_from_env; ctx = init_from_env('CPU'); "

@@ -40,7 +40,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--timeout", type=float, default=300.0)
     args = parser.parse_args(argv)
-    from mnft_trainer.launch import free_tcp_port
+    from mnft_trainer.pod.launch import free_tcp_port
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

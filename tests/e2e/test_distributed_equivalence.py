@@ -57,7 +57,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def one_pod_two_devices() -> dict[str, str]:
-    from mnft_trainer.launch import free_tcp_port
+    from mnft_trainer.pod.launch import free_tcp_port
 
     return clean_env(
         MNFT_JOB_NAME="eq", MNFT_NAMESPACE="default", MNFT_PLATFORM="CPU", MNFT_WORKER_INDEX="0",

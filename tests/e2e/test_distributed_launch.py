@@ -40,7 +40,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def free_port() -> int:
-    from mnft_trainer.launch import free_tcp_port
+    from mnft_trainer.pod.launch import free_tcp_port
 
     return free_tcp_port()
 

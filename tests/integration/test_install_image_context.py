@@ -68,7 +68,8 @@ def test_build_context_makes_a_wheel_with_both_packages_and_the_entry_point(tmp_
         "mnft_operator/cli.py",
         "mnft_operator/crd.py",
         "kube_schema/structural.py",
-        "mnft_trainer/launch.py",
+        "mnft_trainer/pod/launch.py",
+        "mnft_contract/hyperparameters.py",
     } <= names
     assert "mnft = mnft_operator.cli:main" in entry_points
     assert "Requires-Dist: kopf==1.45.2" in metadata

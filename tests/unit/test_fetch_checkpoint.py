@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mnft_trainer import fetch
+from mnft_trainer.pod import fetch
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB, more than one read chunk
 DIGEST = hashlib.sha256(PAYLOAD).hexdigest()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from ascend_launch_cases import CASES, Case, device_view, expected_devices
-from mnft_trainer.launch import plan_processes
+from mnft_trainer.pod.launch import plan_processes
 
 
 @pytest.mark.parametrize("c", CASES, ids=lambda c: c.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mnft_trainer.launch import LaunchError, ProcessSpec, comm_mode, plan_processes, resolve_host
+from mnft_trainer.pod.launch import LaunchError, ProcessSpec, comm_mode, plan_processes, resolve_host
 
 
 def dynamic_env(**extra: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 
-from mnft_trainer.supervise import Child, Outcome, exit_code, supervise
+from mnft_trainer.pod.supervise import Child, Outcome, exit_code, supervise
 
 ENV = dict(os.environ, PYTHONUNBUFFERED="1")
 
@@ -93,7 +93,7 @@ def test_a_child_killed_by_a_signal_gives_128_plus_signal():
 
 SUPERVISOR_SCRIPT = """
 import os, sys
-from mnft_trainer.supervise import Child, supervise
+from mnft_trainer.pod.supervise import Child, supervise
 code = "import os, time, pathlib; pathlib.Path(sys.argv[1]).write_text(str(os.getpid())); time.sleep(120)"
 env = dict(os.environ)
 children = [Child(f"rank-{r}", [sys.executable, "-c", "import sys; " + code, sys.argv[1] + str(r)], env)

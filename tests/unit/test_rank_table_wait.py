@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from mnft_trainer import rank_table
-from mnft_trainer.rank_table import Device, RankTableError
+from mnft_trainer.pod import rank_table
+from mnft_trainer.pod.rank_table import Device, RankTableError
 
 COMPLETED = {
     "status": "completed",

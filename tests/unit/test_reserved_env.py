@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 
 from kube_emulator.apiserver import openapi_schema
+from mnft_contract import env as contract_env
+from mnft_contract import termination
 from mnft_operator import reserved
 from mnft_operator.crd import crd
 from mnft_operator.env import pod_env
 from mnft_operator.spec import parse, validate
-from mnft_trainer import launch, termination
+from mnft_trainer.pod import launch
 
 # What launch sets or reads but deliberately leaves to the pod: the user's MindSpore log level (launch
 # only defaults it), the device plugin's visible devices, its grace period and dry run.
@@ -27,29 +29,41 @@ def job(spec: dict[str, Any]) -> dict[str, Any]:
     return {"metadata": {"name": "flowers", "namespace": "ml"}, "spec": {**base, **spec}}
 
 
+def _name(node: ast.expr | None) -> str | None:
+    """An env name as launch.py spells it: a string literal, a contract name (`E.RANK_ID`) or
+    termination.PATH_ENV."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        if node.value.id == "E":
+            value = getattr(contract_env, node.attr)
+            return value if isinstance(value, str) else None
+        if node.value.id == "termination" and node.attr == "PATH_ENV":
+            return termination.PATH_ENV
+    return None
+
+
 def _launch_set_names() -> set[str]:
-    """Every env name launch.py writes: dict-literal keys, update(...) keywords, setdefault(...) keys and
-    termination.PATH_ENV (read from its source, so a name added there must be classified here)."""
+    """Every env name launch.py writes: dict keys, update(...) keywords and setdefault(...) keys (read
+    from its source, so a name added there must be classified here)."""
     tree = ast.parse(inspect.getsource(launch))
-    names: set[str] = set()
+    found: list[str | None] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict):
-            for key in node.keys:
-                if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    names.add(key.value)
-                elif isinstance(key, ast.Attribute) and key.attr == "PATH_ENV":
-                    names.add(termination.PATH_ENV)
+            found += [_name(key) for key in node.keys]
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             if node.func.attr == "update":
-                names.update(k.arg for k in node.keywords if k.arg)
-            first = node.args[0] if node.args else None
-            if (
-                node.func.attr == "setdefault"
-                and isinstance(first, ast.Constant)
-                and isinstance(first.value, str)
-            ):
-                names.add(first.value)
-    return {n for n in names if n[:1].isupper()}  # env names; the dry-run line's keys are lowercase
+                found += [k.arg for k in node.keywords]
+            if node.func.attr == "setdefault" and node.args:
+                found.append(_name(node.args[0]))
+    # env names; the dry-run line's keys are lowercase
+    return {n for n in found if n is not None and n[:1].isupper()}
+
+
+def test_the_reserved_names_are_the_contracts_pod_and_process_names() -> None:
+    assert set(reserved.RESERVED_ENV) == set(contract_env.POD) | set(contract_env.PROCESS)
+    assert set(contract_env.USER_SETTINGS) == LAUNCH_USER_SETTINGS
+    assert [reserved.env_error(n) for n in contract_env.USER_SETTINGS] == [None] * 4
 
 
 def test_every_name_launch_sets_is_reserved_or_a_user_setting() -> None:

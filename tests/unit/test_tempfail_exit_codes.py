@@ -20,7 +20,7 @@ from mnft_trainer.distributed import (
     step_failure,
 )
 from mnft_trainer.errors import TrainerError
-from mnft_trainer.supervise import EX_TEMPFAIL, Child, Outcome, supervise
+from mnft_trainer.pod.supervise import EX_TEMPFAIL, Child, Outcome, supervise
 
 ENV = dict(os.environ, PYTHONUNBUFFERED="1")
 TRAIN = [sys.executable, "-m", "mnft_trainer", "train", "--platform", "CPU"]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mnft_trainer.launch import ProcessSpec, pod_message
-from mnft_trainer.supervise import Outcome
-from mnft_trainer.termination import read_termination_message, write_termination_message
+from mnft_contract.termination import read_termination_message, write_termination_message
+from mnft_trainer.pod.launch import ProcessSpec, pod_message
+from mnft_trainer.pod.supervise import Outcome
 
 SPECS = [ProcessSpec(None), ProcessSpec(0), ProcessSpec(1)]
 RESULTS = {"scheduler": "", "rank-0": '{"accuracy": 0.9}', "rank-1": '{"accuracy": 0.8}'}

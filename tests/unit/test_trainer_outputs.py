@@ -3,6 +3,7 @@
 import io
 import json
 
+from mnft_contract.termination import write_termination_message
 from mnft_trainer import outputs
 from mnft_trainer.outputs import (
     EpochReporter,
@@ -43,10 +44,10 @@ def test_summary_json(tmp_path):
 def test_termination_message_only_into_an_existing_file(tmp_path, monkeypatch):
     target = tmp_path / "termination-log"
     monkeypatch.setenv("TERMINATION_MESSAGE_PATH", str(target))
-    assert outputs.write_termination_message("error: x") is False
+    assert write_termination_message("error: x") is False
     assert not target.exists()
     target.write_text("")
-    assert outputs.write_termination_message('{"epochs": 1}') is True
+    assert write_termination_message('{"epochs": 1}') is True
     assert target.read_text() == '{"epochs": 1}'
 
 

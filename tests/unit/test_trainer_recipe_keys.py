@@ -14,9 +14,9 @@ from mnft_operator.spec import SpecError, parse, validate
 from mnft_trainer.config import RECIPE_KEYS, resolve_config
 from mnft_trainer.data import Augmentation, ImageFolder, Sample
 from mnft_trainer.distributed import end_of_epoch, sum_over_ranks
-from mnft_trainer.launch import drops_mindspore_info
 from mnft_trainer.metrics import accuracy as accuracy_of
 from mnft_trainer.metrics import confusion_matrix as confusion
+from mnft_trainer.pod.launch import drops_mindspore_info
 from mnft_trainer.run import eval_part
 from mnft_trainer.training import decays_weight
 

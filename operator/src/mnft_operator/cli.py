@@ -10,6 +10,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from mnft_contract.exit_codes import OK, USAGE_ERROR
+
 # subcommand -> (module, function, one-line help). Each function takes the argv after the subcommand
 # and returns an exit code.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -17,9 +19,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "eval": ("mnft_trainer.cli", "eval_main", "evaluate a checkpoint (the r1.2 recipe's eval.py)"),
     "export": ("mnft_trainer.cli", "export_main", "export a checkpoint as a MindIR or ONNX model"),
     "predict": ("mnft_trainer.cli", "predict_main", "classify images with an exported model (JSON lines)"),
-    "launch": ("mnft_trainer.launch", "main", "pod entrypoint: start one training process per device"),
+    "launch": ("mnft_trainer.pod.launch", "main", "pod entrypoint: start one training process per device"),
     "demo-data": ("mnft_trainer.demo_data", "main", "write a small real ImageFolder dataset (no download)"),
-    "fetch-checkpoint": ("mnft_trainer.fetch", "main", "init container: download a checkpoint, check sha256"),
+    "fetch-checkpoint": (
+        "mnft_trainer.pod.fetch",
+        "main",
+        "init container: download a checkpoint, check sha256",
+    ),
     "render": ("mnft_operator.render_cli", "main", "print every object the operator would create"),
     "operator": ("mnft_operator.operator_cli", "main", "run the operator (kopf)"),
     "api": ("mnft_local.api_cli", "main", "serve the embedded Kubernetes API and a local kubelet"),
@@ -42,11 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
         print(usage())
-        return 0 if args else 2
+        return OK if args else USAGE_ERROR
     command, rest = args[0], args[1:]
     if command not in COMMANDS:
         print(f"mnft: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
-        return 2
+        return USAGE_ERROR
     module_name, function_name, _ = COMMANDS[command]
     try:
         module = importlib.import_module(module_name)
@@ -59,10 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"mnft {command}: not installed in this environment ({exc.name} is missing){hint}",
             file=sys.stderr,
         )
-        return 2
+        return USAGE_ERROR
     function = getattr(module, function_name)
     code = function(rest)
-    return int(code or 0)
+    return int(code or OK)
 
 
 if __name__ == "__main__":

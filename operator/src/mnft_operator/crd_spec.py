@@ -1,5 +1,8 @@
 """The `spec` schema of the MobileNetFineTune CRD: fields, defaults, bounds and cross-field CEL rules.
 
+`spec.hyperparameters` (its fields, bounds and ordering rules) is generated from the operator-trainer
+contract's table, `mnft_contract.hyperparameters`.
+
 Every CEL rule here has a Python twin in `spec.cross_field_errors` (a cluster may lack CEL); transition
 rules (`self == oldSelf`) can only be enforced by the API server.
 """
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from mnft_contract import hyperparameters
 from mnft_operator import core_v1, reserved
 from mnft_operator.openapi import Schema, enum, immutable, int_, num, rule, str_
 
@@ -56,51 +60,35 @@ def _path_rules(parent: str) -> list[Schema]:
     ]
 
 
+def _hyperparameter_schema(h: hyperparameters.Hyperparameter) -> Schema:
+    if h.type is bool:
+        return {"type": "boolean", "description": h.description}
+    extra: dict[str, bool] = {}
+    if h.exclusive_minimum:
+        extra["exclusiveMinimum"] = True
+    if h.exclusive_maximum:
+        extra["exclusiveMaximum"] = True
+    if h.type is int:
+        low, high = (None if b is None else int(b) for b in (h.minimum, h.maximum))
+        return int_(h.description, low, high, **extra)
+    return num(h.description, h.minimum, h.maximum, **extra)
+
+
+def _pair_rule(low: str, high: str) -> Schema:
+    """`low <= high` when both are set; numbers are compared as doubles (a YAML 1 is an integer)."""
+    lo, hi = f"self.{low}", f"self.{high}"
+    if hyperparameters.BY_FIELD[low].type is float:
+        lo, hi = f"double({lo})", f"double({hi})"
+    return rule(
+        f"!has(self.{low}) || !has(self.{high}) || {lo} <= {hi}",
+        f"spec.hyperparameters.{low} must not exceed {high}",
+        f".{low}",
+    )
+
+
+# Generated from the contract's table (mnft_contract.hyperparameters): field -> schema, CRD order.
 HYPERPARAMETERS: dict[str, Schema] = {
-    "numClasses": int_("Number of classes of the new head (num_classes).", 2, 100000),
-    "imageHeight": int_("Input image height in pixels (image_height).", 32, 1024),
-    "imageWidth": int_("Input image width in pixels (image_width).", 32, 1024),
-    "batchSize": int_("Per-device batch size (batch_size).", 1, 4096),
-    "epochSize": int_("Number of training epochs (epoch_size).", 1, 10000),
-    "warmupEpochs": int_("Epochs of linear learning-rate warm-up (warmup_epochs).", 0, 10000),
-    "lrInit": num("Learning rate at the start of the warm-up (lr_init).", 0, 100),
-    "lrMax": num("Peak learning rate of the cosine schedule (lr_max).", 0, 100, exclusiveMinimum=True),
-    "lrEnd": num("Final learning rate of the cosine schedule (lr_end).", 0, 100),
-    "momentum": num("Momentum of the optimizer (momentum).", 0, 1),
-    "weightDecay": num("Weight decay (weight_decay).", 0, 1),
-    "labelSmooth": num("Label smoothing factor (label_smooth).", 0, 1, exclusiveMaximum=True),
-    "lossScale": num("Static loss scale (loss_scale).", 1, 16777216),
-    "saveCheckpoint": {
-        "type": "boolean",
-        "description": "Write checkpoints (save_checkpoint); false: only summary.json.",
-    },
-    "saveCheckpointEpochs": int_(
-        "Save a checkpoint every this many epochs (save_checkpoint_epochs).", 1, 10000
-    ),
-    "keepCheckpointMax": int_("Keep at most this many checkpoints per rank (keep_checkpoint_max).", 1, 10000),
-    # The train transforms; r1.2's values (ImageNet's) are the trainer's defaults.
-    "cropScaleMin": num(
-        "Smallest random crop, as a fraction of the image area (crop_scale_min; r1.2: 0.08).",
-        0,
-        1,
-        exclusiveMinimum=True,
-    ),
-    "cropScaleMax": num(
-        "Largest random crop, as a fraction of the image area (crop_scale_max; r1.2: 1.0).",
-        0,
-        1,
-        exclusiveMinimum=True,
-    ),
-    "cropRatioMin": num(
-        "Smallest aspect ratio of the random crop (crop_ratio_min; r1.2: 0.75).", 0, 10, exclusiveMinimum=True
-    ),
-    "cropRatioMax": num(
-        "Largest aspect ratio of the random crop (crop_ratio_max; r1.2: 1.333).", 0, 10, exclusiveMinimum=True
-    ),
-    "flipProb": num("Probability of a horizontal flip (flip_prob; r1.2: 0.5; 0: none).", 0, 1),
-    "colorJitter": num(
-        "Brightness, contrast and saturation jitter strength (color_jitter; r1.2: 0.4; 0: none).", 0, 1
-    ),
+    h.field: _hyperparameter_schema(h) for h in hyperparameters.TABLE if h.in_crd
 }
 
 
@@ -222,32 +210,7 @@ def spec_schema() -> Schema:
                     "the recipe's per-platform defaults.",
                     "default": {},
                     "properties": dict(HYPERPARAMETERS),
-                    "x-kubernetes-validations": [
-                        rule(
-                            "!has(self.warmupEpochs) || !has(self.epochSize) || "
-                            "self.warmupEpochs <= self.epochSize",
-                            "spec.hyperparameters.warmupEpochs must not exceed epochSize",
-                            ".warmupEpochs",
-                        ),
-                        rule(
-                            "!has(self.lrEnd) || !has(self.lrMax) || "
-                            "double(self.lrEnd) <= double(self.lrMax)",
-                            "spec.hyperparameters.lrEnd must not exceed lrMax",
-                            ".lrEnd",
-                        ),
-                        rule(
-                            "!has(self.cropScaleMin) || !has(self.cropScaleMax) || "
-                            "double(self.cropScaleMin) <= double(self.cropScaleMax)",
-                            "spec.hyperparameters.cropScaleMin must not exceed cropScaleMax",
-                            ".cropScaleMin",
-                        ),
-                        rule(
-                            "!has(self.cropRatioMin) || !has(self.cropRatioMax) || "
-                            "double(self.cropRatioMin) <= double(self.cropRatioMax)",
-                            "spec.hyperparameters.cropRatioMin must not exceed cropRatioMax",
-                            ".cropRatioMin",
-                        ),
-                    ],
+                    "x-kubernetes-validations": [_pair_rule(*p) for p in hyperparameters.ORDERED_PAIRS],
                 }
             ),
             "eval": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mnft_contract import env as E
 from mnft_operator.names import RANK_TABLE_FILE, TERMINATION_MESSAGE_PATH, pod_name
 from mnft_operator.spec import DYNAMIC_CLUSTER, Job
 
@@ -18,28 +19,28 @@ def pod_env(job: Job, index: int) -> list[dict[str, Any]]:
     """The `trainer` container's env for worker `index`: operator variables first, then spec.env."""
     spec = job.spec
     values: list[tuple[str, str]] = [
-        ("MNFT_JOB_NAME", job.name),
-        ("MNFT_NAMESPACE", job.namespace),
-        ("MNFT_PLATFORM", spec.platform),
-        ("MNFT_WORKER_INDEX", str(index)),
-        ("MNFT_WORKERS", str(spec.workers)),
-        ("MNFT_DEVICES_PER_WORKER", str(spec.devices_per_worker)),
-        ("MNFT_COMM_MODE", spec.comm_mode),
-        ("TERMINATION_MESSAGE_PATH", TERMINATION_MESSAGE_PATH),
+        (E.MNFT_JOB_NAME, job.name),
+        (E.MNFT_NAMESPACE, job.namespace),
+        (E.MNFT_PLATFORM, spec.platform),
+        (E.MNFT_WORKER_INDEX, str(index)),
+        (E.MNFT_WORKERS, str(spec.workers)),
+        (E.MNFT_DEVICES_PER_WORKER, str(spec.devices_per_worker)),
+        (E.MNFT_COMM_MODE, spec.comm_mode),
+        (E.TERMINATION_MESSAGE_PATH, TERMINATION_MESSAGE_PATH),
     ]
     if spec.comm_mode == DYNAMIC_CLUSTER:
         values += [
-            ("MS_SCHED_HOST", scheduler_host(job)),
-            ("MS_SCHED_PORT", str(spec.scheduler_port)),
-            ("MS_WORKER_NUM", str(spec.world_size)),
-            ("MNFT_NODE_RANK", str(index)),
-            ("MNFT_LOCAL_WORKER_NUM", str(spec.devices_per_worker)),
-            ("MS_TOPO_TIMEOUT", str(spec.topology_timeout_s)),
+            (E.MS_SCHED_HOST, scheduler_host(job)),
+            (E.MS_SCHED_PORT, str(spec.scheduler_port)),
+            (E.MS_WORKER_NUM, str(spec.world_size)),
+            (E.MNFT_NODE_RANK, str(index)),
+            (E.MNFT_LOCAL_WORKER_NUM, str(spec.devices_per_worker)),
+            (E.MS_TOPO_TIMEOUT, str(spec.topology_timeout_s)),
         ]
     else:
         values += [
-            ("RANK_TABLE_FILE", RANK_TABLE_FILE),
-            ("RANK_SIZE", str(spec.world_size)),
-            ("MNFT_RANK_TABLE_TIMEOUT", str(spec.topology_timeout_s)),
+            (E.RANK_TABLE_FILE, RANK_TABLE_FILE),
+            (E.RANK_SIZE, str(spec.world_size)),
+            (E.MNFT_RANK_TABLE_TIMEOUT, str(spec.topology_timeout_s)),
         ]
     return [{"name": k, "value": v} for k, v in values] + [dict(e) for e in spec.env]

@@ -13,9 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mnft_contract import termination
+from mnft_contract.exit_codes import EX_TEMPFAIL as EX_TEMPFAIL  # the trainer's "restart the job"
+from mnft_contract.exit_codes import SIGNAL_BASE
+
 RETRYABLE = "retryable"
 TRAINER_ERROR = "trainerError"
-EX_TEMPFAIL = 75  # sysexits.h; the trainer's and `mnft launch`'s "restart the job" exit code
 
 # pod.status.reason values set by the kubelet / node lifecycle controller when the pod did not fail itself.
 NODE_REASONS = frozenset(
@@ -56,8 +59,7 @@ def _terminated(pod: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
 
 def termination_message(term: Mapping[str, Any]) -> str:
     """The last non-empty line of the termination message (the trainer writes `error: ...`)."""
-    lines = [line.strip() for line in str(term.get("message") or "").splitlines() if line.strip()]
-    return lines[-1] if lines else ""
+    return termination.last_line(str(term.get("message") or ""))
 
 
 def classify(pod: Mapping[str, Any]) -> Failure | None:
@@ -81,11 +83,11 @@ def classify(pod: Mapping[str, Any]) -> Failure | None:
         code = int(term.get("exitCode", 0))
         if term.get("reason") == "OOMKilled":
             return Failure(RETRYABLE, "OOMKilled", f"{name}: container {container} was OOMKilled", code)
-        if code >= 128:
+        if code >= SIGNAL_BASE:
             return Failure(
                 RETRYABLE,
                 "ExitCode",
-                f"{name}: container {container} exited {code} (signal {code - 128})",
+                f"{name}: container {container} exited {code} (signal {code - SIGNAL_BASE})",
                 code,
             )
         message = termination_message(term) or f"exited {code}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mnft_contract import rank_table, termination
 from mnft_operator import GROUP, KIND, VERSION
 
 JOB_LABEL = "finetune.mindspore.io/job-name"
@@ -21,9 +22,9 @@ ASCEND_NPU_DEVICE_ANNOTATION = "ascend.kubectl.kubernetes.io/ascend-npu-configur
 VOLCANO_GROUP_ANNOTATION = "scheduling.k8s.io/group-name"
 
 CONTAINER = "trainer"
-TERMINATION_MESSAGE_PATH = "/dev/termination-log"
-RANK_TABLE_DIR = "/user/serverid/devindex/config"
-RANK_TABLE_FILE = f"{RANK_TABLE_DIR}/hccl.json"
+TERMINATION_MESSAGE_PATH = termination.DEFAULT_PATH
+RANK_TABLE_DIR = rank_table.DIR
+RANK_TABLE_FILE = rank_table.FILE
 SHM_VOLUME = "dshm"
 SHM_MOUNT = "/dev/shm"
 DATASET_VOLUME, DATASET_MOUNT = "dataset", "/mnt/dataset"

@@ -7,9 +7,9 @@ a podIP; then it is the completed "1.0" table with the fields MindX's ascend-ope
 (mind-cluster component/ascend-operator/pkg/ranktable/common: status, version, server_count; per server
 server_id, host_ip, container_ip, device[device_id, device_ip, rank_id]): server_list ordered by worker
 index, rank_id = index * devicesPerWorker + position (the device plugin lists a pod's chips in ascending
-physical order). `version` (stored next to hccl.json in the ConfigMap and in status.rankTableVersion) is a
-digest of the table and the pods' uids, so it changes with every rebuild, including when a pod is
-replaced by an identical one.
+physical order); the format's names are `mnft_contract.rank_table`'s. `version` (stored next to
+hccl.json in the ConfigMap and in status.rankTableVersion) is a digest of the table and the pods' uids,
+so it changes with every rebuild, including when a pod is replaced by an identical one.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mnft_contract import rank_table as fmt
 from mnft_operator.names import ASCEND_DEVICE_ANNOTATION, ASCEND_NPU_DEVICE_ANNOTATION, INDEX_LABEL
 
-INITIALIZING: dict[str, Any] = {"status": "initializing"}
+INITIALIZING: dict[str, Any] = {fmt.STATUS: fmt.INITIALIZING}
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def build_rank_table(pods: Sequence[Mapping[str, Any]], workers: int, devices_pe
     completed = len(servers) == workers
     if completed:
         text = (
-            f'{{"status":"completed","version":"1.0","server_count":"{workers}",'
+            f'{{"status":"{fmt.COMPLETED}","version":"{fmt.VERSION}","server_count":"{workers}",'
             f'"server_list":[{",".join(servers)}]}}'
         )
     else:

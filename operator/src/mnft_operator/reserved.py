@@ -2,7 +2,7 @@
 pod label and annotation keys, volume names and mount paths.
 
 One definition for the CRD's CEL rules (`crd_spec`), `spec.validate` and the tests. The env list is
-derived from `env.pod_env` and from what `mnft_trainer.launch` puts into each process's environment (the
+derived from `env.pod_env` and from what `mnft_trainer.pod.launch` puts into each process's environment (the
 trainer cannot import the operator, so tests/unit/test_reserved_env.py checks every name launch sets is
 here). MindSpore's own tuning variables (`MS_ALLOC_CONF`, `MS_SUBMODULE_LOG_v`, `MS_DEV_*`, ...) and
 `GLOG_v` (launch keeps a user's) stay free: only the `MS_*` names the operator or launch sets are
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import posixpath
 
+from mnft_contract import env as E
 from mnft_operator.names import (
     ASCEND_DEVICE_ANNOTATION,
     ASCEND_NPU_DEVICE_ANNOTATION,
@@ -38,44 +39,45 @@ _LAUNCH = "is set by mnft launch for each process"
 _SIZE = "use spec.workers and spec.devicesPerWorker"
 _RANK = "remove it (each process's rank follows from the pod index and spec.devicesPerWorker)"
 
-# variable -> (who sets it, what to do instead); the message is "<name> <who>; <fix>".
+# variable -> (who sets it, what to do instead); the message is "<name> <who>; <fix>". Exactly the
+# contract's `env.POD` and `env.PROCESS` (tests/unit/test_reserved_env.py).
 RESERVED_ENV: dict[str, tuple[str, str]] = {
     # env.pod_env
-    "MNFT_JOB_NAME": (_OPERATOR, "remove it (it is the job's metadata.name)"),
-    "MNFT_NAMESPACE": (_OPERATOR, "remove it (it is the job's namespace)"),
-    "MNFT_PLATFORM": (_OPERATOR, "use spec.platform"),
-    "MNFT_WORKER_INDEX": (_OPERATOR, "remove it (it is the pod's index)"),
-    "MNFT_WORKERS": (_OPERATOR, "use spec.workers"),
-    "MNFT_DEVICES_PER_WORKER": (_OPERATOR, "use spec.devicesPerWorker"),
-    "MNFT_COMM_MODE": (_OPERATOR, "use spec.communication.mode"),
-    "TERMINATION_MESSAGE_PATH": (_OPERATOR, "remove it (the trainer writes its result there)"),
-    "MS_SCHED_HOST": (_OPERATOR, "remove it (worker 0 through the job's headless Service)"),
-    "MS_SCHED_PORT": (_OPERATOR, "use spec.communication.schedulerPort"),
-    "MS_WORKER_NUM": (_OPERATOR, _SIZE),
-    "MNFT_NODE_RANK": (_OPERATOR, "remove it (it is the pod's index)"),
-    "MNFT_LOCAL_WORKER_NUM": (_OPERATOR, "use spec.devicesPerWorker"),
-    "MS_TOPO_TIMEOUT": (_OPERATOR, "use spec.communication.timeoutSeconds"),
-    "RANK_TABLE_FILE": (_OPERATOR, "remove it (the operator writes the rank table)"),
-    "RANK_SIZE": (_OPERATOR, _SIZE),
-    "MNFT_RANK_TABLE_TIMEOUT": (_OPERATOR, "use spec.communication.timeoutSeconds"),
-    # mnft_trainer.launch (per process)
-    "MS_ROLE": (_LAUNCH, "remove it (the scheduler runs on worker 0)"),
-    "MS_NODE_ID": (_LAUNCH, _RANK),
-    "RANK_ID": (_LAUNCH, _RANK),
-    "LOCAL_RANK": (_LAUNCH, _RANK),
-    "MNFT_LOCAL_RANK": (_LAUNCH, _RANK),
-    "DEVICE_ID": (_LAUNCH, "remove it (each process drives its own device; use spec.devicesPerWorker)"),
-    "ASCEND_DEVICE_ID": (_LAUNCH, "remove it (each process drives its own NPU; use spec.devicesPerWorker)"),
-    "CUDA_VISIBLE_DEVICES": (
+    E.MNFT_JOB_NAME: (_OPERATOR, "remove it (it is the job's metadata.name)"),
+    E.MNFT_NAMESPACE: (_OPERATOR, "remove it (it is the job's namespace)"),
+    E.MNFT_PLATFORM: (_OPERATOR, "use spec.platform"),
+    E.MNFT_WORKER_INDEX: (_OPERATOR, "remove it (it is the pod's index)"),
+    E.MNFT_WORKERS: (_OPERATOR, "use spec.workers"),
+    E.MNFT_DEVICES_PER_WORKER: (_OPERATOR, "use spec.devicesPerWorker"),
+    E.MNFT_COMM_MODE: (_OPERATOR, "use spec.communication.mode"),
+    E.TERMINATION_MESSAGE_PATH: (_OPERATOR, "remove it (the trainer writes its result there)"),
+    E.MS_SCHED_HOST: (_OPERATOR, "remove it (worker 0 through the job's headless Service)"),
+    E.MS_SCHED_PORT: (_OPERATOR, "use spec.communication.schedulerPort"),
+    E.MS_WORKER_NUM: (_OPERATOR, _SIZE),
+    E.MNFT_NODE_RANK: (_OPERATOR, "remove it (it is the pod's index)"),
+    E.MNFT_LOCAL_WORKER_NUM: (_OPERATOR, "use spec.devicesPerWorker"),
+    E.MS_TOPO_TIMEOUT: (_OPERATOR, "use spec.communication.timeoutSeconds"),
+    E.RANK_TABLE_FILE: (_OPERATOR, "remove it (the operator writes the rank table)"),
+    E.RANK_SIZE: (_OPERATOR, _SIZE),
+    E.MNFT_RANK_TABLE_TIMEOUT: (_OPERATOR, "use spec.communication.timeoutSeconds"),
+    # mnft_trainer.pod.launch (per process)
+    E.MS_ROLE: (_LAUNCH, "remove it (the scheduler runs on worker 0)"),
+    E.MS_NODE_ID: (_LAUNCH, _RANK),
+    E.RANK_ID: (_LAUNCH, _RANK),
+    E.LOCAL_RANK: (_LAUNCH, _RANK),
+    E.MNFT_LOCAL_RANK: (_LAUNCH, _RANK),
+    E.DEVICE_ID: (_LAUNCH, "remove it (each process drives its own device; use spec.devicesPerWorker)"),
+    E.ASCEND_DEVICE_ID: (_LAUNCH, "remove it (each process drives its own NPU; use spec.devicesPerWorker)"),
+    E.CUDA_VISIBLE_DEVICES: (
         _LAUNCH,
         "remove it (each process gets one of the pod's GPUs; use spec.devicesPerWorker)",
     ),
-    "PYTHONUNBUFFERED": (_LAUNCH, "remove it (launch always runs Python unbuffered)"),
+    E.PYTHONUNBUFFERED: (_LAUNCH, "remove it (launch always runs Python unbuffered)"),
 }
 RESERVED_ENV_PREFIX = "MNFT_"
 # Launch settings a job may set: the seconds its processes get between SIGTERM and SIGKILL, and a dry run
 # (each pod prints its processes' environments and exits; the Ascend e2e test runs jobs so).
-ALLOWED_MNFT_ENV = ("MNFT_LAUNCH_GRACE_SECONDS", "MNFT_LAUNCH_DRY_RUN")
+ALLOWED_MNFT_ENV = (E.MNFT_LAUNCH_GRACE_SECONDS, E.MNFT_LAUNCH_DRY_RUN)
 PREFIX_FIX = (
     f"names starting with {RESERVED_ENV_PREFIX} are reserved for the operator and mnft launch; rename it"
 )

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kube_schema import quantity, structural
+from mnft_contract import hyperparameters
+from mnft_contract.env import DYNAMIC_CLUSTER as DYNAMIC_CLUSTER  # the resolved communication modes
+from mnft_contract.env import RANK_TABLE as RANK_TABLE
 from mnft_operator import core_v1, crd, crd_spec, reserved, schema_messages
 
 PLATFORMS = ("Ascend", "GPU", "CPU")
-RANK_TABLE = "rankTable"
-DYNAMIC_CLUSTER = "dynamicCluster"
 
 
 @dataclass(frozen=True)
@@ -399,13 +400,10 @@ def cross_field_errors(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
         out.append(("spec.output.path", "must be relative to /mnt/output and not contain '..'"))
     out += _device_resource_errors(spec)
     hp = spec.get("hyperparameters", {})
-    if "warmupEpochs" in hp and "epochSize" in hp and hp["warmupEpochs"] > hp["epochSize"]:
-        out.append(("spec.hyperparameters.warmupEpochs", "must not exceed epochSize"))
-    if "lrEnd" in hp and "lrMax" in hp and hp["lrEnd"] > hp["lrMax"]:
-        out.append(("spec.hyperparameters.lrEnd", "must not exceed lrMax"))
-    for low, high in (("cropScaleMin", "cropScaleMax"), ("cropRatioMin", "cropRatioMax")):
-        if low in hp and high in hp and hp[low] > hp[high]:
-            out.append((f"spec.hyperparameters.{low}", f"must not exceed {high}"))
+    for low, high in hyperparameters.ORDERED_PAIRS:
+        problem = hyperparameters.pair_error(hp, low, high)
+        if problem is not None:
+            out.append((f"spec.hyperparameters.{low}", problem))
     return out
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from mnft_contract.exit_codes import USAGE_ERROR
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
@@ -13,7 +15,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {"train": train_main, "eval": eval_main}
     if not args or args[0] not in commands:
         print("usage: python -m mnft_trainer train|eval [options]", file=sys.stderr)
-        return 2
+        return USAGE_ERROR
     return commands[args[0]](args[1:])
 
 

@@ -11,11 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from mnft_contract.env import MNFT_PLATFORM, GLOG_v
+from mnft_contract.exit_codes import ERROR, OK, killed_by
+from mnft_contract.termination import error_line, write_termination_message
 from mnft_trainer.config import (
     PLATFORMS,
     RECIPE_KEYS,
@@ -25,15 +29,15 @@ from mnft_trainer.config import (
     resolve_config,
 )
 from mnft_trainer.errors import TrainerError
-from mnft_trainer.outputs import termination_summary, write_termination_message
+from mnft_trainer.outputs import termination_summary
 
 
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--platform",
         choices=PLATFORMS,
-        default=os.environ.get("MNFT_PLATFORM") or None,
-        required=not os.environ.get("MNFT_PLATFORM"),
+        default=os.environ.get(MNFT_PLATFORM) or None,
+        required=not os.environ.get(MNFT_PLATFORM),
         help="device target (default: $MNFT_PLATFORM)",
     )
     parser.add_argument(
@@ -107,7 +111,7 @@ def export_parser() -> argparse.ArgumentParser:
     parser.add_argument("--image_height", type=_positive, default=224)
     parser.add_argument("--image_width", type=_positive, default=224)
     parser.add_argument("--dataset_path", help="the training data, for labels.json (train/ or class folders)")
-    parser.add_argument("--platform", choices=PLATFORMS, default=os.environ.get("MNFT_PLATFORM") or "CPU")
+    parser.add_argument("--platform", choices=PLATFORMS, default=os.environ.get(MNFT_PLATFORM) or "CPU")
     return parser
 
 
@@ -150,17 +154,17 @@ def _run(
     try:
         return body(args)
     except TrainerError as exc:  # DistributedError carries exit_code 75 (restart the job)
-        return _fail(str(exc), getattr(exc, "exit_code", 1))
+        return _fail(str(exc), getattr(exc, "exit_code", ERROR))
     except KeyboardInterrupt:
-        return 130
+        return killed_by(signal.SIGINT)
     except Exception as exc:  # a bug or a MindSpore runtime failure: keep the trace, end with one line
         traceback.print_exc()
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         return _fail(f"internal error: {type(exc).__name__}: {first}")
 
 
-def _fail(message: str, code: int = 1) -> int:
-    line = f"error: {message}"
+def _fail(message: str, code: int = ERROR) -> int:
+    line = error_line(message)
     sys.stdout.flush()
     print(line, file=sys.stderr, flush=True)
     write_termination_message(line)
@@ -200,7 +204,7 @@ def _train(args: argparse.Namespace) -> int:
         export_formats=parse_formats(args.export_formats),
     )
     write_termination_message(json.dumps(termination_summary(run_training(request))))
-    return 0
+    return OK
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -209,7 +213,7 @@ def _eval(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     accuracy = run_eval(cfg, args.dataset_path, args.pretrain_ckpt)
     write_termination_message(json.dumps({"accuracy": accuracy, "checkpoint": args.pretrain_ckpt}))
-    return 0
+    return OK
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -226,11 +230,11 @@ def _export(args: argparse.Namespace) -> int:
         platform=args.platform,
     )
     print(json.dumps(written), flush=True)
-    return 0
+    return OK
 
 
 def _predict(args: argparse.Namespace) -> int:
-    os.environ.setdefault("GLOG_v", "3")  # MindSpore's C++ log: errors only, before it is imported
+    os.environ.setdefault(GLOG_v, "3")  # MindSpore's C++ log: errors only, before it is imported
     from mnft_trainer.predict import image_paths, load_labels, load_model, predictions
 
     paths = image_paths(args.images)
@@ -238,4 +242,4 @@ def _predict(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     for line in predictions(model, paths, labels):
         print(json.dumps(line), flush=True)
-    return 0
+    return OK

@@ -1,5 +1,7 @@
 """Recipe configuration: r1.2 per-platform defaults, overridden by a YAML file, overridden by the CLI.
 
+Keys, types, bounds and defaults come from the contract's table (`mnft_contract.hyperparameters`).
+
 Pure functions only; `cli.py` does the argument parsing and calls `resolve_config`.
 """
 
@@ -12,90 +14,16 @@ from typing import Any
 
 import yaml
 
+from mnft_contract import hyperparameters
 from mnft_trainer.errors import TrainerError
 
-PLATFORMS = ("CPU", "GPU", "Ascend")
+PLATFORMS = hyperparameters.PLATFORMS
 
-# Recipe key -> type. Order is the r1.2 src/config.py order.
-RECIPE_KEYS: dict[str, type] = {
-    "num_classes": int,
-    "image_height": int,
-    "image_width": int,
-    "batch_size": int,
-    "epoch_size": int,
-    "warmup_epochs": int,
-    "lr_init": float,
-    "lr_end": float,
-    "lr_max": float,
-    "momentum": float,
-    "weight_decay": float,
-    "label_smooth": float,
-    "loss_scale": float,
-    "save_checkpoint": bool,
-    "save_checkpoint_epochs": int,
-    "keep_checkpoint_max": int,
-    "save_checkpoint_path": str,
-    # The train transforms (r1.2 src/dataset.py, hard-coded there): RandomCropDecodeResize's scale and
-    # ratio ranges, RandomHorizontalFlip's probability, RandomColorAdjust's brightness = contrast =
-    # saturation strength.
-    "crop_scale_min": float,
-    "crop_scale_max": float,
-    "crop_ratio_min": float,
-    "crop_ratio_max": float,
-    "flip_prob": float,
-    "color_jitter": float,
-}
+# Recipe key -> type, in the contract's table order (mnft_contract.hyperparameters, shared with the CRD).
+RECIPE_KEYS: dict[str, type] = {h.key: h.type for h in hyperparameters.TABLE}
 
-_COMMON: dict[str, Any] = {
-    "num_classes": None,  # None: the number of class folders
-    "image_height": 224,
-    "image_width": 224,
-    "warmup_epochs": 0,
-    "lr_init": 0.0,
-    "momentum": 0.9,
-    "weight_decay": 4e-5,
-    "label_smooth": 0.1,
-    "loss_scale": 1024.0,
-    "save_checkpoint": True,
-    "save_checkpoint_epochs": 1,
-    "save_checkpoint_path": "./checkpoint",
-    "crop_scale_min": 0.08,
-    "crop_scale_max": 1.0,
-    "crop_ratio_min": 0.75,
-    "crop_ratio_max": 1.333,
-    "flip_prob": 0.5,
-    "color_jitter": 0.4,
-}
-
-# r1.2 src/config.py: CPU lr 0.03 constant (lr_end == lr_max), GPU 0.8 cosine,
-# Ascend 0.4 with 4 warmup epochs.
-PLATFORM_DEFAULTS: dict[str, dict[str, Any]] = {
-    "CPU": {
-        **_COMMON,
-        "batch_size": 150,
-        "epoch_size": 15,
-        "lr_end": 0.03,
-        "lr_max": 0.03,
-        "keep_checkpoint_max": 20,
-    },
-    "GPU": {
-        **_COMMON,
-        "batch_size": 150,
-        "epoch_size": 200,
-        "lr_end": 0.0,
-        "lr_max": 0.8,
-        "keep_checkpoint_max": 200,
-    },
-    "Ascend": {
-        **_COMMON,
-        "batch_size": 256,
-        "epoch_size": 200,
-        "warmup_epochs": 4,
-        "lr_end": 0.0,
-        "lr_max": 0.4,
-        "keep_checkpoint_max": 200,
-    },
-}
+# r1.2 src/config.py's defaults per platform (num_classes None: the number of class folders).
+PLATFORM_DEFAULTS: dict[str, dict[str, Any]] = {p: hyperparameters.platform_defaults(p) for p in PLATFORMS}
 
 _POSITIVE = (
     "image_height",
@@ -221,9 +149,20 @@ def resolve_config(
         raise TrainerError(f"label_smooth: must be in [0, 1), got {merged['label_smooth']}")
     if merged["loss_scale"] <= 0:
         raise TrainerError(f"loss_scale: must be positive, got {merged['loss_scale']}")
-    for message in augmentation_errors(merged):
+    for message in augmentation_errors(merged) + bound_errors(merged):
         raise TrainerError(message)
     return RecipeConfig(platform=platform, **merged)
+
+
+def bound_errors(values: Mapping[str, Any]) -> list[str]:
+    """The contract's bounds (the CRD's), for values that reach the trainer without the CRD."""
+    out = []
+    for key, value in values.items():
+        h = hyperparameters.BY_KEY[key]
+        problem = None if value is None or h.type not in (int, float) else h.bound_error(value)
+        if problem is not None:
+            out.append(f"{key}: {problem}")
+    return out
 
 
 def augmentation_errors(values: Mapping[str, Any]) -> list[str]:

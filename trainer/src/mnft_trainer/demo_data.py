@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mnft_contract.exit_codes import ERROR
+from mnft_contract.termination import error_line
 from mnft_trainer.errors import TrainerError
 
 ALL_CLASSES = tuple(str(d) for d in range(10))
@@ -93,11 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         classes = parse_classes(args.classes)
         counts = write_dataset(Path(args.output), classes, args.image_size, args.eval_every)
     except TrainerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        print(error_line(str(exc)), file=sys.stderr)
+        return ERROR
     except OSError as exc:
-        print(f"error: --output {args.output}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        print(error_line(f"--output {args.output}: {exc.strerror or exc}"), file=sys.stderr)
+        return ERROR
     print(
         f"wrote {counts['train']} train and {counts['eval']} eval images of digits {','.join(classes)} "
         f"({args.image_size}x{args.image_size} PNG) to {args.output}"

@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from mnft_trainer import rank_table
+from mnft_contract import env as E
+from mnft_contract.exit_codes import ERROR, EX_TEMPFAIL
 from mnft_trainer.errors import TrainerError
-from mnft_trainer.supervise import EX_TEMPFAIL
+from mnft_trainer.pod import rank_table
 
 PLATFORMS = ("CPU", "GPU", "Ascend")
 
@@ -34,7 +35,7 @@ class DistributedError(TrainerError):
 class DistributedConfigError(DistributedError):
     """A distributed variable is malformed: restarting would fail the same way (exit code 1)."""
 
-    exit_code = 1
+    exit_code = ERROR
 
 
 @dataclass(frozen=True)
@@ -57,19 +58,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 
 def detect_mode(env: Mapping[str, str]) -> str | None:
     """`dynamicCluster`, `scheduler`, `rankTable` or None when this process runs alone."""
-    if env.get("MS_ROLE") == "MS_WORKER" and _int(env, "MS_WORKER_NUM", 1) > 1:
+    if env.get(E.MS_ROLE) == E.ROLE_WORKER and _int(env, E.MS_WORKER_NUM, 1) > 1:
         return "dynamicCluster"
-    if env.get("MS_ROLE") == "MS_SCHED":
+    if env.get(E.MS_ROLE) == E.ROLE_SCHEDULER:
         # msrun starts the training script itself as the scheduler; `mnft launch` uses a bare one.
         return "scheduler"
-    if env.get("RANK_TABLE_FILE") and _int(env, "RANK_SIZE", 1) > 1:
+    if env.get(E.RANK_TABLE_FILE) and _int(env, E.RANK_SIZE, 1) > 1:
         return "rankTable"
     return None
 
 
 def device_id_for(platform: str, env: Mapping[str, str]) -> int | None:
     """The device this process drives: None on CPU, else DEVICE_ID (launch sets it), default 0."""
-    return None if platform == "CPU" else _int(env, "DEVICE_ID", 0)
+    return None if platform == "CPU" else _int(env, E.DEVICE_ID, 0)
 
 
 def init_from_env(platform: str, env: Mapping[str, str] | None = None) -> DistContext:
@@ -92,7 +93,7 @@ def init_from_env(platform: str, env: Mapping[str, str] | None = None) -> DistCo
     if mode == "rankTable":
         try:
             rank_table.wait_until_completed(
-                env["RANK_TABLE_FILE"],
+                env[E.RANK_TABLE_FILE],
                 rank_table.timeout_from_env(env),
                 log=lambda message: print(message, flush=True),
             )

@@ -25,7 +25,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-ENGINE_VARIABLE = "MNFT_FEATURE_ENGINE"
+from mnft_contract.env import MNFT_FEATURE_ENGINE
+
+ENGINE_VARIABLE = MNFT_FEATURE_ENGINE
 ENGINE_CHOICES = ("auto", "mindspore", "onnxruntime")
 ONNX_FORMAT = "mnft-backbone-onnx-v1"
 LOG_PREFIX = "feature extraction: "

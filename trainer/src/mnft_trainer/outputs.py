@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-# The trainer CLI writes its message through here; the one writer lives in termination.py.
-from mnft_trainer.termination import write_termination_message as write_termination_message
+from mnft_contract import termination
 
 HISTORY_FILE = "history.json"
-# summary.json keys that also go into the termination message (Kubernetes keeps at most 4096 bytes of it).
-TERMINATION_KEYS = ("epochs", "final_loss", "accuracy", "checkpoint", "exported")
+TERMINATION_KEYS = termination.SUMMARY_KEYS  # summary.json keys that also go into the termination message
 
 
 def epoch_line(

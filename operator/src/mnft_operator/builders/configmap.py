@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from mnft_contract import rank_table as fmt
 from mnft_operator.names import child_metadata, rings_configmap_name
 from mnft_operator.rank_table import RankTable
 from mnft_operator.spec import Job
 
 
 def rank_table_data(table: RankTable) -> dict[str, str]:
-    return {"hccl.json": table.to_json(), "version": table.version}
+    return {fmt.FILE_NAME: table.to_json(), fmt.CONFIGMAP_VERSION_KEY: table.version}
 
 
 def build_configmap(job: Job, table: RankTable) -> dict[str, Any]:

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import copy
 import posixpath
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from kube_schema import quantity
+from mnft_contract import hyperparameters
 from mnft_operator.builders.k8s_podgroup import add_scheduling_group
 from mnft_operator.builders.kueue import add_kueue_fields
 from mnft_operator.env import pod_env
@@ -79,14 +79,7 @@ CONTAINER_SECURITY_CONTEXT: dict[str, Any] = {
 }
 
 
-def _snake(key: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
-
-
-def _arg(value: int | float | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+_arg = hyperparameters.flag_value
 
 
 def _container_path(source: DataSource, mount: str) -> str:
@@ -121,8 +114,8 @@ def train_command(job: Job) -> list[str]:
         if spec.pretrained.filter_head:
             cmd += ["--filter_head", "true"]
     cmd += ["--save_checkpoint_path", output_path(job)]
-    for key, value in spec.hyperparameters:
-        cmd += [f"--{_snake(key)}", _arg(value)]
+    for name, value in spec.hyperparameters:
+        cmd += [f"--{hyperparameters.BY_FIELD[name].key}", _arg(value)]
     cmd += ["--run_eval", _arg(spec.eval_enabled)]
     if spec.eval_enabled and spec.eval_every_epochs:
         cmd += ["--eval_every_epochs", str(spec.eval_every_epochs)]

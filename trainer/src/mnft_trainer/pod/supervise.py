@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import IO
 
+from mnft_contract.exit_codes import EX_TEMPFAIL as EX_TEMPFAIL  # the operator restarts the whole job
+from mnft_contract.exit_codes import killed_by
+
 POLL_S = 0.05
-EX_TEMPFAIL = 75  # sysexits.h: transient failure, the operator restarts the whole job
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
@@ -51,14 +53,14 @@ def _die_with(parent: int) -> Callable[[], None] | None:
     def set_parent_death_signal() -> None:  # runs in the child between fork and exec
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
         if os.getppid() != parent:  # launch died before prctl took effect
-            os._exit(128 + int(signal.SIGKILL))
+            os._exit(killed_by(int(signal.SIGKILL)))
 
     return set_parent_death_signal
 
 
 def exit_code(returncode: int) -> int:
     """Popen's returncode as a shell reports it: a child killed by signal N gives 128+N."""
-    return 128 - returncode if returncode < 0 else returncode
+    return killed_by(-returncode) if returncode < 0 else returncode
 
 
 def _pump(
@@ -165,7 +167,7 @@ def _wait(
             signum = received[0]
             say(f"received {signal.Signals(signum).name}, stopping {len(procs)} process(es)")
             _stop(procs, signum, grace_s)
-            return Outcome(128 + signum, None, signum)
+            return Outcome(killed_by(signum), None, signum)
         codes = [p.poll() for p in procs]
         for child, code in zip(children, codes, strict=True):
             if code is not None and code != 0:

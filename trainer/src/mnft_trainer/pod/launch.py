@@ -28,8 +28,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mnft_trainer import rank_table, termination
-from mnft_trainer.supervise import EX_TEMPFAIL, Child, Outcome, supervise
+from mnft_contract import env as E
+from mnft_contract import termination
+from mnft_contract.exit_codes import ERROR, EX_TEMPFAIL, OK, USAGE_ERROR
+from mnft_trainer.pod import rank_table
+from mnft_trainer.pod.supervise import Child, Outcome, supervise
 
 DEFAULT_SCHED_PORT = 8118
 # msrun's --cluster_time_out default: how long the processes wait for the cluster to form.
@@ -67,7 +70,7 @@ def drops_mindspore_info(glog_v: str) -> Callable[[str], bool]:
 class LaunchError(Exception):
     """Bad environment or rank table; the message is one line naming the variable or file."""
 
-    exit_code = 1
+    exit_code = ERROR
 
 
 class ClusterFormationError(LaunchError):
@@ -106,29 +109,29 @@ def _int_env(env: Mapping[str, str], name: str, default: int | None = None, mini
 
 def comm_mode(env: Mapping[str, str]) -> str:
     """`rankTable`, `dynamicCluster` or `single` (no distributed variables at all)."""
-    mode = env.get("MNFT_COMM_MODE", "")
-    if mode in ("rankTable", "dynamicCluster"):
+    mode = env.get(E.MNFT_COMM_MODE, "")
+    if mode in (E.RANK_TABLE, E.DYNAMIC_CLUSTER):
         return mode
     if mode:
         raise LaunchError(f"MNFT_COMM_MODE={mode!r} must be dynamicCluster or rankTable")
-    if env.get("RANK_TABLE_FILE"):
-        return "rankTable"
-    if env.get("MS_SCHED_HOST") or env.get("MS_WORKER_NUM"):
-        return "dynamicCluster"
-    if _int_env(env, "MNFT_DEVICES_PER_WORKER", 1, minimum=1) > 1:
-        return "dynamicCluster"
+    if env.get(E.RANK_TABLE_FILE):
+        return E.RANK_TABLE
+    if env.get(E.MS_SCHED_HOST) or env.get(E.MS_WORKER_NUM):
+        return E.DYNAMIC_CLUSTER
+    if _int_env(env, E.MNFT_DEVICES_PER_WORKER, 1, minimum=1) > 1:
+        return E.DYNAMIC_CLUSTER
     return "single"
 
 
 def _gpu_env(env: Mapping[str, str], local: int) -> dict[str, str]:
     """One visible GPU per process: the local-th of those the container was given."""
-    visible = [d.strip() for d in env.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
+    visible = [d.strip() for d in env.get(E.CUDA_VISIBLE_DEVICES, "").split(",") if d.strip()]
     if visible and local >= len(visible):
         raise LaunchError(
             f"CUDA_VISIBLE_DEVICES={env['CUDA_VISIBLE_DEVICES']!r} lists {len(visible)} GPUs but this pod "
             f"runs {local + 1} or more processes; request as many GPUs as devicesPerWorker"
         )
-    return {"CUDA_VISIBLE_DEVICES": visible[local] if visible else str(local), "DEVICE_ID": "0"}
+    return {E.CUDA_VISIBLE_DEVICES: visible[local] if visible else str(local), E.DEVICE_ID: "0"}
 
 
 def _visible_ascend_count(raw: str) -> int:
@@ -147,13 +150,13 @@ def _visible_ascend_count(raw: str) -> int:
 def _ascend_env(env: Mapping[str, str], local: int, local_num: int) -> dict[str, str]:
     """The local-th chip of the container: ACL numbers the chips a container sees 0..N-1 (logical ids) in
     ascending physical order, whatever their /dev/davinci<N> numbers are."""
-    raw = env.get("ASCEND_VISIBLE_DEVICES", "")
+    raw = env.get(E.ASCEND_VISIBLE_DEVICES, "")
     if raw and _visible_ascend_count(raw) < local_num:
         raise LaunchError(
             f"ASCEND_VISIBLE_DEVICES={raw!r} lists {_visible_ascend_count(raw)} NPUs but this pod runs "
             f"{local_num} processes; request as many NPUs as devicesPerWorker"
         )
-    return {"DEVICE_ID": str(local), "ASCEND_DEVICE_ID": str(local)}
+    return {E.DEVICE_ID: str(local), E.ASCEND_DEVICE_ID: str(local)}
 
 
 def _device_env(platform: str, env: Mapping[str, str], local: int, local_num: int) -> dict[str, str]:
@@ -166,26 +169,26 @@ def _device_env(platform: str, env: Mapping[str, str], local: int, local_num: in
 
 def topology_timeout(env: Mapping[str, str]) -> int:
     """MS_TOPO_TIMEOUT (seconds the cluster may take to form), from the pod's env or msrun's default."""
-    return _int_env(env, "MS_TOPO_TIMEOUT", DEFAULT_TOPO_TIMEOUT_S, minimum=1)
+    return _int_env(env, E.MS_TOPO_TIMEOUT, DEFAULT_TOPO_TIMEOUT_S, minimum=1)
 
 
 def _rank_env(rank: int, local: int, size: int) -> dict[str, str]:
     return {
-        "RANK_ID": str(rank),
-        "RANK_SIZE": str(size),
-        "LOCAL_RANK": str(local),
-        "MNFT_LOCAL_RANK": str(local),
+        E.RANK_ID: str(rank),
+        E.RANK_SIZE: str(size),
+        E.LOCAL_RANK: str(local),
+        E.MNFT_LOCAL_RANK: str(local),
     }
 
 
 def plan_dynamic_cluster(
     env: Mapping[str, str], platform: str, free_port: Callable[[], int] | None = None
 ) -> list[ProcessSpec]:
-    local_num = _int_env(env, "MNFT_LOCAL_WORKER_NUM", _int_env(env, "MNFT_DEVICES_PER_WORKER", 1, 1), 1)
-    node_rank = _int_env(env, "MNFT_NODE_RANK", _int_env(env, "MNFT_WORKER_INDEX", 0))
-    workers = _int_env(env, "MNFT_WORKERS", 1, minimum=1)
-    world = _int_env(env, "MS_WORKER_NUM", workers * local_num, minimum=1)
-    if env.get("MNFT_WORKERS") and env.get("MS_WORKER_NUM") and world != workers * local_num:
+    local_num = _int_env(env, E.MNFT_LOCAL_WORKER_NUM, _int_env(env, E.MNFT_DEVICES_PER_WORKER, 1, 1), 1)
+    node_rank = _int_env(env, E.MNFT_NODE_RANK, _int_env(env, E.MNFT_WORKER_INDEX, 0))
+    workers = _int_env(env, E.MNFT_WORKERS, 1, minimum=1)
+    world = _int_env(env, E.MS_WORKER_NUM, workers * local_num, minimum=1)
+    if env.get(E.MNFT_WORKERS) and env.get(E.MS_WORKER_NUM) and world != workers * local_num:
         raise LaunchError(
             f"MS_WORKER_NUM={world} but MNFT_WORKERS x MNFT_LOCAL_WORKER_NUM is {workers} x {local_num}; "
             "they must agree"
@@ -195,8 +198,8 @@ def plan_dynamic_cluster(
             f"MS_WORKER_NUM={world} is too small for node rank {node_rank} with {local_num} local processes; "
             "it must be workers x devicesPerWorker"
         )
-    host = env.get("MS_SCHED_HOST", "")
-    port_raw = env.get("MS_SCHED_PORT", "")
+    host = env.get(E.MS_SCHED_HOST, "")
+    port_raw = env.get(E.MS_SCHED_PORT, "")
     if not host:
         if world > local_num:
             raise LaunchError(
@@ -205,43 +208,45 @@ def plan_dynamic_cluster(
         host = "127.0.0.1"  # one pod, several processes: the scheduler is local
         if not port_raw and free_port is not None:
             port_raw = str(free_port())
-    port = _int_env({"MS_SCHED_PORT": port_raw}, "MS_SCHED_PORT", DEFAULT_SCHED_PORT, minimum=1)
+    port = _int_env({E.MS_SCHED_PORT: port_raw}, E.MS_SCHED_PORT, DEFAULT_SCHED_PORT, minimum=1)
     if port > 65535:
         raise LaunchError(f"MS_SCHED_PORT={port} is not a TCP port (1-65535)")
     cluster = {
-        "MS_SCHED_HOST": host,
-        "MS_SCHED_PORT": str(port),
-        "MS_WORKER_NUM": str(world),
-        "MS_TOPO_TIMEOUT": str(topology_timeout(env)),
+        E.MS_SCHED_HOST: host,
+        E.MS_SCHED_PORT: str(port),
+        E.MS_WORKER_NUM: str(world),
+        E.MS_TOPO_TIMEOUT: str(topology_timeout(env)),
     }
     specs = []
     if world > 1 and node_rank == 0:
         # msrun gives its scheduler RANK_ID 0 and the job's RANK_SIZE too.
         specs.append(
-            ProcessSpec(None, {**cluster, "MS_ROLE": "MS_SCHED", "RANK_ID": "0", "RANK_SIZE": str(world)})
+            ProcessSpec(
+                None, {**cluster, E.MS_ROLE: E.ROLE_SCHEDULER, E.RANK_ID: "0", E.RANK_SIZE: str(world)}
+            )
         )
     for local in range(local_num):
         rank = node_rank * local_num + local
         proc_env = _rank_env(rank, local, world)
         if world > 1:
-            proc_env.update(cluster, MS_ROLE="MS_WORKER", MS_NODE_ID=str(rank))
+            proc_env.update({**cluster, E.MS_ROLE: E.ROLE_WORKER, E.MS_NODE_ID: str(rank)})
         proc_env.update(_device_env(platform, env, local, local_num))
         specs.append(ProcessSpec(rank, proc_env))
     return specs
 
 
 def plan_rank_table(env: Mapping[str, str], table: Mapping[str, Any]) -> list[ProcessSpec]:
-    path = env.get("RANK_TABLE_FILE", "")
-    index = _int_env(env, "MNFT_WORKER_INDEX", 0)
+    path = env.get(E.RANK_TABLE_FILE, "")
+    index = _int_env(env, E.MNFT_WORKER_INDEX, 0)
     try:
         devices = rank_table.server_devices(table, index, path)
         total = rank_table.rank_size(table, path)
     except rank_table.RankTableError as exc:
         raise LaunchError(str(exc)) from None
-    size = _int_env(env, "RANK_SIZE", total, minimum=1)
+    size = _int_env(env, E.RANK_SIZE, total, minimum=1)
     if size != total:
         raise LaunchError(f"RANK_SIZE={size} but rank table {path} lists {total} devices")
-    per_worker = _int_env(env, "MNFT_DEVICES_PER_WORKER", len(devices), minimum=1)
+    per_worker = _int_env(env, E.MNFT_DEVICES_PER_WORKER, len(devices), minimum=1)
     if per_worker != len(devices):
         raise LaunchError(
             f"rank table {path} gives server_list[{index}] {len(devices)} devices "
@@ -256,7 +261,7 @@ def plan_rank_table(env: Mapping[str, str], table: Mapping[str, Any]) -> list[Pr
         ProcessSpec(
             d.rank_id,
             {
-                "RANK_TABLE_FILE": path,
+                E.RANK_TABLE_FILE: path,
                 **_rank_env(d.rank_id, local, size),
                 **_ascend_env(env, local, len(devices)),
             },
@@ -271,17 +276,17 @@ def plan_processes(
     free_port: Callable[[], int] | None = None,
 ) -> list[ProcessSpec]:
     """Every process this pod starts, scheduler first; `table` is the completed rank table (rankTable)."""
-    platform = env.get("MNFT_PLATFORM", "CPU")
+    platform = env.get(E.MNFT_PLATFORM, "CPU")
     if platform not in ("CPU", "GPU", "Ascend"):
         raise LaunchError(f"MNFT_PLATFORM={platform!r} must be CPU, GPU or Ascend")
     mode = comm_mode(env)
-    if mode == "rankTable":
-        if not env.get("RANK_TABLE_FILE"):
+    if mode == E.RANK_TABLE:
+        if not env.get(E.RANK_TABLE_FILE):
             raise LaunchError("MNFT_COMM_MODE is rankTable but RANK_TABLE_FILE is not set")
         if table is None:
             raise LaunchError("rank table mode needs the completed rank table")
         return plan_rank_table(env, table)
-    if mode == "dynamicCluster":
+    if mode == E.DYNAMIC_CLUSTER:
         return plan_dynamic_cluster(env, platform, free_port)
     return [ProcessSpec(0, {**_rank_env(0, 0, 1), **_device_env(platform, env, 0, 1)})]
 
@@ -308,8 +313,8 @@ def resolve_host(host: str, timeout_s: float = 300.0) -> str:
             time.sleep(1.0)
 
 
-def _fail(message: str, env: Mapping[str, str], code: int = 1) -> int:
-    line = f"error: {message}"
+def _fail(message: str, env: Mapping[str, str], code: int = ERROR) -> int:
+    line = termination.error_line(message)
     print(line, file=sys.stderr, flush=True)
     termination.write_termination_message(line, env)
     return code
@@ -324,8 +329,10 @@ def pod_message(specs: Sequence[ProcessSpec], messages: Mapping[str, str], outco
             return said
         # The child said nothing (killed by a signal, say): leave the pod status a reason.
         if outcome.failed == "scheduler":
-            return "error: the MindSpore scheduler failed before the workers finished (cluster formation)"
-        return f"error: {outcome.failed} exited with code {outcome.code}"
+            return termination.error_line(
+                "the MindSpore scheduler failed before the workers finished (cluster formation)"
+            )
+        return termination.error_line(f"{outcome.failed} exited with code {outcome.code}")
     ranks = sorted(s.rank for s in specs if s.rank is not None)
     if outcome.code != 0 or not ranks:
         return ""
@@ -348,8 +355,8 @@ def _parse(argv: Sequence[str]) -> tuple[bool, str, list[str]] | None:
 
 def _plan_from_env(env: Mapping[str, str], dry_run: bool) -> list[ProcessSpec]:
     table = None
-    if comm_mode(env) == "rankTable" and env.get("RANK_TABLE_FILE"):
-        path = env["RANK_TABLE_FILE"]
+    if comm_mode(env) == E.RANK_TABLE and env.get(E.RANK_TABLE_FILE):
+        path = env[E.RANK_TABLE_FILE]
         try:
             timeout_s = rank_table.timeout_from_env(env)
             table = rank_table.wait_until_completed(
@@ -364,18 +371,18 @@ def _plan_from_env(env: Mapping[str, str], dry_run: bool) -> list[ProcessSpec]:
         return specs
     resolved: dict[str, str] = {}
     for spec in specs:
-        host = spec.env.get("MS_SCHED_HOST")
+        host = spec.env.get(E.MS_SCHED_HOST)
         if host:
             if host not in resolved:
                 resolved[host] = resolve_host(host, float(topology_timeout(env)))
-            spec.env["MS_SCHED_HOST"] = resolved[host]
+            spec.env[E.MS_SCHED_HOST] = resolved[host]
     return specs
 
 
 def main(argv: Sequence[str]) -> int:
     if list(argv[:1]) in (["-h"], ["--help"]):
         print(f"{USAGE}\n\nStarts one `mnft <train|eval> ARGS` process per device from the operator's env.")
-        return 0
+        return OK
     parsed = _parse(argv)
     env = dict(os.environ)
     if parsed is None:
@@ -383,39 +390,39 @@ def main(argv: Sequence[str]) -> int:
             f"{USAGE}\nerror: expected [--dry-run] then train or eval, got {' '.join(argv) or 'nothing'}",
             file=sys.stderr,
         )
-        return 2
+        return USAGE_ERROR
     dry_run, command, args = parsed
-    dry_run = dry_run or env.get("MNFT_LAUNCH_DRY_RUN", "") == "1"
+    dry_run = dry_run or env.get(E.MNFT_LAUNCH_DRY_RUN, "") == "1"
     try:
         specs = _plan_from_env(env, dry_run)
-        grace_s = float(env.get("MNFT_LAUNCH_GRACE_SECONDS", DEFAULT_GRACE_S))
+        grace_s = float(env.get(E.MNFT_LAUNCH_GRACE_SECONDS, DEFAULT_GRACE_S))
     except LaunchError as exc:
         return _fail(str(exc), env, exc.exit_code)
     except ValueError:
-        return _fail("MNFT_LAUNCH_GRACE_SECONDS must be a number of seconds", env)
+        return _fail(f"{E.MNFT_LAUNCH_GRACE_SECONDS} must be a number of seconds", env)
     if dry_run:
         for spec in specs:
             line: dict[str, Any] = {"rank": spec.rank, "env": spec.env}
             if spec.rank is None:
                 line["role"] = "scheduler"
             print(json.dumps(line, sort_keys=True), flush=True)
-        return 0
-    platform = env.get("MNFT_PLATFORM", "CPU")
+        return OK
+    platform = env.get(E.MNFT_PLATFORM, "CPU")
     with tempfile.TemporaryDirectory(prefix="mnft-launch-") as message_dir:
         children, message_paths = [], {}
         for spec in specs:
             # Each process writes its own termination message here; the pod's is written once, below.
             message_paths[spec.label] = path = os.path.join(message_dir, f"{spec.label}.log")
             open(path, "w").close()
-            child_env = {**env, **spec.env, "PYTHONUNBUFFERED": "1", termination.PATH_ENV: path}
+            child_env = {**env, **spec.env, E.PYTHONUNBUFFERED: "1", termination.PATH_ENV: path}
             # MindSpore's C++ warnings (dozens per rank while the cluster forms) would drown the progress
             # lines; errors still show. Set GLOG_v=2 in the pod's env to see them.
-            child_env.setdefault("GLOG_v", "3")
+            child_env.setdefault(E.GLOG_v, "3")
             if spec.rank is None:
                 argv_ = [sys.executable, "-c", SCHEDULER_CODE, platform]
             else:
                 argv_ = [sys.executable, "-m", "mnft_trainer", command, *args]
-            drop = drops_mindspore_info(child_env["GLOG_v"])
+            drop = drops_mindspore_info(child_env[E.GLOG_v])
             children.append(Child(spec.label, argv_, child_env, infrastructure=spec.rank is None, drop=drop))
         ranks = [s.rank for s in specs if s.rank is not None]
         print(

@@ -18,7 +18,8 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from mnft_trainer.termination import write_termination_message
+from mnft_contract.exit_codes import ERROR, OK, USAGE_ERROR
+from mnft_contract.termination import error_line, write_termination_message
 
 CHUNK = 1 << 20
 ATTEMPTS = 3  # transient network errors and HTTP 5xx are retried; 4xx and hash mismatches are not
@@ -114,12 +115,12 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(list(argv))
     if not re.fullmatch(r"[0-9a-fA-F]{64}", args.sha256):
         print(f"error: --sha256 {args.sha256!r} is not 64 hex digits (a SHA-256 digest)", file=sys.stderr)
-        return 2
+        return USAGE_ERROR
     try:
         print(fetch(args.url, args.sha256, args.output, args.timeout), flush=True)
     except (FetchError, OSError) as exc:
         message = str(exc) if isinstance(exc, FetchError) else f"writing {args.output} failed: {exc}"
-        print(f"error: {message}", file=sys.stderr, flush=True)
-        write_termination_message(f"error: {message}")
-        return 1
-    return 0
+        print(error_line(message), file=sys.stderr, flush=True)
+        write_termination_message(error_line(message))
+        return ERROR
+    return OK

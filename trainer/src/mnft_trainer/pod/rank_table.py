@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DEFAULT_TIMEOUT_S = 600.0
-TIMEOUT_ENV = "MNFT_RANK_TABLE_TIMEOUT"
+from mnft_contract import rank_table as fmt
+from mnft_contract.env import MNFT_RANK_TABLE_TIMEOUT, MNFT_WORKER_INDEX, RANK_TABLE_FILE
+
+DEFAULT_TIMEOUT_S = fmt.DEFAULT_TIMEOUT_S
+TIMEOUT_ENV = MNFT_RANK_TABLE_TIMEOUT
 # How long a table may stay unparsable before waiting gives up on it.
 INVALID_GRACE_S = 5.0
 
@@ -56,7 +59,7 @@ def read_table(path: str | Path) -> dict[str, Any]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise RankTableError(f"rank table {path} does not exist; check RANK_TABLE_FILE") from None
+        raise RankTableError(f"rank table {path} does not exist; check {RANK_TABLE_FILE}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RankTableError(f"rank table {path} cannot be read: {exc}") from None
     try:
@@ -89,7 +92,7 @@ def wait_until_completed(
         try:
             table = read_table(path)
             invalid_since = None
-            status = table.get("status")
+            status = table.get(fmt.STATUS)
             last = f"status is {status!r}"
         except RankTableError as exc:
             if "not valid JSON" not in str(exc) and "must be a JSON object" not in str(exc):
@@ -98,7 +101,7 @@ def wait_until_completed(
             if now - invalid_since >= INVALID_GRACE_S:
                 raise
             table, status, last = {}, None, str(exc)
-        if status == "completed":
+        if status == fmt.COMPLETED:
             return table
         if now - start >= timeout_s:
             raise RankTableTimeout(
@@ -120,29 +123,29 @@ def _int_field(entry: Mapping[str, Any], key: str, where: str, path: str | Path)
         raise RankTableError(f"rank table {path}: {where}.{key} is {raw!r}, expected an integer") from None
 
 
-def rank_size(table: Mapping[str, Any], path: str | Path = "hccl.json") -> int:
+def rank_size(table: Mapping[str, Any], path: str | Path = fmt.FILE_NAME) -> int:
     """Total number of devices over all servers."""
     return sum(len(server_devices(table, i, path)) for i in range(len(_servers(table, path))))
 
 
 def _servers(table: Mapping[str, Any], path: str | Path) -> list[Any]:
-    servers = table.get("server_list")
+    servers = table.get(fmt.SERVER_LIST)
     if not isinstance(servers, list):
         raise RankTableError(f"rank table {path} has no server_list list")
     return servers
 
 
-def server_devices(table: Mapping[str, Any], index: int, path: str | Path = "hccl.json") -> list[Device]:
+def server_devices(table: Mapping[str, Any], index: int, path: str | Path = fmt.FILE_NAME) -> list[Device]:
     """The devices of `server_list[index]` in table order, with their global rank ids."""
     servers = _servers(table, path)
     if not 0 <= index < len(servers):
         raise RankTableError(
-            f"rank table {path} has {len(servers)} servers, so this pod's index {index} (MNFT_WORKER_INDEX) "
-            "is missing from it"
+            f"rank table {path} has {len(servers)} servers, so this pod's index {index} "
+            f"({MNFT_WORKER_INDEX}) is missing from it"
         )
     server = servers[index]
     where = f"server_list[{index}]"
-    devices = server.get("device") if isinstance(server, dict) else None
+    devices = server.get(fmt.DEVICES) if isinstance(server, dict) else None
     if not isinstance(devices, list) or not devices:
         raise RankTableError(f"rank table {path}: {where} has no device list")
     result = []
@@ -152,9 +155,9 @@ def server_devices(table: Mapping[str, Any], index: int, path: str | Path = "hcc
             raise RankTableError(f"rank table {path}: {dwhere} is not an object")
         result.append(
             Device(
-                rank_id=_int_field(device, "rank_id", dwhere, path),
-                device_id=_int_field(device, "device_id", dwhere, path),
-                device_ip=str(device.get("device_ip", "")),
+                rank_id=_int_field(device, fmt.RANK_ID, dwhere, path),
+                device_id=_int_field(device, fmt.DEVICE_ID, dwhere, path),
+                device_ip=str(device.get(fmt.DEVICE_IP, "")),
             )
         )
     return result

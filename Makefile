@@ -44,8 +44,14 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# The packages, then the test helpers and bench/, then one run per test folder: pytest imports test files
+# as top-level modules (no __init__.py; each folder and tests/ on sys.path) and several folders have a
+# conftest.py.
+TYPED_TEST_DIRS := tests/unit tests/emulator tests/integration tests/e2e
 typecheck: setup
 	$(BIN)/mypy
+	$(BIN)/mypy $(wildcard tests/*.py) bench
+	for dir in $(TYPED_TEST_DIRS); do $(BIN)/mypy $$dir || exit 1; done
 
 # Shipping checks (chart, manifests, examples, Dockerfile, generated files); part of `make test`.
 check: check-generated lint-chart validate-manifests validate-examples hadolint check-locks

@@ -22,7 +22,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from kubernetes import client as k8s
 
@@ -96,7 +96,7 @@ def pod(name: str) -> dict[str, Any]:
     }
 
 
-def timed(fn: Callable[[], None]) -> float:
+def timed(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
@@ -104,7 +104,7 @@ def timed(fn: Callable[[], None]) -> float:
 
 def bench_get(target: Target, reads: int) -> dict[str, float]:
     api = core(target)
-    api.create_namespaced_pod("default", pod("reader"))
+    api.create_namespaced_pod("default", cast(Any, pod("reader")))
     seconds = timed(lambda: [api.read_namespaced_pod("reader", "default") for _ in range(reads)])
     return {"requests": reads, "seconds": round(seconds, 3), "requests_per_s": round(reads / seconds, 1)}
 
@@ -127,7 +127,7 @@ def bench_pods(target: Target, count: int) -> dict[str, float]:
     threading.Thread(target=watch, daemon=True).start()
     time.sleep(0.2)
     names = [f"bench-{i:05d}" for i in range(count)]
-    created = timed(lambda: [api.create_namespaced_pod("default", pod(n)) for n in names])
+    created = timed(lambda: [api.create_namespaced_pod("default", cast(Any, pod(n))) for n in names])
 
     def run_phases() -> None:
         for name in names:

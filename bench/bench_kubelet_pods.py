@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, cast
 
 from kubernetes import client as k8s
 
@@ -58,10 +59,10 @@ def run(count: int) -> None:
         try:
             start = time.perf_counter()
             for i in range(count):
-                core.create_namespaced_pod("default", pod(f"bench-{i}"))
+                core.create_namespaced_pod("default", cast(Any, pod(f"bench-{i}")))
             created = time.perf_counter() - start
             while True:  # raw JSON: the client's model decoding of hundreds of pods would dominate
-                raw = core.list_namespaced_pod(
+                raw: Any = core.list_namespaced_pod(
                     "default", label_selector="bench=kubelet", _preload_content=False
                 )
                 pods = json.loads(raw.data)["items"]

@@ -72,7 +72,7 @@ class RequestCounter:
                 self.last = time.monotonic()
             return await original(method, url, **kwargs)
 
-        kopf_api.request = counting  # type: ignore[assignment]
+        kopf_api.request = counting
 
     def snapshot(self) -> collections.Counter[tuple[str, str]]:
         with self.lock:

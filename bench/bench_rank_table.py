@@ -10,6 +10,7 @@ Target: under 50 ms for 8,192 devices.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import sys
@@ -60,6 +61,14 @@ def median_ms(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
+def table_json(pods: list[dict[str, Any]], workers: int) -> str:
+    return build_rank_table(pods, workers, DEVICES).to_json()
+
+
+def parse_annotations(pods: list[dict[str, Any]]) -> list[Any]:
+    return [json.loads(x["metadata"]["annotations"][ASCEND_DEVICE_ANNOTATION]) for x in pods]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--repeat", type=int, default=15)
@@ -67,11 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'workers':>8} {'devices':>8} {'table ms':>9} {'baseline ms':>12} {'ratio':>6} {'json KiB':>9}")
     for workers in (128, 256, 512, 1024):
         pods = annotated_pods(workers)
-        table_ms = median_ms(lambda p=pods, w=workers: build_rank_table(p, w, DEVICES).to_json(), args.repeat)
-        base_ms = median_ms(
-            lambda p=pods: [json.loads(x["metadata"]["annotations"][ASCEND_DEVICE_ANNOTATION]) for x in p],
-            args.repeat,
-        )
+        table_ms = median_ms(functools.partial(table_json, pods, workers), args.repeat)
+        base_ms = median_ms(functools.partial(parse_annotations, pods), args.repeat)
         size = len(build_rank_table(pods, workers, DEVICES).to_json()) / 1024
         row = (workers, workers * DEVICES, table_ms, base_ms, table_ms / base_ms, size)
         print("{:>8} {:>8} {:>9.2f} {:>12.2f} {:>6.2f} {:>9.0f}".format(*row))

@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from kubernetes import client as k8s
 
@@ -231,8 +231,11 @@ class Watcher:
         while not self._stop.wait(0.25):
             tick += 1
             try:
-                job = custom.get_namespaced_custom_object(
-                    "finetune.mindspore.io", "v1alpha1", NAMESPACE, "mobilenetfinetunes", JOB
+                job: dict[str, Any] = cast(
+                    dict[str, Any],
+                    custom.get_namespaced_custom_object(
+                        "finetune.mindspore.io", "v1alpha1", NAMESPACE, "mobilenetfinetunes", JOB
+                    ),
                 )
                 listed: Any = core.list_namespaced_pod(
                     NAMESPACE, label_selector=f"{JOB_LABEL}={JOB}", _preload_content=False
@@ -464,6 +467,7 @@ class Chaos:
                 service = self.core.read_namespaced_service(JOB, NAMESPACE)
             except k8s.ApiException:
                 return self.finished(status)
+            assert service.metadata is not None
             return service.metadata.uid != gone_uid
 
         self.wait(back, "the Service to come back", timeout=120)
@@ -597,10 +601,11 @@ def run_chaos(
         log(f"[chaos] seed {seed}: {n_faults} faults over {epochs} epochs: {', '.join(plan)}")
         marks = 0  # rank 0's epoch lines when the previous fault was over: wait for one more
         for i, kind in enumerate(plan, 1):
-            status = chaos.wait(
-                lambda s, m=marks: chaos.progress_marks() > m or chaos.finished(s),
-                f"an epoch before fault {i}",
-            )
+
+            def epoch_or_end(s: dict[str, Any], m: int = marks) -> bool:
+                return chaos.progress_marks() > m or chaos.finished(s)
+
+            status = chaos.wait(epoch_or_end, f"an epoch before fault {i}")
             if chaos.finished(status):
                 log(f"[chaos] the job finished ({phase_of(status)}) before fault {i}")
                 break

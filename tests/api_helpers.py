@@ -87,7 +87,7 @@ class Http:
         }
         response = self.post(f"/api/v1/namespaces/{ns}/pods", body)
         assert response.status_code == 201, response.text
-        return response.json()  # type: ignore[no-any-return]
+        return response.json()
 
 
 def k8s_configuration(api: EmbeddedAPI) -> k8s.Configuration:

@@ -40,6 +40,7 @@ def test_rank_table_completes_and_launch_assigns_rank_and_device_ids(tmp_path: P
     )
 
     configmap = k8s.CoreV1Api(cluster.client).read_namespaced_config_map("rings-config-e2e-npu", "default")
+    assert configmap.data is not None
     table = json.loads(configmap.data["hccl.json"])
     assert table["status"] == "completed"
     assert table["server_count"] == str(WORKERS)

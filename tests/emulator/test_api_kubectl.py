@@ -44,7 +44,7 @@ spec:
 
 
 @pytest.fixture(scope="module")
-def kubectl(api: EmbeddedAPI, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def kubectl(api: EmbeddedAPI, tmp_path_factory: pytest.TempPathFactory):
     config = api.write_kubeconfig(tmp_path_factory.mktemp("kube") / "config", namespace="default")
 
     def run(*args: str, stdin: str | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
@@ -63,7 +63,7 @@ def test_kubeconfig_points_at_the_server(api: EmbeddedAPI, tmp_path: Path) -> No
     assert config.stat().st_mode & 0o777 == 0o600
 
 
-def test_api_resources_and_get(kubectl, http: Http) -> None:  # type: ignore[no-untyped-def]
+def test_api_resources_and_get(kubectl, http: Http) -> None:
     resources = kubectl("api-resources").stdout
     assert "pods" in resources and "customresourcedefinitions" in resources
     assert kubectl("get", "namespaces", "-o", "name").stdout.split() == [
@@ -85,7 +85,7 @@ def test_api_resources_and_get(kubectl, http: Http) -> None:  # type: ignore[no-
     assert row.split()[1:] == ["Normal", "Tested", "pod/p", "hello"]
 
 
-def test_crd_apply_wait_and_custom_resource_lifecycle(kubectl) -> None:  # type: ignore[no-untyped-def]
+def test_crd_apply_wait_and_custom_resource_lifecycle(kubectl) -> None:
     assert "created" in kubectl("apply", "--validate=false", "-f", "-", stdin=WIDGET_CRD).stdout
     kubectl("wait", "--for=condition=Established", "crd/widgets.kubectl.test", "--timeout=20s")
     manifest = "apiVersion: kubectl.test/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 2}\n"
@@ -114,7 +114,7 @@ def test_crd_apply_wait_and_custom_resource_lifecycle(kubectl) -> None:  # type:
     assert kubectl("get", "widgets", "-o", "name").stdout == ""
 
 
-def test_pod_apply_patch_logs_wait_delete(kubectl, api: EmbeddedAPI, http: Http) -> None:  # type: ignore[no-untyped-def]
+def test_pod_apply_patch_logs_wait_delete(kubectl, api: EmbeddedAPI, http: Http) -> None:
     pod = (
         "apiVersion: v1\nkind: Pod\nmetadata: {name: kp, labels: {app: demo}}\n"
         "spec: {containers: [{name: main, image: x, env: [{name: A, value: '1'}]}]}\n"
@@ -147,7 +147,7 @@ def test_pod_apply_patch_logs_wait_delete(kubectl, api: EmbeddedAPI, http: Http)
     )
 
 
-def test_helm_chart_output_is_accepted(kubectl) -> None:  # type: ignore[no-untyped-def]
+def test_helm_chart_output_is_accepted(kubectl) -> None:
     if not (CHART / "Chart.yaml").exists():
         pytest.skip("the chart is not in this checkout")
     rendered = helm_template("mnft", str(CHART), "--namespace", "default")
@@ -157,7 +157,7 @@ def test_helm_chart_output_is_accepted(kubectl) -> None:  # type: ignore[no-unty
     assert "serverside-applied" in server_side.stdout
 
 
-def test_validation_without_validate_false_is_left_to_the_server(kubectl) -> None:  # type: ignore[no-untyped-def]
+def test_validation_without_validate_false_is_left_to_the_server(kubectl) -> None:
     kubectl("apply", "-f", "-", stdin=WIDGET_CRD)
     kubectl("wait", "--for=condition=Established", "crd/widgets.kubectl.test", "--timeout=20s")
     typo = "apiVersion: kubectl.test/v1\nkind: Widget\nmetadata: {name: typo}\nspec: {size: 2, sise: 3}\n"

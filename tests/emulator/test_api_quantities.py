@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kubernetes import client as k8s
 
 from api_helpers import Http, k8s_configuration
@@ -11,7 +13,7 @@ from kube_emulator.apiserver.apiserver import EmbeddedAPI
 pytest_plugins = ["api_fixtures"]
 
 
-def pod_body(name: str) -> dict:
+def pod_body(name: str) -> dict[str, Any]:
     return {
         "metadata": {"name": name},
         "spec": {
@@ -50,8 +52,10 @@ def test_sync_kubernetes_client_lists_a_pod_created_with_integer_quantities(
     assert http.post(f"/api/v1/namespaces/{ns}/pods", pod_body("typed")).status_code == 201
     core = k8s.CoreV1Api(k8s.ApiClient(k8s_configuration(api)))
     pods = core.list_namespaced_pod(ns).items
-    assert [p.metadata.name for p in pods] == ["typed"]
+    assert [p.metadata and p.metadata.name for p in pods] == ["typed"]
+    assert pods[0].spec is not None
     resources = pods[0].spec.containers[0].resources
+    assert resources is not None and resources.requests is not None
     assert resources.limits == {"huawei.com/Ascend910": "8", "memory": "1Gi", "cpu": "2"}
     assert resources.requests["cpu"] == "1500m"
 
@@ -69,7 +73,10 @@ def test_an_update_resending_integers_is_no_spec_change(http: Http, ns: str) -> 
 
 
 def test_an_invalid_quantity_is_a_422_naming_the_field(http: Http, ns: str) -> None:
-    body = {"metadata": {"name": "bad"}, "spec": {"containers": [{"name": "c", "image": "x"}]}}
+    body: dict[str, Any] = {
+        "metadata": {"name": "bad"},
+        "spec": {"containers": [{"name": "c", "image": "x"}]},
+    }
     body["spec"]["containers"][0]["resources"] = {"limits": {"cpu": "two"}}
     response = http.post(f"/api/v1/namespaces/{ns}/pods", body)
     assert response.status_code == 422

@@ -124,7 +124,7 @@ def test_watch_with_a_selector_turns_transitions_into_added_and_deleted(http: Ht
     ]
 
 
-def test_too_old_resource_version_gets_an_expired_error_event(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_too_old_resource_version_gets_an_expired_error_event(tmp_path) -> None:
     with EmbeddedAPI(history_size=5) as small:
         client = Http.to(small)
         first = client.post("/api/v1/namespaces/default/configmaps", {"metadata": {"name": "c0"}}).json()
@@ -145,7 +145,7 @@ def test_too_old_resource_version_gets_an_expired_error_event(tmp_path) -> None:
         )
 
 
-def test_watch_bookmarks_and_initial_events_end(http: Http, ns: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_watch_bookmarks_and_initial_events_end(http: Http, ns: str, monkeypatch) -> None:
     http.create_pod("a", ns)
     events = list(
         http.watch(

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from kubernetes import client as k8s
@@ -41,7 +41,7 @@ class Bed:
                 **spec,
             },
         }
-        self.core.create_namespaced_pod(NS, body)
+        self.core.create_namespaced_pod(NS, cast(Any, body))  # the client sends a dict as it is
 
     def pod(self, name: str) -> dict[str, Any] | None:
         try:
@@ -65,7 +65,9 @@ class Bed:
             time.sleep(0.05)
         raise AssertionError(f"pod {name} never matched; last seen: {json.dumps(pod, indent=1)[:3000]}")
 
-    def wait_events(self, name: str, *reasons: str, timeout: float = 60) -> list[tuple[str, str, str]]:
+    def wait_events(
+        self, name: str, *reasons: str, timeout: float = 60
+    ) -> list[tuple[str | None, str | None, str | None]]:
         """(type, reason, message) of the pod's events, once every reason in `reasons` is among them."""
         deadline = time.monotonic() + timeout
         while True:
@@ -136,7 +138,7 @@ def test_node_is_registered(bed: Bed) -> None:
 
 def test_env_pod_succeeds_with_message_and_logs(bed: Bed) -> None:
     bed.core.create_namespaced_config_map(
-        NS, {"metadata": {"name": "env-settings"}, "data": {"lr": "0.05", "epochs": "3"}}
+        NS, cast(Any, {"metadata": {"name": "env-settings"}, "data": {"lr": "0.05", "epochs": "3"}})
     )
     script = (
         'echo "POD=$MY_POD NS=$MY_NS IP=$MY_IP LABEL=$MY_LABEL LR=$LR IMAGE=$MNFT_IMAGE"; '
@@ -248,7 +250,9 @@ def test_deleting_a_running_pod_kills_its_process_group(bed: Bed) -> None:
 
 
 def test_configmap_volume_follows_updates(bed: Bed) -> None:
-    bed.core.create_namespaced_config_map(NS, {"metadata": {"name": "live"}, "data": {"value": "one"}})
+    bed.core.create_namespaced_config_map(
+        NS, cast(Any, {"metadata": {"name": "live"}, "data": {"value": "one"}})
+    )
     bed.create_pod(
         "cm-reader",
         [
@@ -428,14 +432,17 @@ def test_on_failure_restarts_the_container_in_place(bed: Bed) -> None:
 def test_deletion_with_a_finalizer_stops_the_pod_and_waits_for_the_finalizer(bed: Bed) -> None:
     bed.core.create_namespaced_pod(
         NS,
-        {
-            "metadata": {"name": "held", "finalizers": ["test.mnft.io/hold"]},
-            "spec": {
-                "restartPolicy": "Never",
-                "terminationGracePeriodSeconds": 1,
-                "containers": [{"name": "main", "image": "x", "command": ["sleep", "300"]}],
+        cast(
+            Any,
+            {
+                "metadata": {"name": "held", "finalizers": ["test.mnft.io/hold"]},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "terminationGracePeriodSeconds": 1,
+                    "containers": [{"name": "main", "image": "x", "command": ["sleep", "300"]}],
+                },
             },
-        },
+        ),
     )
     pid = pid_of(bed.wait_phase("held", "Running"))
     bed.core.delete_namespaced_pod("held", NS)
@@ -537,7 +544,9 @@ def test_missing_configmap_waits_with_config_error_until_it_exists(bed: Bed) -> 
         pod["status"]["containerStatuses"][0]["state"]["waiting"]["message"]
         == "env LR: configMap 'late' not found"
     )
-    bed.core.create_namespaced_config_map(NS, {"metadata": {"name": "late"}, "data": {"lr": "0.1"}})
+    bed.core.create_namespaced_config_map(
+        NS, cast(Any, {"metadata": {"name": "late"}, "data": {"lr": "0.1"}})
+    )
     bed.wait_phase("needs-cm", "Succeeded")
     assert bed.core.read_namespaced_pod_log("needs-cm", NS) == "lr=0.1\n"
 

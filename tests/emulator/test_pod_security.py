@@ -303,7 +303,7 @@ def test_init_and_ephemeral_containers_are_checked() -> None:
 
 def test_workload_templates_and_bare_specs_get_their_own_paths() -> None:
     pod = good_pod()
-    deployment = {
+    deployment: dict[str, Any] = {
         "kind": "Deployment",
         "spec": {"template": {"metadata": {}, "spec": copy.deepcopy(pod["spec"])}},
     }

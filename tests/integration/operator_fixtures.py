@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import pytest
 from kubernetes import client as k8s
@@ -50,11 +50,13 @@ def job_manifest(
     }
 
 
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 120.0, interval: float = 0.05) -> T:
+def wait_for(
+    what: str, probe: Callable[[], T | Literal[False] | None], timeout: float = 120.0, interval: float = 0.05
+) -> T:
     """Poll until probe() returns a truthy value; fail naming `what` and the last value. The timeout only
     guards against a hang (generous, so a busy machine never trips it), it bounds no behaviour."""
     deadline = time.monotonic() + timeout
-    last: T | None = None
+    last: T | Literal[False] | None = None
     while time.monotonic() < deadline:
         last = probe()
         if last:
@@ -110,7 +112,9 @@ class Api:
 
     def job(self, name: str) -> dict[str, Any] | None:
         try:
-            job: dict[str, Any] = self.custom.get_namespaced_custom_object(GROUP, VERSION, NS, PLURAL, name)
+            job = cast(
+                dict[str, Any], self.custom.get_namespaced_custom_object(GROUP, VERSION, NS, PLURAL, name)
+            )
         except k8s.ApiException as e:
             if e.status == 404:
                 return None
@@ -221,12 +225,14 @@ def serve_api(tmp_path: Path, cel: bool = True) -> Iterator[Api]:
     client = k8s.ApiClient(k8s_configuration(server))
     try:
         body = crd() if cel else without_cel(crd())
-        k8s.ApiextensionsV1Api(client).create_custom_resource_definition(body=body)
+        k8s.ApiextensionsV1Api(client).create_custom_resource_definition(body=cast(Any, body))
         kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
         api = Api(url=server.url, client=client, log_dir=log_dir, server=server, kubeconfig=kubeconfig)
         wait_for("the CRD to be served", lambda: _served(api))
         try:
-            api.core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+            api.core.create_namespace(
+                cast(Any, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+            )
         except k8s.ApiException as e:
             if e.status != 409:
                 raise

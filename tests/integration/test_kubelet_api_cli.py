@@ -44,8 +44,13 @@ def test_mnft_api_serves_kubectl_and_stops_cleanly_on_sigint(tmp_path: Path) -> 
     )
     try:
         lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True).start()
-        banner = []
+
+        def pump() -> None:
+            for line in proc.stdout or ():
+                lines.put(line)
+
+        threading.Thread(target=pump, daemon=True).start()
+        banner: list[str] = []
         while not (banner and banner[-1].startswith("stop with Ctrl-C")):
             banner.append(lines.get(timeout=30))  # raises queue.Empty if `mnft api` never comes up
         text = "".join(banner)

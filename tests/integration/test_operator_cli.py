@@ -8,6 +8,7 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+from typing import Any, cast
 
 from operator_fixtures import NS, Api, job_manifest, wait_for
 
@@ -102,7 +103,7 @@ def test_operator_with_kopf_peering_handles_jobs_and_keeps_the_peering_alive(ope
 
     extensions = k8s.ApiextensionsV1Api(operator_api.client)
     extensions.create_custom_resource_definition(
-        kopf_peering_crd("KopfPeering", "kopfpeerings", "Namespaced")
+        cast(Any, kopf_peering_crd("KopfPeering", "kopfpeerings", "Namespaced"))
     )
     peering = {
         "apiVersion": "kopf.dev/v1",
@@ -126,8 +127,11 @@ def test_operator_with_kopf_peering_handles_jobs_and_keeps_the_peering_alive(ope
         wait_for("the pod", lambda: operator_api.pods("peered"))
 
         def peers() -> dict[str, object]:
-            obj = operator_api.custom.get_namespaced_custom_object(
-                "kopf.dev", "v1", NS, "kopfpeerings", "mnft"
+            obj = cast(
+                dict[str, Any],
+                operator_api.custom.get_namespaced_custom_object(
+                    "kopf.dev", "v1", NS, "kopfpeerings", "mnft"
+                ),
             )
             return dict(obj.get("status") or {})
 

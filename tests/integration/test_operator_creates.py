@@ -7,7 +7,7 @@ the namespace forbids, 409 for a name held by a pod the job does not own).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from operator_fixtures import NS, Api, Operator, job_manifest, run_operator, wait_for
@@ -60,7 +60,9 @@ def test_a_foreign_pod_at_a_workers_name_is_a_conflict_never_adopted(
     operator_api: Api, operator: Operator
 ) -> None:
     api = operator_api
-    stranger = api.core.create_namespaced_pod(NS, foreign_pod("clash-worker-0")).metadata.uid
+    created_pod = api.core.create_namespaced_pod(NS, cast(Any, foreign_pod("clash-worker-0")))
+    assert created_pod.metadata is not None
+    stranger = created_pod.metadata.uid
     api.create_job(job_manifest("clash", workers=2))
     created = wait_for(
         "Created=False/NameConflict",

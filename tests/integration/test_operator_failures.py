@@ -25,7 +25,8 @@ def test_retryable_failure_restarts_the_whole_job(operator_api: Api, operator: O
     assert [p["metadata"]["name"] for p in api.live_pods("retry")] == ["retry-worker-0", "retry-worker-1"]
     assert "Restarting" in wait_for("a Restarting event", lambda: api.event_reasons("retry"))
     assert api.status("retry").get("phase") in ("Restarting", "Pending")
-    assert api.condition("retry", "Failed") is None or api.condition("retry", "Failed")["status"] == "False"
+    failed = api.condition("retry", "Failed")
+    assert failed is None or failed["status"] == "False"
 
 
 def test_trainer_error_fails_the_job_with_its_message(operator_api: Api, operator: Operator) -> None:
@@ -38,7 +39,7 @@ def test_trainer_error_fails_the_job_with_its_message(operator_api: Api, operato
     api.set_terminated("broken-worker-0", 1, message=message)
     wait_for("Failed", lambda: api.status("broken").get("phase") == "Failed")
     failed = api.condition("broken", "Failed")
-    assert failed["status"] == "True"
+    assert failed is not None and failed["status"] == "True"
     assert message in failed["message"]
     assert api.status("broken").get("restarts", 0) == 0
     warnings = wait_for(

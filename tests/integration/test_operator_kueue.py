@@ -21,7 +21,9 @@ def test_kueue_job_waits_for_admission_then_runs(operator_api: Api, operator: Op
     api.create_job(manifest)
 
     pods = wait_for("2 gated worker pods", lambda: len(api.pods("queued")) == 2 and api.pods("queued"))
-    uid = api.job("queued")["metadata"]["uid"]
+    job = api.job("queued")
+    assert job is not None
+    uid = job["metadata"]["uid"]
     for pod in pods:
         assert pod["spec"]["schedulingGates"] == [{"name": GATE}]
         assert pod["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "team-a"

@@ -7,6 +7,7 @@ NotReady by hand.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, cast
 
 import pytest
 from operator_fixtures import NS, Api, Operator, job_manifest, run_operator, wait_for
@@ -17,7 +18,7 @@ def generations(api: Api, job: str) -> list[str]:
 
 
 def make_node(api: Api, name: str) -> None:
-    api.core.create_node({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}})
+    api.core.create_node(cast(Any, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}}))
     ready = {"type": "Ready", "status": "True", "reason": "KubeletReady", "lastHeartbeatTime": None}
     api.core.patch_node_status(name, {"status": {"conditions": [ready]}})
 
@@ -29,7 +30,7 @@ def bind(api: Api, pod: str, node: str) -> None:
         "metadata": {"name": pod},
         "target": {"kind": "Node", "name": node},
     }
-    api.core.create_namespaced_pod_binding(pod, NS, body, _preload_content=False)
+    api.core.create_namespaced_pod_binding(pod, NS, cast(Any, body), _preload_content=False)
 
 
 def test_pods_stuck_terminating_on_a_lost_node_are_force_deleted_and_the_restart_proceeds(

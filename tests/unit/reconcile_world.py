@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -102,9 +103,12 @@ class World:
             target = self.objects[(obj["kind"], obj["metadata"]["name"])]
             if "data" in obj:
                 target["data"] = dict(obj["data"])
-            for key in ("labels", "annotations"):
-                if key in obj["metadata"]:
-                    target["metadata"][key] = {**target["metadata"].get(key, {}), **obj["metadata"][key]}
+            for field in ("labels", "annotations"):
+                if field in obj["metadata"]:
+                    target["metadata"][field] = {
+                        **target["metadata"].get(field, {}),
+                        **obj["metadata"][field],
+                    }
         self.events.extend(p.events)
         self.job_deleted = self.job_deleted or p.delete_job
         self.plans.append(p)
@@ -115,7 +119,7 @@ class World:
         assert "deletionTimestamp" not in obj["metadata"], f"{ref.name} deleted twice"
         obj["metadata"]["deletionTimestamp"] = self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def answer(self, obj: dict[str, Any]) -> CreateResult:
+    def answer(self, obj: Mapping[str, Any]) -> CreateResult:
         name = obj["metadata"]["name"]
         if name in self.refuse:
             return self.refuse[name]

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import yaml
-from chart_helpers import helm_template
 
 from kube_emulator.apiserver.pod_security import check_pod
 from mnft_operator.builders.pods import build_pod
@@ -107,10 +106,3 @@ def test_every_rendered_example_passes_restricted(path: Path) -> None:
     assert pods
     for pod in pods:
         assert [str(v) for v in check_pod(pod)] == [], pod["metadata"]["name"]
-
-
-@pytest.mark.parametrize("values", [[], ["--set", "watchNamespaces={a,b}"]], ids=["default", "namespaced"])
-def test_chart_deployment_passes_restricted(values: list[str]) -> None:
-    docs = [d for d in yaml.safe_load_all(helm_template(*values)) if d]
-    (deployment,) = [d for d in docs if d["kind"] == "Deployment"]
-    assert check_pod(deployment) == []

@@ -1,6 +1,3 @@
-import subprocess
-import sys
-
 from mnft_operator import cli
 
 
@@ -14,14 +11,6 @@ def test_help_lists_every_command(capsys):
 def test_unknown_command_is_a_usage_error(capsys):
     assert cli.main(["bogus"]) == 2
     assert "unknown command 'bogus'" in capsys.readouterr().err
-
-
-def test_operator_commands_do_not_import_mindspore():
-    code = (
-        "import sys; from mnft_operator import cli; cli.main(['--help']); print('mindspore' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip().splitlines()[-1] == "False"
 
 
 def test_a_command_whose_package_is_not_installed_says_which_extra(capsys, monkeypatch):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mnft_trainer.pod.launch import LaunchError, ProcessSpec, comm_mode, plan_processes, resolve_host
+from mnft_trainer.pod.launch import LaunchError, ProcessSpec, comm_mode, plan_processes
 
 
 def dynamic_env(**extra: str) -> dict[str, str]:
@@ -219,8 +219,3 @@ def test_rank_table_with_a_bad_device_entry_names_it():
     table["server_list"][0]["device"][3]["rank_id"] = "three"
     with pytest.raises(LaunchError, match=r"server_list\[0\]\.device\[3\]\.rank_id is 'three'"):
         plan_processes(rank_table_env(0), table)
-
-
-def test_scheduler_host_names_resolve_to_an_ipv4_address():
-    assert resolve_host("localhost", timeout_s=5) == "127.0.0.1"
-    assert resolve_host("127.3.4.5", timeout_s=5) == "127.3.4.5"

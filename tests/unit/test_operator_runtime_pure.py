@@ -127,7 +127,7 @@ def test_is_finished() -> None:
     assert not is_finished(observed(None), Plan())
     invalid = observed("Failed")
     conditions = [{"type": "Failed", "status": "True", "reason": "InvalidSpec", "message": "spec.workers"}]
-    invalid.job["status"]["conditions"] = conditions  # type: ignore[index]
+    invalid.job["status"]["conditions"] = conditions
     assert not is_finished(invalid, Plan())  # fixing the spec resumes the job
     conditions[0]["reason"] = "TrainerError"
     assert is_finished(invalid, Plan())

@@ -311,7 +311,7 @@ def test_ascend_rank_table_flow() -> None:
     assert w.conditions()["RankTableReady"] == ("False", "WaitingForDevices")
     w.settle()
     for i in range(2):
-        info = {"pod_name": f"flowers-worker-{i}", "server_id": f"10.0.0.{i}", "devices": []}
+        info: dict[str, Any] = {"pod_name": f"flowers-worker-{i}", "server_id": f"10.0.0.{i}", "devices": []}
         info["devices"] = [{"device_id": str(d), "device_ip": f"192.168.{d}.{i}"} for d in range(8)]
         w.pod(i)["metadata"]["annotations"]["ascend.kubectl.kubernetes.io/ascend-910-configuration"] = (
             json.dumps(info)

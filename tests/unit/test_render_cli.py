@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -83,18 +81,6 @@ def test_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
     path = write(tmp_path, text)
     assert main([str(path)]) == 1
     assert capsys.readouterr().err == f"error: {path}: {expected}\n"
-
-
-def test_missing_file_through_the_mnft_command(tmp_path: Path) -> None:
-    missing = tmp_path / "nope.yaml"
-    proc = subprocess.run(
-        [sys.executable, "-m", "mnft_operator.cli", "render", str(missing)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 1
-    assert proc.stderr == f"error: {missing}: cannot read it (No such file or directory)\n"
 
 
 def test_reads_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

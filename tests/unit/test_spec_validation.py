@@ -456,7 +456,7 @@ def test_yaml_nan_and_inf_from_a_file_are_refused() -> None:
 
 @pytest.mark.parametrize("parent", ["dataset", "pretrained", "output"])
 def test_host_path_is_refused_unless_allowed(parent: str) -> None:
-    sources = {
+    sources: dict[str, dict[str, Any]] = {
         "dataset": {"dataset": {"path": "d", "volume": {"hostPath": {"path": "/srv/data"}}}},
         "pretrained": {
             "pretrained": {"checkpoint": "m.ckpt", "volume": {"hostPath": {"path": "/srv/models"}}}

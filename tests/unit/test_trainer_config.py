@@ -1,5 +1,7 @@
 """Recipe configuration: r1.2 defaults, file/CLI precedence, one-line errors; the r1.2 LR schedule."""
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -14,7 +16,7 @@ from mnft_trainer.config import (
 from mnft_trainer.errors import TrainerError
 from mnft_trainer.lr_schedule import get_lr
 
-COMMON = {
+COMMON: dict[str, Any] = {
     "num_classes": None,
     "image_height": 224,
     "image_width": 224,

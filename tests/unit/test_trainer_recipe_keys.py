@@ -3,6 +3,7 @@ of distributed eval (confusion counts, eval shards) and of the rank-log filter."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import SimpleNamespace
 
 import numpy as np
@@ -29,7 +30,7 @@ def camel(key: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def job(hp: dict[str, object]) -> dict[str, object]:
+def job(hp: Mapping[str, object]) -> dict[str, object]:
     spec = {"platform": "CPU", "image": "i", "dataset": {"path": "/d"}, "hyperparameters": hp}
     return {"metadata": {"name": "j", "namespace": "ml", "uid": "u"}, "spec": spec}
 

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import aiohttp
@@ -103,7 +103,9 @@ class KubeletClient:
                 return None
             raise
 
-    async def watch(self, path: str, resource_version: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    async def watch(
+        self, path: str, resource_version: str
+    ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
         """Yield (type, object) from a watch starting after `resource_version`; raise WatchExpired on 410."""
         params = {
             "watch": "true",

@@ -15,6 +15,7 @@ from mnft_trainer.checkpoint import (
 from mnft_trainer.errors import TrainerError
 from reference_data import OFFICIAL_CHECKPOINT, PARAM_LAYOUT
 
+pytestmark = pytest.mark.slow
 ms = pytest.importorskip("mindspore")
 from mnft_trainer.network import build_network  # noqa: E402
 
@@ -47,7 +48,7 @@ def test_saved_layout_equals_the_official_json(tmp_path):
 def test_official_checkpoint_loads_backbone_and_skips_a_mismatched_head(net5):
     backbone, head, _ = net5
     head_before = entries_of(head)
-    logged = []
+    logged: list[str] = []
     assert load_pretrained(backbone, head, str(OFFICIAL), logged.append) is False
     official = ms.load_checkpoint(str(OFFICIAL))
     loaded = entries_of(backbone)

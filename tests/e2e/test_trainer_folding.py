@@ -5,6 +5,8 @@ import pytest
 
 from mnft_trainer.network import fold_conv_bn
 
+pytestmark = pytest.mark.slow
+
 
 def test_fold_conv_bn_scales_weights_per_output_channel_and_shifts_the_bias():
     weight = np.ones((2, 1, 1, 1), np.float32)

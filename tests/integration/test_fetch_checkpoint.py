@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -166,7 +167,7 @@ def serve(handler: type[http.server.BaseHTTPRequestHandler]) -> http.server.Thre
 
 @pytest.mark.parametrize(("failures", "ok"), [(1, True), (3, False)])
 def test_a_cut_download_is_retried(tmp_path, failures, ok):
-    handler = type("F", (Flaky,), {"failures": failures, "count": 0})
+    handler = cast(type[Flaky], type("F", (Flaky,), {"failures": failures, "count": 0}))
     httpd = serve(handler)
     url = f"http://127.0.0.1:{httpd.server_address[1]}/model.ckpt"
     output = tmp_path / "model.ckpt"

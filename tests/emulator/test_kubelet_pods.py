@@ -619,6 +619,7 @@ def test_a_status_patch_for_a_recreated_pod_of_the_same_name_is_refused(bed: Bed
         bed.core.patch_namespaced_pod_status("successor", NS, body)
     assert refused.value.status == 409
     uid = (bed.pod("successor") or {})["metadata"]["uid"]
+    assert refused.value.body is not None
     assert json.loads(refused.value.body)["message"] == (
         'Operation cannot be fulfilled on pods "successor": Precondition failed: UID in precondition: '
         f"0a7d1c3e-0000-4000-8000-000000000000, UID in object meta: {uid}"

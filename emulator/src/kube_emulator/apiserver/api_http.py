@@ -23,6 +23,8 @@ from kube_emulator.apiserver import (
     api_discovery,
     api_faults,
     api_patch,
+    api_protobuf,
+    api_reviews,
     api_table,
     openapi_schema,
 )
@@ -114,6 +116,19 @@ def check_object(body: Any) -> dict[str, Any]:
     return body
 
 
+def _canonical_times(res: ResourceDef, body: dict[str, Any]) -> dict[str, Any]:
+    """A built-in kind's metav1.Time fields as `...Z`, MicroTime as `....000000Z` (as Go's encoding stores
+    them), whatever offset or precision the client sent; an unparsable time is a 400."""
+    if res.custom:
+        return body
+    try:
+        return api_protobuf.normalise_times(api_protobuf.message_for(res.api_version, res.kind), body)
+    except ValueError as error:
+        raise errors.bad_request(
+            f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: {error}'
+        ) from None
+
+
 def dumps(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
@@ -179,7 +194,11 @@ class Handler:
                 return self._bind(res, target, await self._body(request))
             if target.name is not None:
                 raise errors.method_not_allowed()
-            body = await self._body(request)
+            if api_reviews.is_review(res.group, res.kind):
+                return json_response(
+                    api_reviews.answer(res.api_version, res.kind, await self._body(request)), 201
+                )
+            body = _canonical_times(res, await self._body(request))
             warnings = self._field_validation(request, res, body)
             obj = self.store.create(res, target.namespace, body, dry_run=dry_run)
             return json_response(self._out(res, obj), 201, warnings)
@@ -188,7 +207,7 @@ class Handler:
                 return await self._delete_collection(request, res, target)
             raise errors.method_not_allowed()
         if method == "PUT":
-            body = await self._body(request)
+            body = _canonical_times(res, await self._body(request))
             warnings = self._field_validation(request, res, body)
             obj, created = self.store.update(
                 res, target.namespace, target.name, body, subresource=target.subresource, dry_run=dry_run
@@ -337,7 +356,8 @@ class Handler:
                 if not isinstance(patch, dict):
                     raise errors.bad_request("an apply patch must be an object")
                 patch.setdefault("metadata", {})["name"] = target.name
-                warnings = self._field_validation(request, res, check_object(patch))
+                patch = _canonical_times(res, check_object(patch))
+                warnings = self._field_validation(request, res, patch)
                 obj = self.store.create(res, target.namespace, patch, dry_run=dry_run)
                 return json_response(self._out(res, obj), 201, warnings)
             raise errors.not_found(res.plural, res.group, target.name)
@@ -352,7 +372,7 @@ class Handler:
             patched = api_patch.strategic_merge_patch(current, patch)
         else:
             patched = api_patch.apply_patch(current, patch, res.schema if res.custom else None)
-        check_object(patched)
+        patched = _canonical_times(res, check_object(patched))
         try:  # patches can deepen an object past the bound one request at a time
             api_decode.check_tree(patched)
         except api_decode.DecodeError as error:
@@ -415,9 +435,31 @@ class Handler:
         return json_response(body)
 
 
+@web.middleware
+async def negotiate(request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
+    """Answer in protobuf when the client accepts only protobuf and the kind has a message; JSON otherwise
+    (a kube-apiserver answers in the first acceptable type; client-go reads whichever it gets)."""
+    response: web.StreamResponse = await handler(request)
+    if (
+        not api_protobuf.wants_protobuf(request.headers.get("Accept", ""))
+        or not isinstance(response, web.Response)
+        or response.content_type != "application/json"
+        or not isinstance(response.body, bytes)
+    ):
+        return response
+    raw = api_protobuf.encode(json.loads(response.body))
+    if raw is None:
+        return response
+    encoded = web.Response(body=raw, status=response.status, content_type=api_protobuf.MEDIA_TYPE)
+    for warning in response.headers.getall("Warning", ()):
+        encoded.headers.add("Warning", warning)
+    return encoded
+
+
 def make_app(store: Store, log_dir: Path | None, closing: asyncio.Event) -> tuple[web.Application, Handler]:
     handler = Handler(store, log_dir, closing)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.middlewares.append(negotiate)
     app.middlewares.append(api_faults.middleware(store.faults))
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app, handler

@@ -1,0 +1,130 @@
+"""Peer clients, kubectl 1.35: its typed commands send protobuf bodies for built-in kinds (over real HTTPS
+against the embedded API), and `kubectl get events` reads the timestamps kopf posts.
+
+Each test names the command (or the kopf behaviour) it mirrors.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+
+import pytest
+
+from api_helpers import Http, run_kubectl
+from kube_emulator.apiserver.apiserver import EmbeddedAPI
+
+pytest_plugins = ["api_fixtures"]
+
+
+@pytest.fixture(scope="module")
+def kubectl(api: EmbeddedAPI, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    config = api.write_kubeconfig(tmp_path_factory.mktemp("kube") / "config", namespace="default")
+
+    def run(*args: str, stdin: str | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        result = run_kubectl(config, *args, stdin=stdin)
+        if ok:
+            assert result.returncode == 0, result.stderr
+        return result
+
+    return run
+
+
+def get(kubectl, *args: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    return json.loads(kubectl("get", *args, "-o", "json").stdout)  # type: ignore[no-any-return]
+
+
+def test_kopf_event_timestamps_are_stored_as_rfc3339_z_and_kubectl_get_events_works(
+    kubectl, http: Http, ns: str
+) -> None:  # type: ignore[no-untyped-def]
+    # kopf's event poster (kopf.info/warn/event) sends Python isoformat times with +00:00 and microseconds.
+    event = {
+        "metadata": {"generateName": "box-"},
+        "involvedObject": {"kind": "Box", "name": "b1", "namespace": ns, "apiVersion": "kopf.dev/v1"},
+        "reason": "Logging",
+        "message": "Handler 'create' succeeded.",
+        "type": "Normal",
+        "source": {"component": "kopf"},
+        "firstTimestamp": "2026-07-01T10:20:30.722594+00:00",
+        "lastTimestamp": "2026-07-01T12:20:30.5+02:00",
+        "eventTime": "2026-07-01T10:20:30.722594+00:00",
+        "reportingComponent": "kopf",
+        "reportingInstance": "dev",
+        "action": "Action",
+    }
+    created = http.post(f"/api/v1/namespaces/{ns}/events", event)
+    assert created.status_code == 201, created.text
+    stored = created.json()
+    assert (stored["firstTimestamp"], stored["lastTimestamp"], stored["eventTime"]) == (
+        "2026-07-01T10:20:30Z",
+        "2026-07-01T10:20:30Z",
+        "2026-07-01T10:20:30.722594Z",
+    )
+    header, row = kubectl("get", "events", "-n", ns).stdout.splitlines()
+    assert header.split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    assert row.split()[1:4] == ["Normal", "Logging", "box/b1"]
+    bad = http.post(f"/api/v1/namespaces/{ns}/events", {**event, "lastTimestamp": "yesterday"})
+    assert bad.status_code == 400
+    assert bad.json()["message"] == (
+        'Event in version "v1" cannot be handled as a Event: parsing time "yesterday" as '
+        '"2006-01-02T15:04:05Z07:00": cannot parse'
+    )
+
+
+def test_kubectl_create_namespace_configmap_and_secret(kubectl) -> None:  # type: ignore[no-untyped-def]
+    # `kubectl create namespace|configmap|secret generic`: protobuf request bodies (client-go's typed client).
+    assert kubectl("create", "namespace", "peer-x").stdout.strip() == "namespace/peer-x created"
+    assert get(kubectl, "namespace", "peer-x")["status"] == {"phase": "Active"}
+    created = kubectl(
+        "create", "configmap", "settings", "-n", "peer-x", "--from-literal=mode=fast", "--from-literal=n=3"
+    )
+    assert created.stdout.strip() == "configmap/settings created"
+    assert get(kubectl, "configmap", "settings", "-n", "peer-x")["data"] == {"mode": "fast", "n": "3"}
+    kubectl("create", "secret", "generic", "token", "-n", "peer-x", "--from-literal=key=s3cr=t")
+    secret = get(kubectl, "secret", "token", "-n", "peer-x")
+    assert (secret["type"], secret["data"]) == ("Opaque", {"key": base64.b64encode(b"s3cr=t").decode()})
+    again = kubectl("create", "namespace", "peer-x", ok=False)
+    assert again.stderr.strip() == 'Error from server (AlreadyExists): namespaces "peer-x" already exists'
+
+
+def test_kubectl_create_workloads_service_and_rbac(kubectl) -> None:  # type: ignore[no-untyped-def]
+    # `kubectl create serviceaccount|deployment|job|service|role|rolebinding`, all protobuf.
+    kubectl("create", "namespace", "peer-w")
+    kubectl("create", "serviceaccount", "runner", "-n", "peer-w")
+    kubectl("create", "deployment", "web", "-n", "peer-w", "--image=nginx:1", "--replicas=0", "--port=80")
+    deployment = get(kubectl, "deployment", "web", "-n", "peer-w")["spec"]
+    assert deployment["replicas"] == 0  # a pointer field: zero is kept, not defaulted to 1
+    assert deployment["selector"] == {"matchLabels": {"app": "web"}}
+    container = deployment["template"]["spec"]["containers"][0]
+    assert (container["name"], container["image"], container["ports"]) == (
+        "nginx",
+        "nginx:1",
+        [{"containerPort": 80}],
+    )
+    kubectl("create", "job", "once", "-n", "peer-w", "--image=busybox", "--", "echo", "hi")
+    job = get(kubectl, "job", "once", "-n", "peer-w")["spec"]["template"]["spec"]
+    assert (job["containers"][0]["command"], job["restartPolicy"]) == (["echo", "hi"], "Never")
+    kubectl("create", "service", "clusterip", "web", "-n", "peer-w", "--tcp=80:8080")
+    port = get(kubectl, "service", "web", "-n", "peer-w")["spec"]["ports"][0]
+    assert (port["port"], port["targetPort"], port["protocol"]) == (80, 8080, "TCP")
+    kubectl("create", "role", "reader", "-n", "peer-w", "--verb=get,list", "--resource=pods,configmaps")
+    assert get(kubectl, "role", "reader", "-n", "peer-w")["rules"] == [
+        {"apiGroups": [""], "resources": ["pods", "configmaps"], "verbs": ["get", "list"]}
+    ]
+    kubectl(
+        "create", "rolebinding", "read", "-n", "peer-w", "--role=reader", "--serviceaccount=peer-w:runner"
+    )
+    binding = get(kubectl, "rolebinding", "read", "-n", "peer-w")
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "runner", "namespace": "peer-w"}]
+
+
+def test_kubectl_auth_can_i(kubectl) -> None:  # type: ignore[no-untyped-def]
+    # `kubectl auth can-i` (SelfSubjectAccessReview) and `--list` (SelfSubjectRulesReview): the token's
+    # holder is the cluster's administrator, allowed everything.
+    assert kubectl("auth", "can-i", "create", "pods").stdout.strip() == "yes"
+    assert kubectl("auth", "can-i", "delete", "nodes", "--all-namespaces").stdout.strip() == "yes"
+    rules = kubectl("auth", "can-i", "--list", "-n", "default").stdout.splitlines()
+    assert rules[0].split() == ["Resources", "Non-Resource", "URLs", "Resource", "Names", "Verbs"]
+    assert rules[1].split() == ["*.*", "[]", "[]", "[*]"]

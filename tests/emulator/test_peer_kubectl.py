@@ -128,3 +128,26 @@ def test_kubectl_auth_can_i(kubectl) -> None:  # type: ignore[no-untyped-def]
     rules = kubectl("auth", "can-i", "--list", "-n", "default").stdout.splitlines()
     assert rules[0].split() == ["Resources", "Non-Resource", "URLs", "Resource", "Names", "Verbs"]
     assert rules[1].split() == ["*.*", "[]", "[]", "[*]"]
+
+
+def test_kubectl_apply_server_side_owns_fields_conflicts_and_removes_what_it_drops(kubectl, ns: str) -> None:  # type: ignore[no-untyped-def]
+    # `kubectl create configmap` (manager kubectl-create) then `kubectl apply --server-side` (kubectl)
+    kubectl("create", "configmap", "owned", "-n", ns, "--from-literal=a=1")
+    manifest = (
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: owned, namespace: {ns}}}\n"
+        "data: {a: '2', b: '3'}\n"
+    )
+    clash = kubectl("apply", "--server-side", "-f", "-", stdin=manifest, ok=False)
+    assert clash.returncode == 1
+    assert 'conflict with "kubectl-create" using v1: .data.a' in clash.stderr
+    assert get(kubectl, "configmap", "owned", "-n", ns)["data"] == {"a": "1"}
+    kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", stdin=manifest)
+    applied = json.loads(
+        kubectl("get", "configmap", "owned", "-n", ns, "-o", "json", "--show-managed-fields").stdout
+    )
+    assert applied["data"] == {"a": "2", "b": "3"}
+    assert [(m["manager"], m["operation"], m["fieldsV1"]) for m in applied["metadata"]["managedFields"]] == [
+        ("kubectl", "Apply", {"f:data": {"f:a": {}, "f:b": {}}})
+    ]
+    kubectl("apply", "--server-side", "-f", "-", stdin=manifest.replace(", b: '3'", ""))
+    assert get(kubectl, "configmap", "owned", "-n", ns)["data"] == {"a": "2"}

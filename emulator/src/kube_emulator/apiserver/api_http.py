@@ -22,6 +22,7 @@ from kube_emulator.apiserver import (
     api_decode,
     api_discovery,
     api_faults,
+    api_fields,
     api_patch,
     api_protobuf,
     api_reviews,
@@ -116,6 +117,13 @@ def check_object(body: Any) -> dict[str, Any]:
     return body
 
 
+def _with_managed_fields(obj: Mapping[str, Any], managed: list[dict[str, Any]]) -> dict[str, Any]:
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}
+    if managed:
+        meta["managedFields"] = managed
+    return {**obj, "metadata": meta}
+
+
 def _canonical_times(res: ResourceDef, body: dict[str, Any]) -> dict[str, Any]:
     """A built-in kind's metav1.Time fields as `...Z`, MicroTime as `....000000Z` (as Go's encoding stores
     them), whatever offset or precision the client sent; an unparsable time is a 400."""
@@ -199,6 +207,7 @@ class Handler:
                     api_reviews.answer(res.api_version, res.kind, await self._body(request)), 201
                 )
             body = _canonical_times(res, await self._body(request))
+            body = self._updated(request, res, None, body)
             warnings = self._field_validation(request, res, body)
             obj = self.store.create(res, target.namespace, body, dry_run=dry_run)
             return json_response(self._out(res, obj), 201, warnings)
@@ -208,6 +217,9 @@ class Handler:
             raise errors.method_not_allowed()
         if method == "PUT":
             body = _canonical_times(res, await self._body(request))
+            if target.subresource is None:
+                old = self.store.find(res, target.namespace, target.name)
+                body = self._updated(request, res, old, body)
             warnings = self._field_validation(request, res, body)
             obj, created = self.store.update(
                 res, target.namespace, target.name, body, subresource=target.subresource, dry_run=dry_run
@@ -262,6 +274,56 @@ class Handler:
                 f"strict decoding error: {', '.join(unknown)}"
             )
         return unknown
+
+    def _applied(
+        self, request: web.Request, res: ResourceDef, live: dict[str, Any], patch: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Server-side apply's field ownership (`api_fields`): 409 on a conflict unless `force=true`."""
+        try:
+            return api_fields.apply(
+                live,
+                patch,
+                request.query["fieldManager"],
+                list((live.get("metadata") or {}).get("managedFields") or ()),
+                res.api_version,
+                now_rfc3339(),
+                res.schema if res.custom else None,
+                force=request.query.get("force") in ("true", "1"),
+            )
+        except api_fields.Conflicts as error:
+            causes = [
+                {
+                    "reason": "FieldManagerConflict",
+                    "message": f'conflict with "{c.manager}" using {c.api_version}',
+                    "field": c.field,
+                }
+                for c in error.conflicts
+            ]
+            raise ApiError(
+                409,
+                "Conflict",
+                api_fields.conflict_message(error.conflicts),
+                {"name": (live.get("metadata") or {}).get("name", ""), "kind": res.plural, "causes": causes}
+                | ({"group": res.group} if res.group else {}),
+            ) from None
+
+    @staticmethod
+    def _updated(
+        request: web.Request, res: ResourceDef, old: Mapping[str, Any] | None, new: dict[str, Any]
+    ) -> dict[str, Any]:
+        """`new` with the managedFields of a create/update/patch by the request's field manager (its
+        `fieldManager`, else the client's name from User-Agent); managedFields the client set win."""
+        old_managed = list(((old or {}).get("metadata") or {}).get("managedFields") or ())
+        given = (new.get("metadata") or {}).get("managedFields")
+        if old is not None and given is not None and given != old_managed:
+            return _with_managed_fields(new, [dict(e) for e in given if isinstance(e, Mapping) and e])
+        manager = request.query.get("fieldManager") or (
+            request.headers.get("User-Agent", "").split("/")[0].strip() or "unknown"
+        )
+        managed = api_fields.record_update(
+            old, new, manager, old_managed, res.api_version, now_rfc3339(), res.schema if res.custom else None
+        )
+        return _with_managed_fields(new, managed)
 
     @staticmethod
     def _out(res: ResourceDef, obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -357,6 +419,8 @@ class Handler:
                     raise errors.bad_request("an apply patch must be an object")
                 patch.setdefault("metadata", {})["name"] = target.name
                 patch = _canonical_times(res, check_object(patch))
+                _, managed = self._applied(request, res, {}, patch)
+                patch = _with_managed_fields(patch, managed)
                 warnings = self._field_validation(request, res, patch)
                 obj = self.store.create(res, target.namespace, patch, dry_run=dry_run)
                 return json_response(self._out(res, obj), 201, warnings)
@@ -370,9 +434,16 @@ class Handler:
             patched = api_patch.merge_patch(current, patch)
         elif kind == "strategic":
             patched = api_patch.strategic_merge_patch(current, patch)
+        elif target.subresource is None and isinstance(patch, dict):
+            patch = _canonical_times(res, check_object(patch))
+            pruned, managed = self._applied(request, res, current, patch)
+            applied = api_patch.apply_patch(pruned, patch, res.schema if res.custom else None)
+            patched = _with_managed_fields(applied, managed)
         else:
             patched = api_patch.apply_patch(current, patch, res.schema if res.custom else None)
         patched = _canonical_times(res, check_object(patched))
+        if kind != "apply" and target.subresource is None:
+            patched = self._updated(request, res, current, patched)
         try:  # patches can deepen an object past the bound one request at a time
             api_decode.check_tree(patched)
         except api_decode.DecodeError as error:

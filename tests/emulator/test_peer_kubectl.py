@@ -151,3 +151,63 @@ def test_kubectl_apply_server_side_owns_fields_conflicts_and_removes_what_it_dro
     ]
     kubectl("apply", "--server-side", "-f", "-", stdin=manifest.replace(", b: '3'", ""))
     assert get(kubectl, "configmap", "owned", "-n", ns)["data"] == {"a": "2"}
+
+
+SCALABLE_CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: crews.peer.test}
+spec:
+  group: peer.test
+  scope: Namespaced
+  names: {plural: crews, singular: crew, kind: Crew}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources:
+      status: {}
+      scale: {specReplicasPath: .spec.size, statusReplicasPath: .status.size, labelSelectorPath: .status.sel}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {size: {type: integer}}}
+          status: {type: object, properties: {size: {type: integer}, sel: {type: string}}}
+"""
+
+
+def test_kubectl_scale_deployment_and_custom_resource(kubectl, http: Http, ns: str) -> None:  # type: ignore[no-untyped-def]
+    # `kubectl scale deployment/web --replicas=3` and `kubectl scale crew/c1 --replicas=4` (scale subresource)
+    kubectl("create", "deployment", "web", "-n", ns, "--image=nginx", "--replicas=1")
+    assert kubectl("scale", "deployment/web", "-n", ns, "--replicas=3").stdout.strip() == (
+        "deployment.apps/web scaled"
+    )
+    assert get(kubectl, "deployment", "web", "-n", ns)["spec"]["replicas"] == 3
+    scale = http.get(f"/apis/apps/v1/namespaces/{ns}/deployments/web/scale").json()
+    assert (scale["kind"], scale["apiVersion"], scale["spec"], scale["status"]) == (
+        "Scale",
+        "autoscaling/v1",
+        {"replicas": 3},
+        {"replicas": 0, "selector": "app=web"},
+    )
+    stale = {**scale, "metadata": {**scale["metadata"], "resourceVersion": "1"}, "spec": {"replicas": 5}}
+    assert http.put(f"/apis/apps/v1/namespaces/{ns}/deployments/web/scale", stale).status_code == 409
+    negative = http.patch(f"/apis/apps/v1/namespaces/{ns}/deployments/web/scale", {"spec": {"replicas": -1}})
+    assert negative.status_code == 422
+    kubectl("apply", "-f", "-", stdin=SCALABLE_CRD)
+    kubectl("wait", "--for=condition=Established", "crd/crews.peer.test", "--timeout=20s")
+    crew = (
+        f"apiVersion: peer.test/v1\nkind: Crew\nmetadata: {{name: c1, namespace: {ns}}}\nspec: {{size: 1}}\n"
+    )
+    kubectl("apply", "-f", "-", stdin=crew)
+    http.patch(
+        f"/apis/peer.test/v1/namespaces/{ns}/crews/c1/status", {"status": {"size": 1, "sel": "crew=c1"}}
+    )
+    kubectl("scale", "crew/c1", "-n", ns, "--replicas=4")
+    assert get(kubectl, "crew", "c1", "-n", ns)["spec"] == {"size": 4}
+    crew_scale = http.get(f"/apis/peer.test/v1/namespaces/{ns}/crews/c1/scale").json()
+    assert (crew_scale["spec"], crew_scale["status"]) == (
+        {"replicas": 4},
+        {"replicas": 1, "selector": "crew=c1"},
+    )

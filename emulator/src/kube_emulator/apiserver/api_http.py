@@ -26,6 +26,7 @@ from kube_emulator.apiserver import (
     api_patch,
     api_protobuf,
     api_reviews,
+    api_scale,
     api_table,
     openapi_schema,
 )
@@ -40,8 +41,8 @@ from kube_emulator.apiserver.api_watch import serve_watch
 
 logger = logging.getLogger(__name__)
 
-# Subresources with server behind them; others in discovery (exec, scale, eviction, ...) answer 404.
-SERVED = {"status", "log", "binding"}
+# Subresources with server behind them; others in discovery (exec, eviction, ...) answer 404.
+SERVED = {"status", "log", "binding", "scale"}
 _PATCH_TYPES = {
     "application/json-patch+json": "json",
     "application/merge-patch+json": "merge",
@@ -192,6 +193,8 @@ class Handler:
                         request, self.store, res, target.namespace, target.name, self.log_dir
                     )
                 obj = self.store.get(res, target.namespace, target.name)
+                if target.subresource == "scale":
+                    return json_response(api_scale.scale_of(res, obj))
                 return self._object_response(request, res, obj)
             if watch:
                 return await self._watch(request, res, target)
@@ -215,6 +218,8 @@ class Handler:
             if method == "DELETE":
                 return await self._delete_collection(request, res, target)
             raise errors.method_not_allowed()
+        if target.subresource == "scale" and method in ("PUT", "PATCH"):
+            return await self._scale(request, res, target, dry_run)
         if method == "PUT":
             body = _canonical_times(res, await self._body(request))
             if target.subresource is None:
@@ -453,6 +458,34 @@ class Handler:
             res, target.namespace, target.name, patched, subresource=target.subresource, dry_run=dry_run
         )
         return json_response(self._out(res, obj), 200, warnings)
+
+    async def _scale(
+        self, request: web.Request, res: ResourceDef, target: Target, dry_run: bool
+    ) -> web.Response:
+        """PUT or PATCH of the scale subresource: the parent's replicas change, the answer is its Scale."""
+        assert target.name is not None
+        obj = self.store.get(res, target.namespace, target.name)
+        if request.method == "PUT":
+            scale: Any = await self._body(request)
+        else:
+            kind = _PATCH_TYPES.get(request.content_type)
+            patch = await self._raw_body(request)
+            if kind in (None, "apply") or patch is None:
+                raise errors.unsupported_media_type(request.content_type)
+            current = api_scale.scale_of(res, obj)
+            if kind == "json":
+                try:
+                    scale = api_patch.json_patch(current, patch)
+                except api_patch.JsonPatchError as error:
+                    raise errors.json_patch_failed(str(error)) from None
+            elif kind == "merge":
+                scale = api_patch.merge_patch(current, patch)
+            else:
+                scale = api_patch.strategic_merge_patch(current, patch)
+        new, _ = self.store.update(
+            res, target.namespace, target.name, api_scale.scaled(res, obj, scale), dry_run=dry_run
+        )
+        return json_response(api_scale.scale_of(res, new))
 
     def _bind(self, res: ResourceDef, target: Target, body: dict[str, Any]) -> web.Response:
         pods = self.store.resource("", "v1", "pods")

@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from kube_emulator.apiserver import (
+    api_admission,
     api_decode,
     api_discovery,
     api_faults,
@@ -155,6 +156,7 @@ class Handler:
         self.log_dir = log_dir
         self.closing = closing
         self.open_watches = 0
+        self.admission = api_admission.Admission(store)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -211,7 +213,17 @@ class Handler:
                 )
             body = _canonical_times(res, await self._body(request))
             body = self._updated(request, res, None, body)
-            warnings = self._field_validation(request, res, body)
+            ns = target.namespace
+            body, admitted = await self._admit(
+                res,
+                "CREATE",
+                target,
+                body,
+                None,
+                dry_run,
+                lambda b: self.store.create(res, ns, b, dry_run=True),
+            )
+            warnings = admitted + self._field_validation(request, res, body)
             obj = self.store.create(res, target.namespace, body, dry_run=dry_run)
             return json_response(self._out(res, obj), 201, warnings)
         if target.name is None:
@@ -222,10 +234,13 @@ class Handler:
             return await self._scale(request, res, target, dry_run)
         if method == "PUT":
             body = _canonical_times(res, await self._body(request))
+            old = self.store.find(res, target.namespace, target.name)
             if target.subresource is None:
-                old = self.store.find(res, target.namespace, target.name)
                 body = self._updated(request, res, old, body)
-            warnings = self._field_validation(request, res, body)
+            body, admitted = await self._admit(
+                res, "UPDATE" if old else "CREATE", target, body, old, dry_run, self._preview(res, target)
+            )
+            warnings = admitted + self._field_validation(request, res, body)
             obj, created = self.store.update(
                 res, target.namespace, target.name, body, subresource=target.subresource, dry_run=dry_run
             )
@@ -237,6 +252,9 @@ class Handler:
             for key in ("propagationPolicy", "gracePeriodSeconds"):
                 if key in query:
                     options.setdefault(key, query[key])
+            if self.admission.active(res):
+                old = self.store.get(res, target.namespace, target.name)
+                await self._admit(res, "DELETE", target, None, old, dry_run, None)
             obj = self.store.delete(res, target.namespace, target.name, options, dry_run=dry_run)
             return json_response(self._out(res, obj))
         raise errors.method_not_allowed()
@@ -279,6 +297,40 @@ class Handler:
                 f"strict decoding error: {', '.join(unknown)}"
             )
         return unknown
+
+    async def _admit(
+        self,
+        res: ResourceDef,
+        operation: str,
+        target: Target,
+        obj: dict[str, Any] | None,
+        old: dict[str, Any] | None,
+        dry_run: bool,
+        preview: Callable[[dict[str, Any]], dict[str, Any]] | None,
+    ) -> tuple[Any, list[str]]:
+        """Admission webhooks and policies (`api_admission`), when any are configured."""
+        if not self.admission.active(res):
+            return obj, []
+        name = target.name or ((obj or {}).get("metadata") or {}).get("name") or ""
+        admitted, warnings = await self.admission.admit(
+            res, operation, target.namespace, name, obj, old, target.subresource, dry_run, preview
+        )
+        if admitted is not None:
+            admitted = check_object(admitted)
+        return admitted, warnings
+
+    def _preview(self, res: ResourceDef, target: Target) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """The object an update would store (a dry run of it), for validating admission."""
+        assert target.name is not None
+        name = target.name
+
+        def preview(body: dict[str, Any]) -> dict[str, Any]:
+            stored, _ = self.store.update(
+                res, target.namespace, name, body, subresource=target.subresource, dry_run=True
+            )
+            return stored
+
+        return preview
 
     def _applied(
         self, request: web.Request, res: ResourceDef, live: dict[str, Any], patch: Mapping[str, Any]
@@ -426,7 +478,17 @@ class Handler:
                 patch = _canonical_times(res, check_object(patch))
                 _, managed = self._applied(request, res, {}, patch)
                 patch = _with_managed_fields(patch, managed)
-                warnings = self._field_validation(request, res, patch)
+                ns = target.namespace
+                patch, admitted = await self._admit(
+                    res,
+                    "CREATE",
+                    target,
+                    patch,
+                    None,
+                    dry_run,
+                    lambda b: self.store.create(res, ns, b, dry_run=True),
+                )
+                warnings = admitted + self._field_validation(request, res, patch)
                 obj = self.store.create(res, target.namespace, patch, dry_run=dry_run)
                 return json_response(self._out(res, obj), 201, warnings)
             raise errors.not_found(res.plural, res.group, target.name)
@@ -453,7 +515,10 @@ class Handler:
             api_decode.check_tree(patched)
         except api_decode.DecodeError as error:
             raise errors.bad_request(f"the patched object cannot be stored: {error}") from None
-        warnings = self._field_validation(request, res, patched)
+        patched, admitted = await self._admit(
+            res, "UPDATE", target, patched, current, dry_run, self._preview(res, target)
+        )
+        warnings = admitted + self._field_validation(request, res, patched)
         obj, _ = self.store.update(
             res, target.namespace, target.name, patched, subresource=target.subresource, dry_run=dry_run
         )

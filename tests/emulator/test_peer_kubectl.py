@@ -13,6 +13,7 @@ import subprocess
 import pytest
 
 from api_helpers import Http, run_kubectl
+from kube_emulator.apiserver import api_protobuf
 from kube_emulator.apiserver.apiserver import EmbeddedAPI
 
 pytest_plugins = ["api_fixtures"]
@@ -211,3 +212,28 @@ def test_kubectl_scale_deployment_and_custom_resource(kubectl, http: Http, ns: s
         {"replicas": 4},
         {"replicas": 1, "selector": "crew=c1"},
     )
+
+
+def test_answers_in_protobuf_when_the_client_accepts_nothing_else(http: Http, ns: str) -> None:
+    # client-go with AcceptContentTypes "application/vnd.kubernetes.protobuf" (the control plane's own
+    # clients): objects, lists and error Statuses come back as k8s\x00 envelopes; JSON when JSON is
+    # acceptable.
+    http.post(f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "pb"}, "data": {"k": "v"}})
+    only = {"Accept": "application/vnd.kubernetes.protobuf"}
+    url = f"{http.url}/api/v1/namespaces/{ns}/configmaps"
+    one = http.session.get(f"{url}/pb", headers=only, timeout=10)
+    assert one.headers["Content-Type"] == "application/vnd.kubernetes.protobuf"
+    decoded = api_protobuf.decode(one.content)
+    assert (decoded["kind"], decoded["metadata"]["name"], decoded["data"]) == ("ConfigMap", "pb", {"k": "v"})
+    listed = api_protobuf.decode(http.session.get(url, headers=only, timeout=10).content)
+    assert listed["kind"] == "ConfigMapList" and [i["metadata"]["name"] for i in listed["items"]] == ["pb"]
+    missing = http.session.get(f"{url}/nope", headers=only, timeout=10)
+    status = api_protobuf.decode(missing.content)
+    assert (missing.status_code, status["kind"], status["reason"], status["code"]) == (
+        404,
+        "Status",
+        "NotFound",
+        404,
+    )
+    both = {"Accept": "application/vnd.kubernetes.protobuf, application/json"}
+    assert http.session.get(f"{url}/pb", headers=both, timeout=10).json()["data"] == {"k": "v"}

@@ -23,6 +23,7 @@ import copy
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from kube_emulator.apiserver.api_patch import MERGE_SETS, merge_key
@@ -73,7 +74,15 @@ class Conflicts(Exception):
 
 # ---- field sets -----------------------------------------------------------------------------------------
 def field_set(obj: Mapping[str, Any], schema: Mapping[str, Any] | None = None) -> set[Path]:
-    members: set[Path] = set()
+    return set(flatten(obj, schema))
+
+
+_ITEM = object()  # the value of a keyed or set item's own path: its presence is what is owned
+
+
+def flatten(obj: Mapping[str, Any], schema: Mapping[str, Any] | None = None) -> dict[Path, Any]:
+    """Every member of `obj` with its value (`_ITEM` for list items), in one walk."""
+    members: dict[Path, Any] = {}
     for key, value in obj.items():
         if key in ("apiVersion", "kind"):
             continue
@@ -118,7 +127,12 @@ def _item_element(item: Any, keys: Any) -> str:
 
 
 def _walk(
-    value: Any, path: Path, field: str, parent: str, schema: Mapping[str, Any] | None, members: set[Path]
+    value: Any,
+    path: Path,
+    field: str,
+    parent: str,
+    schema: Mapping[str, Any] | None,
+    members: dict[Path, Any],
 ) -> None:
     if isinstance(value, Mapping) and value:
         for key, item in value.items():
@@ -126,17 +140,17 @@ def _walk(
     elif isinstance(value, list) and value:
         keys = _list_keys(field, parent, value, schema)
         if keys is None:
-            members.add(path)
+            members[path] = value
             return
         items_schema = (schema or {}).get("items") if schema is not None else None
         for item in value:
             item_path = (*path, _item_element(item, keys))
-            members.add(item_path)
+            members[item_path] = _ITEM
             if keys != "set" and isinstance(item, Mapping):
                 for key, sub in item.items():
                     _walk(sub, (*item_path, f"f:{key}"), key, field, _sub(items_schema, key), members)
     else:
-        members.add(path)
+        members[path] = value
 
 
 def to_fields_v1(members: Iterable[Path]) -> dict[str, Any]:
@@ -177,13 +191,18 @@ def _step(node: Any, element: str) -> Any:
         return node.get(rest, _MISSING) if isinstance(node, Mapping) else _MISSING
     if not isinstance(node, list):
         return _MISSING
-    wanted = json.loads(rest)
+    wanted = _key_of(rest)
     for item in node:
         if kind == "v" and item == wanted:
             return item
         if kind == "k" and isinstance(item, Mapping) and all(item.get(k) == v for k, v in wanted.items()):
             return item
     return _MISSING
+
+
+@lru_cache(maxsize=4096)
+def _key_of(text: str) -> Any:
+    return json.loads(text)
 
 
 def value_at(obj: Any, path: Path) -> Any:
@@ -257,15 +276,18 @@ def apply(
     force: bool = False,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(live without the fields `manager` gave up, the managedFields after this apply); raises Conflicts."""
-    applying = field_set(applied, schema)
-    pairs = [(h, m) for h, m in entry_sets(entries) if not h.get("subresource")]
-    kept = [(h, m) for h, m in entry_sets(entries) if h.get("subresource")]
+    given = flatten(applied, schema)
+    applying = set(given)
+    live_values = flatten(live, schema)
+    every = entry_sets(entries)
+    pairs = [(h, m) for h, m in every if not h.get("subresource")]
+    kept = [(h, m) for h, m in every if h.get("subresource")]
     mine = next((m for h, m in pairs if _is(h, manager, "Apply")), set())
     others = [(h, m) for h, m in pairs if not _is(h, manager, "Apply")]
     conflicts = []
     for head, members in others:
         for path in sorted(applying & members):
-            if value_at(live, path) != value_at(applied, path):
+            if live_values.get(path, _MISSING) != given[path]:
                 conflicts.append(
                     Conflict(str(head.get("manager", "")), str(head.get("apiVersion", "")), path)
                 )
@@ -303,10 +325,13 @@ def record_update(
     schema: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """managedFields after a create / update / patch by `manager`: it owns what it changed."""
-    present = field_set(new, schema)
-    changed = {p for p in present if old is None or value_at(old, p) != value_at(new, p)}
-    pairs = [(h, m) for h, m in entry_sets(entries) if not h.get("subresource")]
-    kept = [(h, m) for h, m in entry_sets(entries) if h.get("subresource")]
+    after = flatten(new, schema)
+    before = flatten(old, schema) if old is not None else {}
+    present = set(after)
+    changed = {p for p, v in after.items() if p not in before or before[p] != v}
+    every = entry_sets(entries)
+    pairs = [(h, m) for h, m in every if not h.get("subresource")]
+    kept = [(h, m) for h, m in every if h.get("subresource")]
     result: list[tuple[dict[str, Any], set[Path]]] = []
     placed = False
     for head, members in pairs:

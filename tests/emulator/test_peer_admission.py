@@ -48,6 +48,9 @@ class Hook(BaseHTTPRequestHandler):
             response.update(
                 patchType="JSONPatch", patch=base64.b64encode(json.dumps(patch).encode()).decode()
             )
+        elif self.path == "/keep":
+            kept = request["oldObject"]["metadata"]["name"]
+            response = {**response, "allowed": False, "status": {"code": 403, "message": f"{kept} stays"}}
         elif self.path == "/broken":
             self.send_response(500)
             self.end_headers()
@@ -247,3 +250,32 @@ def test_validating_admission_policy_denies_and_warns(http: Http, ns: str) -> No
     finally:
         http.delete(f"{ADMISSION}/validatingadmissionpolicybindings/demo-binding-test.example.com")
         http.delete(f"{ADMISSION}/validatingadmissionpolicies/demo-policy.example.com")
+
+
+def test_a_validating_webhook_on_delete_sees_the_old_object(
+    http: Http, ns: str, webhook: tuple[str, str]
+) -> None:
+    # kopf.on.validate(operations=["DELETE"]): the review carries oldObject, the refusal keeps the object
+    url, ca = webhook
+    config = hook_config("ValidatingWebhookConfiguration", "keep", f"{url}/keep", ca)
+    config["webhooks"][0]["rules"][0]["operations"] = ["DELETE"]
+    http.post(f"{ADMISSION}/validatingwebhookconfigurations", config)
+    try:
+        http.post(
+            f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "k", "labels": {"admission": "on"}}}
+        )
+        http.post(f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "free"}})
+        refused = http.delete(f"/api/v1/namespaces/{ns}/configmaps/k")
+        assert (refused.status_code, refused.json()["message"]) == (
+            403,
+            'admission webhook "keep.peer.test" denied the request: k stays',
+        )
+        assert (
+            Hook.reviews[-1]["request"]["operation"] == "DELETE"
+            and Hook.reviews[-1]["request"]["object"] is None
+        )
+        assert http.delete(f"/api/v1/namespaces/{ns}/configmaps/free").status_code == 200
+        assert http.delete(f"/api/v1/namespaces/{ns}/configmaps").status_code == 403  # deletecollection too
+        assert http.get(f"/api/v1/namespaces/{ns}/configmaps/k").status_code == 200
+    finally:
+        http.delete(f"{ADMISSION}/validatingwebhookconfigurations/keep")

@@ -129,6 +129,16 @@ def test_kubectl_auth_can_i(kubectl) -> None:  # type: ignore[no-untyped-def]
     rules = kubectl("auth", "can-i", "--list", "-n", "default").stdout.splitlines()
     assert rules[0].split() == ["Resources", "Non-Resource", "URLs", "Resource", "Names", "Verbs"]
     assert rules[1].split() == ["*.*", "[]", "[]", "[*]"]
+    # `kubectl auth whoami` (SelfSubjectReview)
+    assert kubectl("auth", "whoami").stdout.split() == [
+        "ATTRIBUTE",
+        "VALUE",
+        "Username",
+        "kube-emulator:admin",
+        "Groups",
+        "[system:masters",
+        "system:authenticated]",
+    ]
 
 
 def test_kubectl_apply_server_side_owns_fields_conflicts_and_removes_what_it_drops(kubectl, ns: str) -> None:  # type: ignore[no-untyped-def]

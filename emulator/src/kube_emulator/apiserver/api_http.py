@@ -445,6 +445,17 @@ class Handler:
         deleted = []
         for obj in [o for o in self.store.list(res, target.namespace) if match(o)]:
             meta = obj["metadata"]
+            if self.admission.active(res):
+                one = Target(
+                    target.group,
+                    target.version,
+                    target.plural,
+                    meta.get("namespace"),
+                    meta["name"],
+                    None,
+                    False,
+                )
+                await self._admit(res, "DELETE", one, None, obj, False, None)
             deleted.append(
                 self._out(res, self.store.delete(res, meta.get("namespace"), meta["name"], options))
             )

@@ -55,6 +55,8 @@ ROOTS = [
     "authentication.v1.SelfSubjectReview",
     "autoscaling.v1.Scale",
     "runtime.Unknown",
+    "coordination.v1.Lease",
+    "events.v1.Event",
 ]
 SCALARS = {"string", "bool", "int32", "int64", "double", "bytes", "float"}
 FIELD = re.compile(r"^\s*(optional|repeated)?\s*(map<\s*string,\s*([\w.]+)>|[\w.]+)\s+(\w+)\s*=\s*(\d+);")

@@ -160,3 +160,10 @@ def test_normalise_times_walks_the_kind_s_time_fields() -> None:
 )
 def test_protobuf_answers_only_when_json_is_not_acceptable(accept: str, protobuf: bool) -> None:
     assert pb.wants_protobuf(accept) is protobuf
+
+
+def test_lease_micro_times_as_client_go_leader_election_writes_them() -> None:
+    lease = {"spec": {"holderIdentity": "a", "renewTime": "2026-07-01T10:20:30.5+00:00"}}
+    assert pb.normalise_times(pb.message_for("coordination.k8s.io/v1", "Lease"), lease) == {
+        "spec": {"holderIdentity": "a", "renewTime": "2026-07-01T10:20:30.500000Z"}
+    }

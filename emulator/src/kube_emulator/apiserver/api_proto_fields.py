@@ -130,6 +130,12 @@ MESSAGES: dict[str, str] = {
     "batch.v1.SuccessPolicy": "rules=1:*batch.v1.SuccessPolicyRule",
     "batch.v1.SuccessPolicyRule": "succeededIndexes=1:string? succeededCount=2:int32?",
     "batch.v1.UncountedTerminatedPods": "succeeded=1:*string failed=2:*string",
+    "coordination.v1.Lease": "metadata=1:meta.v1.ObjectMeta spec=2:coordination.v1.LeaseSpec",
+    "coordination.v1.LeaseSpec": (
+        "holderIdentity=1:string? leaseDurationSeconds=2:int32? acquireTime=3:meta.v1.MicroTime"
+        " renewTime=4:meta.v1.MicroTime leaseTransitions=5:int32? strategy=6:string"
+        " preferredHolder=7:string?"
+    ),
     "core.v1.AWSElasticBlockStoreVolumeSource": (
         "volumeID=1:string fsType=2:string partition=3:int32 readOnly=4:bool"
     ),
@@ -577,6 +583,14 @@ MESSAGES: dict[str, str] = {
         "gmsaCredentialSpecName=1:string? gmsaCredentialSpec=2:string? runAsUserName=3:string?"
         " hostProcess=4:bool?"
     ),
+    "events.v1.Event": (
+        "metadata=1:meta.v1.ObjectMeta eventTime=2:meta.v1.MicroTime series=3:events.v1.EventSeries"
+        " reportingController=4:string reportingInstance=5:string action=6:string reason=7:string"
+        " regarding=8:core.v1.ObjectReference related=9:core.v1.ObjectReference note=10:string"
+        " type=11:string deprecatedSource=12:core.v1.EventSource deprecatedFirstTimestamp=13:meta.v1.Time"
+        " deprecatedLastTimestamp=14:meta.v1.Time deprecatedCount=15:int32"
+    ),
+    "events.v1.EventSeries": "count=1:int32 lastObservedTime=2:meta.v1.MicroTime",
     "intstr.IntOrString": "type=1:int64 intVal=2:int32 strVal=3:string",
     "meta.v1.Condition": (
         "type=1:string status=2:string observedGeneration=3:int64 lastTransitionTime=4:meta.v1.Time"

@@ -57,6 +57,7 @@ ROOTS = [
     "runtime.Unknown",
     "coordination.v1.Lease",
     "events.v1.Event",
+    "meta.v1.WatchEvent",
 ]
 SCALARS = {"string", "bool", "int32", "int64", "double", "bytes", "float"}
 FIELD = re.compile(r"^\s*(optional|repeated)?\s*(map<\s*string,\s*([\w.]+)>|[\w.]+)\s+(\w+)\s*=\s*(\d+);")

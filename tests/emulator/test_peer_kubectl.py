@@ -247,3 +247,40 @@ def test_answers_in_protobuf_when_the_client_accepts_nothing_else(http: Http, ns
     )
     both = {"Accept": "application/vnd.kubernetes.protobuf, application/json"}
     assert http.session.get(f"{url}/pb", headers=both, timeout=10).json()["data"] == {"k": "v"}
+
+
+def test_a_protobuf_only_watch_streams_length_delimited_watch_events(http: Http, ns: str) -> None:
+    # client-go informers of protobuf-only clients: `application/vnd.kubernetes.protobuf;stream=watch`, each
+    # frame a 4-byte big-endian length and a raw metav1.WatchEvent{type=1, object=2 RawExtension{raw=1}}
+    # whose raw is the k8s\x00-enveloped object.
+    http.post(f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "w"}, "data": {"k": "v"}})
+    response = http.session.get(
+        f"{http.url}/api/v1/namespaces/{ns}/configmaps",
+        params={
+            "watch": "true",
+            "timeoutSeconds": "1",
+            "allowWatchBookmarks": "true",
+            "sendInitialEvents": "true",
+        },
+        headers={"Accept": "application/vnd.kubernetes.protobuf"},
+        timeout=15,
+    )
+    assert response.headers["Content-Type"] == "application/vnd.kubernetes.protobuf;stream=watch"
+    data, events = response.content, []
+    while data:
+        length = int.from_bytes(data[:4], "big")
+        frame, data = data[4 : 4 + length], data[4 + length :]
+        assert len(frame) == length
+        type_length = frame[1]
+        assert frame[0] == 0x0A and frame[2 + type_length] == 0x12  # field 1 (type), then field 2 (object)
+        event = api_protobuf.message_class("meta.v1.WatchEvent").FromString(frame)
+        event_type, raw = event.type, event.object.raw
+        assert frame[2 : 2 + type_length].decode() == event_type
+        assert raw.startswith(b"k8s\x00")
+        events.append((event_type, api_protobuf.decode(raw)))
+    assert [(t, o["kind"], o["metadata"].get("name")) for t, o in events] == [
+        ("ADDED", "ConfigMap", "w"),
+        ("BOOKMARK", "ConfigMap", None),
+    ]
+    assert events[0][1]["data"] == {"k": "v"}
+    assert events[1][1]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}

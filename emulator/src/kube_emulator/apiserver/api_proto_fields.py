@@ -639,6 +639,7 @@ MESSAGES: dict[str, str] = {
         " retryAfterSeconds=5:int32"
     ),
     "meta.v1.Time": "seconds=1:int64 nanos=2:int32",
+    "meta.v1.WatchEvent": "type=1:string object=2:runtime.RawExtension",
     "rbac.v1.AggregationRule": "clusterRoleSelectors=1:*meta.v1.LabelSelector",
     "rbac.v1.ClusterRole": (
         "metadata=1:meta.v1.ObjectMeta rules=2:*rbac.v1.PolicyRule aggregationRule=3:rbac.v1.AggregationRule"
@@ -661,6 +662,7 @@ MESSAGES: dict[str, str] = {
     "rbac.v1.RoleRef": "apiGroup=1:string kind=2:string name=3:string",
     "rbac.v1.Subject": "kind=1:string apiGroup=2:string name=3:string namespace=4:string",
     "resource.Quantity": "string=1:string",
+    "runtime.RawExtension": "raw=1:bytes",
     "runtime.TypeMeta": "apiVersion=1:string kind=2:string",
     "runtime.Unknown": (
         "typeMeta=1:runtime.TypeMeta^ raw=2:bytes contentEncoding=3:string contentType=4:string"

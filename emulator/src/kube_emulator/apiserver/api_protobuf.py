@@ -291,6 +291,22 @@ def encode(obj: Mapping[str, Any]) -> bytes | None:
     return MAGIC + envelope.SerializeToString(deterministic=True)
 
 
+WATCH_MEDIA_TYPE = f"{MEDIA_TYPE};stream=watch"
+
+
+def watch_frame(event_type: str, obj: Mapping[str, Any]) -> bytes | None:
+    """One event of a protobuf watch stream, as client-go's LengthDelimitedFramer reads it: a 4-byte
+    big-endian length, then a metav1.WatchEvent (raw, no envelope) whose object is the enveloped object."""
+    embedded = encode(obj)
+    if embedded is None:
+        return None
+    event = message_class("meta.v1.WatchEvent")()
+    event.type = event_type
+    event.object.raw = embedded
+    data = event.SerializeToString(deterministic=True)
+    return len(data).to_bytes(4, "big") + data
+
+
 def from_json(message: str, obj: Mapping[str, Any]) -> Message:
     instance = message_class(message)()
     _fill(message, instance, obj)

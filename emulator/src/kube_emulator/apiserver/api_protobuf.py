@@ -142,9 +142,29 @@ def message_for(api_version: str, kind: str) -> str | None:
 
 
 # ---- times --------------------------------------------------------------------------------------------
+def _times_below(message: str, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether `message` holds a Time or MicroTime field anywhere below it."""
+    if message in _HAS_TIMES:
+        return _HAS_TIMES[message]
+    found = False
+    for field in FIELDS.get(message, ()):
+        if field.type in _TIMES:
+            found = True
+        elif field.type in FIELDS and field.type not in seen:
+            found = _times_below(field.type, seen | {message})
+        if found:
+            break
+    _HAS_TIMES[message] = found
+    return found
+
+
+_HAS_TIMES: dict[str, bool] = {}
+_CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z")
+
+
 def normalise_times(message: str | None, value: Any) -> Any:
     """`value` (a JSON object of `message`) with every Time / MicroTime field in its canonical form."""
-    if message is None or not isinstance(value, Mapping):
+    if message is None or not isinstance(value, Mapping) or not _times_below(message):
         return value
     fields = _BY_NAME.get(message, {})
     result = dict(value)
@@ -172,6 +192,9 @@ def normalise_times(message: str | None, value: Any) -> Any:
 
 def _canonical_time(value: Any, micro: bool) -> Any:
     if not isinstance(value, str) or not value:
+        return value
+    match = _CANONICAL.fullmatch(value)
+    if match is not None and bool(match.group(1)) == micro:
         return value
     return format_time(parse_time(value), micro)
 

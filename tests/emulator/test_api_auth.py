@@ -92,9 +92,14 @@ def test_a_form_post_is_415(api: EmbeddedAPI) -> None:
     assert not pod_exists(api, "evil")
 
 
-def test_protobuf_is_415_since_the_api_does_not_decode_it(api: EmbeddedAPI) -> None:
+def test_protobuf_is_decoded_so_a_broken_envelope_is_400_not_415(api: EmbeddedAPI) -> None:
+    # client-go falls back to JSON after a 415 only for CBOR: protobuf must be read (api_protobuf).
     headers = authed(api, **{"Content-Type": "application/vnd.kubernetes.protobuf"})
-    assert_status(send(api, "POST", PODS, data=b"k8s\x00", headers=headers), 415, "UnsupportedMediaType")
+    empty = assert_status(send(api, "POST", PODS, data=b"k8s\x00", headers=headers), 400, "BadRequest")
+    assert "the protobuf envelope names no apiVersion and kind" in empty["message"]
+    no_magic = assert_status(send(api, "POST", PODS, data=b"\x0a\x00", headers=headers), 400, "BadRequest")
+    assert "does not start with the k8s\\x00 magic" in no_magic["message"]
+    assert not pod_exists(api, "evil")
 
 
 def test_json_and_yaml_bodies_and_a_body_without_type_are_accepted(api: EmbeddedAPI) -> None:

@@ -175,16 +175,10 @@ def test_services_get_a_cluster_ip(http: Http, ns: str) -> None:
 
 
 def test_subresources_without_a_server_behind_them_are_404(http: Http, ns: str) -> None:
-    http.post(
-        f"/apis/apps/v1/namespaces/{ns}/deployments", {"metadata": {"name": "d"}, "spec": {"replicas": 1}}
-    )
-    assert (
-        http.patch(
-            f"/apis/apps/v1/namespaces/{ns}/deployments/d/scale", {"spec": {"replicas": 3}}
-        ).status_code
-        == 404
-    )
-    assert http.get(f"/apis/apps/v1/namespaces/{ns}/deployments/d").json()["spec"] == {"replicas": 1}
+    http.create_pod("p", ns)
+    eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "p"}}
+    assert http.post(f"/api/v1/namespaces/{ns}/pods/p/eviction", eviction).status_code == 404
+    assert http.get(f"/api/v1/namespaces/{ns}/pods/p").status_code == 200  # not evicted
     assert http.get(f"/api/v1/namespaces/{ns}/configmaps/x/status").status_code == 404
 
 

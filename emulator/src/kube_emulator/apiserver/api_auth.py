@@ -11,12 +11,11 @@ A request is refused unless, in this order:
 3. it carries `Authorization: Bearer <the server's token>` (compared in constant time): 401 with the
    Status body a kube-apiserver sends (`reason: Unauthorized`), on every path, /healthz included (a
    kube-apiserver with `--anonymous-auth=false` answers the same).
-4. a write's body is in a media type the API decodes: `application/json` or `application/yaml` for
-   POST, PUT and DELETE, a JSON/merge/strategic-merge/apply patch type for PATCH: 415
-   UnsupportedMediaType otherwise (`text/plain`, forms, multipart). Protobuf
-   (`application/vnd.kubernetes.protobuf`) is a 415 too: this API does not decode it. As in a
-   kube-apiserver, a POST/PUT/DELETE without `Content-Type` is read as JSON (the kubernetes Python
-   client sends none), a PATCH without one is a 415.
+4. a write's body is in a media type the API decodes: `application/json`, `application/yaml` or
+   `application/vnd.kubernetes.protobuf` (the built-in kinds of `api_protobuf`) for POST, PUT and
+   DELETE, a JSON/merge/strategic-merge/apply patch type for PATCH: 415 UnsupportedMediaType otherwise
+   (`text/plain`, forms, multipart). As in a kube-apiserver, a POST/PUT/DELETE without `Content-Type`
+   is read as JSON (the kubernetes Python client sends none), a PATCH without one is a 415.
 
 Checks 1, 2 and 4 make the API unusable from a web page even if the token leaked; check 3 makes it
 unusable by other local users and processes that cannot read the 0600 kubeconfig.
@@ -36,7 +35,7 @@ from aiohttp.typedefs import Middleware
 from kube_emulator.apiserver.api_errors import ApiError
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
-OBJECT_TYPES = ("application/json", "application/yaml")
+OBJECT_TYPES = ("application/json", "application/yaml", "application/vnd.kubernetes.protobuf")
 PATCH_TYPES = (
     "application/json-patch+json",
     "application/merge-patch+json",

@@ -28,6 +28,8 @@ import yaml
 from kube_schema import bounded_yaml
 from kube_schema.bounded_yaml import MAX_ALIAS_NODES, MAX_DEPTH
 
+from kube_emulator.apiserver import api_protobuf
+
 MAX_BODY_BYTES = 3 * 1024 * 1024
 
 
@@ -84,10 +86,15 @@ def load_yaml(raw: bytes | str) -> Any:
 
 
 def decode(raw: bytes, content_type: str) -> Any:
-    """A request body as JSON (or YAML when the media type says so), within every bound above."""
+    """A request body as JSON (or YAML or protobuf when the media type says so), within every bound above."""
     if len(raw) > MAX_BODY_BYTES:
         raise DecodeError(f"the request body is larger than {MAX_BODY_BYTES} bytes")
-    if "yaml" in content_type:
+    if content_type == api_protobuf.MEDIA_TYPE:
+        try:
+            value = api_protobuf.decode(raw)
+        except (api_protobuf.DecodeError, ValueError, RecursionError) as error:
+            raise DecodeError(str(error)) from None
+    elif "yaml" in content_type:
         value = load_yaml(raw)
     else:
         try:

@@ -19,10 +19,15 @@ from typing import Any
 from aiohttp import web
 
 from kube_emulator.apiserver import (
+    api_admission,
     api_decode,
     api_discovery,
     api_faults,
+    api_fields,
     api_patch,
+    api_protobuf,
+    api_reviews,
+    api_scale,
     api_table,
     openapi_schema,
 )
@@ -37,8 +42,8 @@ from kube_emulator.apiserver.api_watch import serve_watch
 
 logger = logging.getLogger(__name__)
 
-# Subresources with server behind them; others in discovery (exec, scale, eviction, ...) answer 404.
-SERVED = {"status", "log", "binding"}
+# Subresources with server behind them; others in discovery (exec, eviction, ...) answer 404.
+SERVED = {"status", "log", "binding", "scale"}
 _PATCH_TYPES = {
     "application/json-patch+json": "json",
     "application/merge-patch+json": "merge",
@@ -114,6 +119,26 @@ def check_object(body: Any) -> dict[str, Any]:
     return body
 
 
+def _with_managed_fields(obj: Mapping[str, Any], managed: list[dict[str, Any]]) -> dict[str, Any]:
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}
+    if managed:
+        meta["managedFields"] = managed
+    return {**obj, "metadata": meta}
+
+
+def _canonical_times(res: ResourceDef, body: dict[str, Any]) -> dict[str, Any]:
+    """A built-in kind's metav1.Time fields as `...Z`, MicroTime as `....000000Z` (as Go's encoding stores
+    them), whatever offset or precision the client sent; an unparsable time is a 400."""
+    if res.custom:
+        return body
+    try:
+        return api_protobuf.normalise_times(api_protobuf.message_for(res.api_version, res.kind), body)
+    except ValueError as error:
+        raise errors.bad_request(
+            f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: {error}'
+        ) from None
+
+
 def dumps(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
@@ -131,6 +156,7 @@ class Handler:
         self.log_dir = log_dir
         self.closing = closing
         self.open_watches = 0
+        self.admission = api_admission.Admission(store)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -169,6 +195,8 @@ class Handler:
                         request, self.store, res, target.namespace, target.name, self.log_dir
                     )
                 obj = self.store.get(res, target.namespace, target.name)
+                if target.subresource == "scale":
+                    return json_response(api_scale.scale_of(res, obj))
                 return self._object_response(request, res, obj)
             if watch:
                 return await self._watch(request, res, target)
@@ -179,17 +207,40 @@ class Handler:
                 return self._bind(res, target, await self._body(request))
             if target.name is not None:
                 raise errors.method_not_allowed()
-            body = await self._body(request)
-            warnings = self._field_validation(request, res, body)
+            if api_reviews.is_review(res.group, res.kind):
+                return json_response(
+                    api_reviews.answer(res.api_version, res.kind, await self._body(request)), 201
+                )
+            body = _canonical_times(res, await self._body(request))
+            body = self._updated(request, res, None, body)
+            ns = target.namespace
+            body, admitted = await self._admit(
+                res,
+                "CREATE",
+                target,
+                body,
+                None,
+                dry_run,
+                lambda b: self.store.create(res, ns, b, dry_run=True),
+            )
+            warnings = admitted + self._field_validation(request, res, body)
             obj = self.store.create(res, target.namespace, body, dry_run=dry_run)
             return json_response(self._out(res, obj), 201, warnings)
         if target.name is None:
             if method == "DELETE":
                 return await self._delete_collection(request, res, target)
             raise errors.method_not_allowed()
+        if target.subresource == "scale" and method in ("PUT", "PATCH"):
+            return await self._scale(request, res, target, dry_run)
         if method == "PUT":
-            body = await self._body(request)
-            warnings = self._field_validation(request, res, body)
+            body = _canonical_times(res, await self._body(request))
+            old = self.store.find(res, target.namespace, target.name)
+            if target.subresource is None:
+                body = self._updated(request, res, old, body)
+            body, admitted = await self._admit(
+                res, "UPDATE" if old else "CREATE", target, body, old, dry_run, self._preview(res, target)
+            )
+            warnings = admitted + self._field_validation(request, res, body)
             obj, created = self.store.update(
                 res, target.namespace, target.name, body, subresource=target.subresource, dry_run=dry_run
             )
@@ -201,6 +252,9 @@ class Handler:
             for key in ("propagationPolicy", "gracePeriodSeconds"):
                 if key in query:
                     options.setdefault(key, query[key])
+            if self.admission.active(res):
+                old = self.store.get(res, target.namespace, target.name)
+                await self._admit(res, "DELETE", target, None, old, dry_run, None)
             obj = self.store.delete(res, target.namespace, target.name, options, dry_run=dry_run)
             return json_response(self._out(res, obj))
         raise errors.method_not_allowed()
@@ -243,6 +297,90 @@ class Handler:
                 f"strict decoding error: {', '.join(unknown)}"
             )
         return unknown
+
+    async def _admit(
+        self,
+        res: ResourceDef,
+        operation: str,
+        target: Target,
+        obj: dict[str, Any] | None,
+        old: dict[str, Any] | None,
+        dry_run: bool,
+        preview: Callable[[dict[str, Any]], dict[str, Any]] | None,
+    ) -> tuple[Any, list[str]]:
+        """Admission webhooks and policies (`api_admission`), when any are configured."""
+        if not self.admission.active(res):
+            return obj, []
+        name = target.name or ((obj or {}).get("metadata") or {}).get("name") or ""
+        admitted, warnings = await self.admission.admit(
+            res, operation, target.namespace, name, obj, old, target.subresource, dry_run, preview
+        )
+        if admitted is not None:
+            admitted = check_object(admitted)
+        return admitted, warnings
+
+    def _preview(self, res: ResourceDef, target: Target) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """The object an update would store (a dry run of it), for validating admission."""
+        assert target.name is not None
+        name = target.name
+
+        def preview(body: dict[str, Any]) -> dict[str, Any]:
+            stored, _ = self.store.update(
+                res, target.namespace, name, body, subresource=target.subresource, dry_run=True
+            )
+            return stored
+
+        return preview
+
+    def _applied(
+        self, request: web.Request, res: ResourceDef, live: dict[str, Any], patch: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Server-side apply's field ownership (`api_fields`): 409 on a conflict unless `force=true`."""
+        try:
+            return api_fields.apply(
+                live,
+                patch,
+                request.query["fieldManager"],
+                list((live.get("metadata") or {}).get("managedFields") or ()),
+                res.api_version,
+                now_rfc3339(),
+                res.schema if res.custom else None,
+                force=request.query.get("force") in ("true", "1"),
+            )
+        except api_fields.Conflicts as error:
+            causes = [
+                {
+                    "reason": "FieldManagerConflict",
+                    "message": f'conflict with "{c.manager}" using {c.api_version}',
+                    "field": c.field,
+                }
+                for c in error.conflicts
+            ]
+            raise ApiError(
+                409,
+                "Conflict",
+                api_fields.conflict_message(error.conflicts),
+                {"name": (live.get("metadata") or {}).get("name", ""), "kind": res.plural, "causes": causes}
+                | ({"group": res.group} if res.group else {}),
+            ) from None
+
+    @staticmethod
+    def _updated(
+        request: web.Request, res: ResourceDef, old: Mapping[str, Any] | None, new: dict[str, Any]
+    ) -> dict[str, Any]:
+        """`new` with the managedFields of a create/update/patch by the request's field manager (its
+        `fieldManager`, else the client's name from User-Agent); managedFields the client set win."""
+        old_managed = list(((old or {}).get("metadata") or {}).get("managedFields") or ())
+        given = (new.get("metadata") or {}).get("managedFields")
+        if old is not None and given is not None and given != old_managed:
+            return _with_managed_fields(new, [dict(e) for e in given if isinstance(e, Mapping) and e])
+        manager = request.query.get("fieldManager") or (
+            request.headers.get("User-Agent", "").split("/")[0].strip() or "unknown"
+        )
+        managed = api_fields.record_update(
+            old, new, manager, old_managed, res.api_version, now_rfc3339(), res.schema if res.custom else None
+        )
+        return _with_managed_fields(new, managed)
 
     @staticmethod
     def _out(res: ResourceDef, obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -307,6 +445,17 @@ class Handler:
         deleted = []
         for obj in [o for o in self.store.list(res, target.namespace) if match(o)]:
             meta = obj["metadata"]
+            if self.admission.active(res):
+                one = Target(
+                    target.group,
+                    target.version,
+                    target.plural,
+                    meta.get("namespace"),
+                    meta["name"],
+                    None,
+                    False,
+                )
+                await self._admit(res, "DELETE", one, None, obj, False, None)
             deleted.append(
                 self._out(res, self.store.delete(res, meta.get("namespace"), meta["name"], options))
             )
@@ -337,7 +486,20 @@ class Handler:
                 if not isinstance(patch, dict):
                     raise errors.bad_request("an apply patch must be an object")
                 patch.setdefault("metadata", {})["name"] = target.name
-                warnings = self._field_validation(request, res, check_object(patch))
+                patch = _canonical_times(res, check_object(patch))
+                _, managed = self._applied(request, res, {}, patch)
+                patch = _with_managed_fields(patch, managed)
+                ns = target.namespace
+                patch, admitted = await self._admit(
+                    res,
+                    "CREATE",
+                    target,
+                    patch,
+                    None,
+                    dry_run,
+                    lambda b: self.store.create(res, ns, b, dry_run=True),
+                )
+                warnings = admitted + self._field_validation(request, res, patch)
                 obj = self.store.create(res, target.namespace, patch, dry_run=dry_run)
                 return json_response(self._out(res, obj), 201, warnings)
             raise errors.not_found(res.plural, res.group, target.name)
@@ -350,18 +512,56 @@ class Handler:
             patched = api_patch.merge_patch(current, patch)
         elif kind == "strategic":
             patched = api_patch.strategic_merge_patch(current, patch)
+        elif target.subresource is None and isinstance(patch, dict):
+            patch = _canonical_times(res, check_object(patch))
+            pruned, managed = self._applied(request, res, current, patch)
+            applied = api_patch.apply_patch(pruned, patch, res.schema if res.custom else None)
+            patched = _with_managed_fields(applied, managed)
         else:
             patched = api_patch.apply_patch(current, patch, res.schema if res.custom else None)
-        check_object(patched)
+        patched = _canonical_times(res, check_object(patched))
+        if kind != "apply" and target.subresource is None:
+            patched = self._updated(request, res, current, patched)
         try:  # patches can deepen an object past the bound one request at a time
             api_decode.check_tree(patched)
         except api_decode.DecodeError as error:
             raise errors.bad_request(f"the patched object cannot be stored: {error}") from None
-        warnings = self._field_validation(request, res, patched)
+        patched, admitted = await self._admit(
+            res, "UPDATE", target, patched, current, dry_run, self._preview(res, target)
+        )
+        warnings = admitted + self._field_validation(request, res, patched)
         obj, _ = self.store.update(
             res, target.namespace, target.name, patched, subresource=target.subresource, dry_run=dry_run
         )
         return json_response(self._out(res, obj), 200, warnings)
+
+    async def _scale(
+        self, request: web.Request, res: ResourceDef, target: Target, dry_run: bool
+    ) -> web.Response:
+        """PUT or PATCH of the scale subresource: the parent's replicas change, the answer is its Scale."""
+        assert target.name is not None
+        obj = self.store.get(res, target.namespace, target.name)
+        if request.method == "PUT":
+            scale: Any = await self._body(request)
+        else:
+            kind = _PATCH_TYPES.get(request.content_type)
+            patch = await self._raw_body(request)
+            if kind in (None, "apply") or patch is None:
+                raise errors.unsupported_media_type(request.content_type)
+            current = api_scale.scale_of(res, obj)
+            if kind == "json":
+                try:
+                    scale = api_patch.json_patch(current, patch)
+                except api_patch.JsonPatchError as error:
+                    raise errors.json_patch_failed(str(error)) from None
+            elif kind == "merge":
+                scale = api_patch.merge_patch(current, patch)
+            else:
+                scale = api_patch.strategic_merge_patch(current, patch)
+        new, _ = self.store.update(
+            res, target.namespace, target.name, api_scale.scaled(res, obj, scale), dry_run=dry_run
+        )
+        return json_response(api_scale.scale_of(res, new))
 
     def _bind(self, res: ResourceDef, target: Target, body: dict[str, Any]) -> web.Response:
         pods = self.store.resource("", "v1", "pods")
@@ -415,9 +615,31 @@ class Handler:
         return json_response(body)
 
 
+@web.middleware
+async def negotiate(request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
+    """Answer in protobuf when the client accepts only protobuf and the kind has a message; JSON otherwise
+    (a kube-apiserver answers in the first acceptable type; client-go reads whichever it gets)."""
+    response: web.StreamResponse = await handler(request)
+    if (
+        not api_protobuf.wants_protobuf(request.headers.get("Accept", ""))
+        or not isinstance(response, web.Response)
+        or response.content_type != "application/json"
+        or not isinstance(response.body, bytes)
+    ):
+        return response
+    raw = api_protobuf.encode(json.loads(response.body))
+    if raw is None:
+        return response
+    encoded = web.Response(body=raw, status=response.status, content_type=api_protobuf.MEDIA_TYPE)
+    for warning in response.headers.getall("Warning", ()):
+        encoded.headers.add("Warning", warning)
+    return encoded
+
+
 def make_app(store: Store, log_dir: Path | None, closing: asyncio.Event) -> tuple[web.Application, Handler]:
     handler = Handler(store, log_dir, closing)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.middlewares.append(negotiate)
     app.middlewares.append(api_faults.middleware(store.faults))
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app, handler

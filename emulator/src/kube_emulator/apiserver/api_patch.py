@@ -161,7 +161,7 @@ MERGE_KEYS: dict[str, str] = {
 MERGE_SETS = {"finalizers"}
 
 
-def _merge_key(parent_key: str, field: str, items: list[Any]) -> str | None:
+def merge_key(parent_key: str, field: str, items: list[Any]) -> str | None:
     if field == "ports":
         if parent_key == "spec" and any(isinstance(i, Mapping) and "port" in i for i in items):
             return "port"  # Service ports
@@ -201,7 +201,7 @@ def _merge_list(live: list[Any], patch: list[Any], field: str, parent: str) -> l
         merged = list(live)
         merged += [v for v in patch if v not in merged]
         return merged
-    key = _merge_key(parent, field, live + patch)
+    key = merge_key(parent, field, live + patch)
     if key is None or not all(isinstance(i, Mapping) for i in live + patch):
         return copy.deepcopy(patch)
     merged = [copy.deepcopy(i) for i in live]

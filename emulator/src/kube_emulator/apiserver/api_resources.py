@@ -115,6 +115,7 @@ def resources_from_crd(crd: Mapping[str, Any]) -> list[ResourceDef]:
                     f["jsonPath"].lstrip(".") for f in version.get("selectableFields") or ()
                 ),
                 custom=True,
+                extra={"scale": (version.get("subresources") or {}).get("scale") or {}},
             )
         )
     return result

@@ -135,7 +135,7 @@ class Store:
         key = (ns or "", name) if res.namespaced else ("", name)
         if key in self.objects[res.store_key]:
             raise errors.already_exists(res.plural, res.group, name)
-        for field in (*_SERVER_META, "resourceVersion", "selfLink", "managedFields"):
+        for field in (*_SERVER_META, "resourceVersion", "selfLink"):  # managedFields: set by api_http
             meta.pop(field, None)
         if res.kind == "Pod":
             obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj)}

@@ -12,13 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from kube_emulator.apiserver.api_events import parse_time
 from kube_emulator.apiserver.api_resources import ResourceDef
 
 
 def age(timestamp: str | None, now: datetime | None = None) -> str:
     if not timestamp:
         return "<unknown>"
-    then = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    then = parse_time(timestamp)
     seconds = int(((now or datetime.now(timezone.utc)) - then).total_seconds())
     if seconds < 120:
         return f"{max(seconds, 0)}s"

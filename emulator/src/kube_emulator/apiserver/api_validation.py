@@ -9,6 +9,7 @@ clusterIP allocation, port protocol); resource quantities in canonical string fo
 
 from __future__ import annotations
 
+import base64
 import itertools
 import re
 from collections.abc import Mapping
@@ -301,6 +302,18 @@ def default_service(service: dict[str, Any], old: Mapping[str, Any] | None) -> d
     return {**service, "spec": spec}
 
 
+def default_secret(secret: dict[str, Any]) -> dict[str, Any]:
+    """`type` defaults to Opaque; `stringData` is write-only: merged into `data` (base64) and dropped."""
+    result = {"type": "Opaque", **secret}
+    if not result.get("type"):
+        result["type"] = "Opaque"
+    string_data = result.pop("stringData", None)
+    if isinstance(string_data, Mapping):
+        encoded = {k: base64.b64encode(str(v).encode()).decode() for k, v in string_data.items()}
+        result["data"] = {**(result.get("data") or {}), **encoded}
+    return result
+
+
 def admit_builtin(
     kind: str, group: str, obj: dict[str, Any], old: Mapping[str, Any] | None
 ) -> dict[str, Any]:
@@ -313,6 +326,8 @@ def admit_builtin(
             causes += check_pod_spec(obj.get("spec") or {})
     elif kind == "Service" and not group:
         obj = default_service(obj, old)
+    elif kind == "Secret" and not group:
+        obj = default_secret(obj)
     if not group:
         obj, invalid_quantities = canonicalize(kind, obj)
         causes += invalid_quantities

@@ -7,6 +7,8 @@ bounded history after it (or sends one ERROR event with a 410 `Expired` Status w
 annotated `k8s.io/initial-events-end`; `allowWatchBookmarks` adds a BOOKMARK every BOOKMARK_INTERVAL
 idle seconds; `timeoutSeconds` ends the stream. Objects entering or leaving the selectors on a
 MODIFIED arrive as ADDED or DELETED. With `Accept: ...;as=Table` events carry Table rows (`kubectl get -w`).
+A client that accepts only protobuf gets length-delimited metav1.WatchEvent frames
+(`application/vnd.kubernetes.protobuf;stream=watch`, `api_protobuf.watch_frame`) for the built-in kinds.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from kube_emulator.apiserver import api_errors as errors
-from kube_emulator.apiserver import api_table
+from kube_emulator.apiserver import api_protobuf, api_table
 from kube_emulator.apiserver.api_errors import ApiError
 from kube_emulator.apiserver.api_events import WatchEvent
 from kube_emulator.apiserver.api_resources import ResourceDef
@@ -35,9 +37,18 @@ def dumps(body: Any) -> bytes:
 class WatchView:
     """How one watch renders events: its selector, and Table rows when kubectl asked for them."""
 
-    def __init__(self, res: ResourceDef, match: Callable[[Mapping[str, Any]], bool], table: bool) -> None:
-        self.res, self.match, self.table = res, match, table
+    def __init__(
+        self,
+        res: ResourceDef,
+        match: Callable[[Mapping[str, Any]], bool],
+        table: bool,
+        protobuf: bool = False,
+    ) -> None:
+        self.res, self.match, self.table, self.protobuf = res, match, table, protobuf
         self.columns_sent = False
+
+    def _frame(self, kind: str, obj: Mapping[str, Any]) -> bytes:
+        return api_protobuf.watch_frame(kind, obj) or b""
 
     def line(self, kind: str, obj: Mapping[str, Any]) -> bytes:
         out: Any = obj
@@ -48,6 +59,8 @@ class WatchView:
             if self.columns_sent:  # like the real server: column definitions only in the first event
                 out["columnDefinitions"] = []
             self.columns_sent = True
+        if self.protobuf:
+            return self._frame(kind, out)
         return b'{"type":"' + kind.encode() + b'","object":' + dumps(out) + b"}\n"
 
     def event_line(self, event: WatchEvent) -> bytes:
@@ -67,11 +80,15 @@ class WatchView:
         meta: dict[str, Any] = {"resourceVersion": str(rv)}
         if annotations:
             meta["annotations"] = annotations
-        body = {
-            "type": "BOOKMARK",
-            "object": {"kind": self.res.kind, "apiVersion": self.res.api_version, "metadata": meta},
-        }
-        return dumps(body) + b"\n"
+        obj = {"kind": self.res.kind, "apiVersion": self.res.api_version, "metadata": meta}
+        if self.protobuf:
+            return self._frame("BOOKMARK", obj)
+        return dumps({"type": "BOOKMARK", "object": obj}) + b"\n"
+
+    def error(self, status: Mapping[str, Any]) -> bytes:
+        if self.protobuf:
+            return self._frame("ERROR", status)
+        return dumps({"type": "ERROR", "object": status}) + b"\n"
 
 
 async def serve_watch(
@@ -83,7 +100,13 @@ async def serve_watch(
     closing: asyncio.Event,
 ) -> web.StreamResponse:
     query = request.query
-    view = WatchView(res, match, "as=Table" in request.headers.get("Accept", ""))
+    accept = request.headers.get("Accept", "")
+    protobuf = (
+        "as=Table" not in accept
+        and api_protobuf.wants_protobuf(accept)
+        and api_protobuf.message_for(res.api_version, res.kind) is not None
+    )
+    view = WatchView(res, match, "as=Table" in accept, protobuf)
     bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
     timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
     since = query.get("resourceVersion") or "0"
@@ -94,7 +117,8 @@ async def serve_watch(
         raise errors.bad_request(f'invalid resource version "{since}"') from None
     queue: asyncio.Queue[WatchEvent | None] = asyncio.Queue()
     store.watchers[res.store_key].add(queue)
-    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    content_type = api_protobuf.WATCH_MEDIA_TYPE if protobuf else "application/json"
+    response = web.StreamResponse(headers={"Content-Type": content_type})
     response.enable_chunked_encoding()
     try:
         await response.prepare(request)
@@ -108,7 +132,7 @@ async def serve_watch(
                     line for e in store.events_since(res.store_key, since_rv) if (line := view.event_line(e))
                 ]
             except ApiError as error:
-                await response.write(dumps({"type": "ERROR", "object": error.status()}) + b"\n")
+                await response.write(view.error(error.status()))
                 return response
         if initial:
             await response.write(b"".join(initial))

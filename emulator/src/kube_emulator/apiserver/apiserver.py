@@ -22,16 +22,20 @@ Public surface::
 
 Built on kmock 0.8 (`kmock.KubernetesEmulator`): its bundled resource registry supplies the built-in
 resources and their discovery data; routing, the object store and the API semantics are ours
-(`api_http`, `api_discovery`, `api_watch`, `api_store`, `api_gc`, `api_patch`, `api_selectors`, `api_crd`,
-`api_validation`, `openapi_schema`, `api_openapi`, `api_table`, `api_logs`), because kmock's own
+(`api_http`, `api_discovery`, `api_watch`, `api_store`, `api_gc`, `api_patch`, `api_fields`,
+`api_selectors`, `api_crd`, `api_validation`, `openapi_schema`, `api_openapi`, `api_table`, `api_logs`,
+`api_protobuf`, `api_scale`, `api_reviews`, `api_admission`), because kmock's own
 store lacks server-side metadata, conflicts, selectors, watch resume and CRDs, and its request log
 makes every request scan the whole history (see docs/kmock-0.8-gaps.md).
 
 Semantics follow the real API server: uid / resourceVersion (one global counter) / creationTimestamp /
 generation (bumped on non-metadata, non-status changes) / generateName; 201 on create; 409
 AlreadyExists and Conflict on a stale resourceVersion; 422 on a failed JSON-patch `test` and on schema
-violations of custom resources; status subresources; PUT, merge-, JSON-, strategic-merge-patch and
-server-side apply; label and field selectors on list and watch; watch resume from a resourceVersion
+violations of custom resources; status and scale subresources; PUT, merge-, JSON-, strategic-merge-patch and
+server-side apply with managedFields, conflicts and removal of fields a manager stops applying; JSON,
+YAML and protobuf request bodies (protobuf answers when a client accepts nothing else); metav1.Time
+fields stored as RFC 3339 `...Z`; access reviews; mutating and validating admission webhooks and
+ValidatingAdmissionPolicies; label and field selectors on list and watch; watch resume from a resourceVersion
 (ERROR 410 Expired once it left the bounded history), timeoutSeconds and bookmarks; namespaces;
 finalizers and deletionTimestamp; background/foreground/orphan garbage collection by ownerReferences;
 CRDs with structural-schema pruning, defaults and CEL rules; built-in admission (pod defaults, pod

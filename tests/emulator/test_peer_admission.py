@@ -211,7 +211,7 @@ def test_validating_admission_policy_denies_and_warns(http: Http, ns: str) -> No
             ],
         },
     }
-    binding = {
+    binding: dict[str, Any] = {
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingAdmissionPolicyBinding",
         "metadata": {"name": "demo-binding-test.example.com"},

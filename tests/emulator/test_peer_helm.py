@@ -47,8 +47,8 @@ class Cluster:
         assert result.returncode == 0, result.stderr
         return result
 
-    def get(self, *args: str) -> dict:  # type: ignore[type-arg]
-        return json.loads(self.kubectl("get", *args, "-o", "json", "--show-managed-fields").stdout)  # type: ignore[no-any-return]
+    def get(self, *args: str) -> dict:
+        return json.loads(self.kubectl("get", *args, "-o", "json", "--show-managed-fields").stdout)
 
 
 @pytest.fixture

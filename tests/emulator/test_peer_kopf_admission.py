@@ -47,7 +47,7 @@ def inject(patch, **_):
 """
 
 
-def gadget_crd() -> dict:  # type: ignore[type-arg]
+def gadget_crd() -> dict:
     spec = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
     return {
         "apiVersion": "apiextensions.k8s.io/v1",

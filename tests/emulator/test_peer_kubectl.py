@@ -20,7 +20,7 @@ pytest_plugins = ["api_fixtures"]
 
 
 @pytest.fixture(scope="module")
-def kubectl(api: EmbeddedAPI, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def kubectl(api: EmbeddedAPI, tmp_path_factory: pytest.TempPathFactory):
     config = api.write_kubeconfig(tmp_path_factory.mktemp("kube") / "config", namespace="default")
 
     def run(*args: str, stdin: str | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
@@ -32,13 +32,13 @@ def kubectl(api: EmbeddedAPI, tmp_path_factory: pytest.TempPathFactory):  # type
     return run
 
 
-def get(kubectl, *args: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    return json.loads(kubectl("get", *args, "-o", "json").stdout)  # type: ignore[no-any-return]
+def get(kubectl, *args: str) -> dict:
+    return json.loads(kubectl("get", *args, "-o", "json").stdout)
 
 
 def test_kopf_event_timestamps_are_stored_as_rfc3339_z_and_kubectl_get_events_works(
     kubectl, http: Http, ns: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # kopf's event poster (kopf.info/warn/event) sends Python isoformat times with +00:00 and microseconds.
     event = {
         "metadata": {"generateName": "box-"},
@@ -73,7 +73,7 @@ def test_kopf_event_timestamps_are_stored_as_rfc3339_z_and_kubectl_get_events_wo
     )
 
 
-def test_kubectl_create_namespace_configmap_and_secret(kubectl) -> None:  # type: ignore[no-untyped-def]
+def test_kubectl_create_namespace_configmap_and_secret(kubectl) -> None:
     # `kubectl create namespace|configmap|secret generic`: protobuf request bodies (client-go's typed client).
     assert kubectl("create", "namespace", "peer-x").stdout.strip() == "namespace/peer-x created"
     assert get(kubectl, "namespace", "peer-x")["status"] == {"phase": "Active"}
@@ -89,7 +89,7 @@ def test_kubectl_create_namespace_configmap_and_secret(kubectl) -> None:  # type
     assert again.stderr.strip() == 'Error from server (AlreadyExists): namespaces "peer-x" already exists'
 
 
-def test_kubectl_create_workloads_service_and_rbac(kubectl) -> None:  # type: ignore[no-untyped-def]
+def test_kubectl_create_workloads_service_and_rbac(kubectl) -> None:
     # `kubectl create serviceaccount|deployment|job|service|role|rolebinding`, all protobuf.
     kubectl("create", "namespace", "peer-w")
     kubectl("create", "serviceaccount", "runner", "-n", "peer-w")
@@ -121,7 +121,7 @@ def test_kubectl_create_workloads_service_and_rbac(kubectl) -> None:  # type: ig
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "runner", "namespace": "peer-w"}]
 
 
-def test_kubectl_auth_can_i(kubectl) -> None:  # type: ignore[no-untyped-def]
+def test_kubectl_auth_can_i(kubectl) -> None:
     # `kubectl auth can-i` (SelfSubjectAccessReview) and `--list` (SelfSubjectRulesReview): the token's
     # holder is the cluster's administrator, allowed everything.
     assert kubectl("auth", "can-i", "create", "pods").stdout.strip() == "yes"
@@ -141,7 +141,7 @@ def test_kubectl_auth_can_i(kubectl) -> None:  # type: ignore[no-untyped-def]
     ]
 
 
-def test_kubectl_apply_server_side_owns_fields_conflicts_and_removes_what_it_drops(kubectl, ns: str) -> None:  # type: ignore[no-untyped-def]
+def test_kubectl_apply_server_side_owns_fields_conflicts_and_removes_what_it_drops(kubectl, ns: str) -> None:
     # `kubectl create configmap` (manager kubectl-create) then `kubectl apply --server-side` (kubectl)
     kubectl("create", "configmap", "owned", "-n", ns, "--from-literal=a=1")
     manifest = (
@@ -188,7 +188,7 @@ spec:
 """
 
 
-def test_kubectl_scale_deployment_and_custom_resource(kubectl, http: Http, ns: str) -> None:  # type: ignore[no-untyped-def]
+def test_kubectl_scale_deployment_and_custom_resource(kubectl, http: Http, ns: str) -> None:
     # `kubectl scale deployment/web --replicas=3` and `kubectl scale crew/c1 --replicas=4` (scale subresource)
     kubectl("create", "deployment", "web", "-n", ns, "--image=nginx", "--replicas=1")
     assert kubectl("scale", "deployment/web", "-n", ns, "--replicas=3").stdout.strip() == (

@@ -25,10 +25,9 @@ from typing import Any
 
 import yaml
 
+from kube_emulator.apiserver import api_protobuf
 from kube_schema import bounded_yaml
 from kube_schema.bounded_yaml import MAX_ALIAS_NODES, MAX_DEPTH
-
-from kube_emulator.apiserver import api_protobuf
 
 MAX_BODY_BYTES = 3 * 1024 * 1024
 

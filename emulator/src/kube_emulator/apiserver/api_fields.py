@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -269,7 +269,7 @@ def apply(
     live: dict[str, Any],
     applied: Mapping[str, Any],
     manager: str,
-    entries: list[Mapping[str, Any]],
+    entries: Sequence[Mapping[str, Any]],
     api_version: str,
     now: str,
     schema: Mapping[str, Any] | None = None,
@@ -319,7 +319,7 @@ def record_update(
     old: Mapping[str, Any] | None,
     new: Mapping[str, Any],
     manager: str,
-    entries: list[Mapping[str, Any]],
+    entries: Sequence[Mapping[str, Any]],
     api_version: str,
     now: str,
     schema: Mapping[str, Any] | None = None,

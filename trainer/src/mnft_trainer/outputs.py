@@ -1,5 +1,5 @@
-"""What a run leaves behind: recipe-style log lines, the per-epoch history, summary.json and the Kubernetes
-termination message."""
+"""What a run leaves behind: recipe-style log lines, the per-epoch history, summary.json (with rank 0's
+final outputs: per-class results, plots, exported models) and the Kubernetes termination message."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 # The trainer CLI writes its message through here; the one writer lives in termination.py.
 from mnft_trainer.termination import write_termination_message as write_termination_message
+
+if TYPE_CHECKING:
+    from mnft_trainer.context import RunContext
 
 HISTORY_FILE = "history.json"
 # summary.json keys that also go into the termination message (Kubernetes keeps at most 4096 bytes of it).
@@ -160,6 +163,31 @@ def summary(
     epochs: int, final_loss: float | None, accuracy: float | None, checkpoint: str | None
 ) -> dict[str, Any]:
     return {"epochs": epochs, "final_loss": final_loss, "accuracy": accuracy, "checkpoint": checkpoint}
+
+
+def final_outputs(
+    ctx: RunContext, net: Any, history: list[dict[str, Any]], confusion: Any, accuracy: float | None
+) -> dict[str, Any]:
+    """Rank 0's additions to summary.json: history, per-class results, pictures, exported models."""
+    from mnft_trainer import metrics
+    from mnft_trainer.export import export_models
+    from mnft_trainer.plots import write_plots
+
+    cfg = ctx.config
+    if history and accuracy is not None and ctx.eval_every > 0:
+        history[-1]["eval_accuracy"] = accuracy  # the final eval stands for the last epoch's
+    out: dict[str, Any] = {"classes": list(ctx.classes), "history": history}
+    matrix = None if confusion is None else confusion.tolist()
+    if matrix is not None:
+        out["per_class"] = metrics.per_class(confusion, ctx.classes)
+        out["confusion_matrix"] = matrix
+    out["plots"] = write_plots(ctx.paths.output, history, accuracy, matrix, ctx.classes, ctx.log)
+    exported = export_models(
+        net, ctx.export_formats, ctx.paths.output, cfg.image_height, cfg.image_width, ctx.classes, ctx.log
+    )
+    if exported:
+        out["exported"] = exported
+    return out
 
 
 def termination_summary(data: dict[str, Any]) -> dict[str, Any]:

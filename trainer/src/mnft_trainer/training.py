@@ -84,7 +84,7 @@ def _save(cell: Any, cfg: RecipeConfig, ckpt_dir: Path, epoch: int) -> str:
 
 
 @dataclass(frozen=True)
-class _EpochEnd:
+class EpochEnd:
     """What both loops do after an epoch's steps: the loss (and, given `statistics`, the BatchNorm
     statistics) averaged over the ranks, the checkpoint of `saved` when due, the epoch's stats to
     `on_epoch`, and `train_cell` back in training mode (an eval in on_epoch switched it to inference)."""
@@ -155,7 +155,7 @@ def train_head(
     )
     train_cell.set_train()
     # The backbone is frozen: its BatchNorm statistics do not move, so only the loss is averaged.
-    end_epoch = _EpochEnd(ctx, steps, lr, train_cell, net, None, on_epoch or _plain_report(ctx.log))
+    end_epoch = EpochEnd(ctx, steps, lr, train_cell, net, None, on_epoch or _plain_report(ctx.log))
     rng = np.random.default_rng(seed)
     checkpoint: str | None = None
     avg_loss: float | None = None
@@ -238,7 +238,7 @@ def train_full(
     iterator = dataset.create_tuple_iterator(num_epochs=cfg.epoch_size - start_epoch, output_numpy=True)
     # Every rank's BatchNorm statistics averaged before any checkpoint or eval: ranks stay identical. The
     # training cell is saved: the network's entries plus the optimizer state, for resuming.
-    end_epoch = _EpochEnd(ctx, steps, lr, train_cell, train_cell, net, on_epoch or _plain_report(ctx.log))
+    end_epoch = EpochEnd(ctx, steps, lr, train_cell, train_cell, net, on_epoch or _plain_report(ctx.log))
     avg_loss: float | None = None
     for epoch in range(start_epoch + 1, cfg.epoch_size + 1):
         started = time.monotonic()

@@ -17,6 +17,7 @@ from mnft_trainer.termination import write_termination_message as write_terminat
 
 if TYPE_CHECKING:
     from mnft_trainer.context import RunContext
+    from mnft_trainer.training import TrainResult
 
 HISTORY_FILE = "history.json"
 # summary.json keys that also go into the termination message (Kubernetes keeps at most 4096 bytes of it).
@@ -163,6 +164,29 @@ def summary(
     epochs: int, final_loss: float | None, accuracy: float | None, checkpoint: str | None
 ) -> dict[str, Any]:
     return {"epochs": epochs, "final_loss": final_loss, "accuracy": accuracy, "checkpoint": checkpoint}
+
+
+def report_eval(matrix: Any, log: Callable[[str], None]) -> float:
+    """The whole split's accuracy from its confusion matrix, logged with the counts behind it."""
+    from mnft_trainer import metrics
+
+    accuracy = metrics.accuracy(matrix)
+    log(f"eval: {int(matrix.sum())} images, {int(matrix.trace())} correct")
+    log(result_line(accuracy))
+    return accuracy
+
+
+def write_outputs(
+    ctx: RunContext, net: Any, result: TrainResult, history: list[dict[str, Any]], confusion: Any
+) -> dict[str, Any]:
+    """The end of a training run, on every rank: the eval's report (confusion None: no eval), the summary
+    (returned, for the termination message) and rank 0's final outputs in summary.json."""
+    accuracy = None if confusion is None else report_eval(confusion, ctx.log)
+    data = summary(result.epochs, result.final_loss, accuracy, result.checkpoint)
+    if ctx.rank0:
+        data.update(final_outputs(ctx, net, history, confusion, accuracy))
+        write_summary(ctx.paths.output, data)
+    return data
 
 
 def final_outputs(

@@ -1,7 +1,7 @@
 """`mnft train` and `mnft eval`, each a straight flow. Training: check the inputs (before MindSpore starts),
-prepare (MindSpore, the ranks, the run's context, the network and its pretrained weights), train (frozen
-backbone: the head on cached features; otherwise the whole network), evaluate, write the outputs. Every
-stage takes the context and hands its result on to the next one."""
+start (MindSpore, the ranks: the run's context), prepare (the network with its pretrained weights, this
+rank's images, the eval split's evaluator), train (frozen backbone: the head on cached features; otherwise
+the whole network), evaluate, write the outputs. Every stage takes the context and hands its result on."""
 
 from __future__ import annotations
 
@@ -11,11 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from mnft_trainer import metrics
 from mnft_trainer.config import RecipeConfig
-from mnft_trainer.context import Log, RunContext, RunPaths
+from mnft_trainer.context import RunContext, RunPaths
 from mnft_trainer.data import (
     ImageFolder,
     ImageSource,
@@ -27,7 +24,7 @@ from mnft_trainer.data import (
 )
 from mnft_trainer.errors import TrainerError
 from mnft_trainer.features import EXTRACT_BATCH_MAX, FeatureJob, balanced_batch, cached_features
-from mnft_trainer.outputs import EpochReporter, final_outputs, result_line, summary, total_line, write_summary
+from mnft_trainer.outputs import EpochReporter, report_eval, total_line, write_outputs
 from mnft_trainer.split_eval import FeatureEval, ImageEval, SplitEval
 from mnft_trainer.training import find_resume_point, too_few_images, train_full, train_head
 
@@ -107,6 +104,7 @@ def run_training(request: TrainRequest) -> dict[str, Any]:
         evaluator = FeatureEval(ctx, inputs.eval, job, network.head)
     else:
         evaluator = ImageEval(ctx, inputs.eval, network.net)
+    # Made before the features are extracted: the first epoch's wall time (for the ETA) includes them.
     reporter = EpochReporter(
         ctx.log,
         ctx.dist.group_size,
@@ -119,12 +117,7 @@ def run_training(request: TrainRequest) -> dict[str, Any]:
         result = train_head(ctx, network.net, network.head, features, labels, on_epoch=reporter)
     else:
         result = train_full(ctx, network.net, ImageSource(shard), on_epoch=reporter)
-    confusion = evaluator.confusion()
-    accuracy = None if confusion is None else report_eval(confusion, ctx.log)
-    data = summary(result.epochs, result.final_loss, accuracy, result.checkpoint)
-    if ctx.rank0:
-        data.update(final_outputs(ctx, network.net, reporter.history, confusion, accuracy))
-        write_summary(ctx.paths.output, data)
+    data = write_outputs(ctx, network.net, result, reporter.history, evaluator.confusion())
     ctx.log(total_line(time.monotonic() - started))
     return data
 
@@ -221,14 +214,6 @@ def feature_job(
         ctx.dist.rank,
         ctx.dist.group_size,
     )
-
-
-def report_eval(matrix: Any, log: Log) -> float:
-    """The whole split's accuracy from its confusion matrix, logged with the counts behind it."""
-    accuracy = metrics.accuracy(matrix)
-    log(f"eval: {int(matrix.sum())} images, {int(np.trace(matrix))} correct")
-    log(result_line(accuracy))
-    return accuracy
 
 
 def run_eval(cfg: RecipeConfig, dataset_path: str, checkpoint: str) -> float:

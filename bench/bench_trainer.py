@@ -110,7 +110,9 @@ def extraction_vs_bare(pooled: Any, samples: Any, rounds: int) -> dict[str, Any]
 
 
 def ours(backbone: Any, head: Any, net: Any, samples: Any, cfg: Any, cache_dir: str, ckpt_sha: str) -> float:
-    from mnft_trainer.features import cached_features
+    from mnft_trainer.context import RunContext, RunPaths
+    from mnft_trainer.distributed import DistContext
+    from mnft_trainer.features import FeatureJob, cached_features
     from mnft_trainer.network import PooledBackbone
     from mnft_trainer.training import train_head
 
@@ -118,25 +120,15 @@ def ours(backbone: Any, head: Any, net: Any, samples: Any, cfg: Any, cache_dir: 
     started = time.perf_counter()
     stdout, sys.stdout = sys.stdout, sink
     try:
-        features, labels = cached_features(
-            PooledBackbone(backbone),
-            samples,
-            224,
-            224,
-            32,
-            ckpt_sha,
-            cache_dir,
-            "train",
-            0,
-            1,
-            lambda m: None,
-        )
+        job = FeatureJob(PooledBackbone(backbone), ckpt_sha, 224, 224, 32, cache_dir, lambda m: None)
+        features, labels = cached_features(job, samples, "train")
     finally:
         sys.stdout = stdout
+    classes = tuple(str(label) for label in sorted(set(labels.tolist())))
     with tempfile.TemporaryDirectory() as ckpt_dir:
-        train_head(
-            net, head, features, labels, cfg, len(set(labels.tolist())), Path(ckpt_dir), 0, lambda m: None
-        )
+        paths = RunPaths(ckpt_dir, Path(ckpt_dir), cache_dir)
+        ctx = RunContext(cfg, DistContext(0, 1, None, False), paths, lambda m: None, classes)
+        train_head(ctx, net, head, features, labels)
     return time.perf_counter() - started
 
 

@@ -70,7 +70,7 @@ def test_engine_features_equal_mindspore_and_the_export_is_reused(job, tmp_path,
     from mnft_trainer import engine
     from mnft_trainer.checkpoint import file_sha256, load_pretrained
     from mnft_trainer.data import ImageSource, scan_image_folder
-    from mnft_trainer.features import cached_features, iterate_images, run_batches
+    from mnft_trainer.features import FeatureJob, cached_features, iterate_images, run_batches
     from mnft_trainer.network import FoldedPooledBackbone, PooledBackbone, build_network
 
     ms.set_context(mode=ms.GRAPH_MODE)
@@ -93,7 +93,8 @@ def test_engine_features_equal_mindspore_and_the_export_is_reused(job, tmp_path,
     lines: list[str] = []
     sha = file_sha256(str(job["ckpt"]))
     cache = str(tmp_path / "cache")
-    features, labels = cached_features(pooled, samples, 64, 64, 8, sha, cache, "train", 0, 1, lines.append)
+    features_job = FeatureJob(pooled, sha, 64, 64, 8, cache, lines.append)
+    features, labels = cached_features(features_job, samples, "train")
     _close(features, expected)
     assert labels.tolist() == [s.label for s in samples]
     assert "feature extraction: onnxruntime " in lines[-1] and lines[-1].endswith(" (CPU, fp32)")
@@ -102,7 +103,7 @@ def test_engine_features_equal_mindspore_and_the_export_is_reused(job, tmp_path,
     # Another split of the same job: the same engine, no second export, no second log line.
     eval_samples = scan_image_folder(job["data"] / "eval").samples
     count = len(lines)
-    cached_features(pooled, eval_samples, 64, 64, 8, sha, cache, "eval", 0, 1, lines.append)
+    cached_features(features_job, eval_samples, "eval")
     assert len(exports) == 1 and len(lines) == count
 
     # A new job (new process, same checkpoint and size): the exported file is reused.

@@ -18,7 +18,7 @@ from mnft_trainer.distributed import end_of_epoch, sum_over_ranks
 from mnft_trainer.metrics import accuracy as accuracy_of
 from mnft_trainer.metrics import confusion_matrix as confusion
 from mnft_trainer.pod.launch import drops_mindspore_info
-from mnft_trainer.run import eval_part
+from mnft_trainer.split_eval import eval_part
 from mnft_trainer.training import decays_weight
 
 # The operator sets the output path itself; every other key is a hyperparameter.

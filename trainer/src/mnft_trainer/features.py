@@ -18,17 +18,20 @@ import hashlib
 import os
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mnft_trainer.context import Log
 from mnft_trainer.data import ImageSource, Sample, make_dataset
 from mnft_trainer.engine import FeatureExtractor, MindSporeExtractor, backbone_extractor
 from mnft_trainer.errors import TrainerError
 from mnft_trainer.outputs import Progress
 
 CACHE_FORMAT = "mnft-features-v1"
+EXTRACT_BATCH_MAX = 64  # the largest batch of a forward-only pass (extraction, eval)
 
 # PooledBackbone -> its BatchNorm-folded twin, kept so repeated extractions reuse one compiled graph.
 _FOLDED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
@@ -164,54 +167,56 @@ def extract_features(
     return np.concatenate(features), np.concatenate(labels)
 
 
-def cached_features(
-    pooled_backbone: Any,
-    samples: Sequence[Sample],
-    height: int,
-    width: int,
-    batch_size: int,
-    checkpoint_sha256: str,
-    cache_dir: str,
-    split: str,
-    rank: int,
-    group_size: int,
-    log: Any,
-) -> tuple[np.ndarray, np.ndarray]:
-    key = cache_key(samples, checkpoint_sha256, height, width, rank, group_size)
-    path = cache_path(cache_dir, split, key, rank)
+@dataclass(frozen=True)
+class FeatureJob:
+    """One job's backbone features: what its cache files are keyed by, where they go, how batches run."""
+
+    pooled_backbone: Any
+    checkpoint_sha256: str
+    height: int
+    width: int
+    batch_size: int
+    cache_dir: str
+    log: Log
+    rank: int = 0
+    group_size: int = 1
+
+
+def cached_features(job: FeatureJob, samples: Sequence[Sample], split: str) -> tuple[np.ndarray, np.ndarray]:
+    key = cache_key(samples, job.checkpoint_sha256, job.height, job.width, job.rank, job.group_size)
+    path = cache_path(job.cache_dir, split, key, job.rank)
     hit = load_cached(path, len(samples))
     if hit is not None:
-        log(f"{split} features: {len(samples)} images from cache {path}")
+        job.log(f"{split} features: {len(samples)} images from cache {path}")
         return hit
-    extractor = job_extractor(pooled_backbone, checkpoint_sha256, height, width, batch_size, cache_dir, log)
     features, labels = extract_features(
-        pooled_backbone, samples, height, width, batch_size, f"extract {split}", extractor
+        job.pooled_backbone,
+        samples,
+        job.height,
+        job.width,
+        job.batch_size,
+        f"extract {split}",
+        job_extractor(job),
     )
     save_cached(path, features, labels)
     return features, labels
 
 
-def job_extractor(
-    pooled_backbone: Any,
-    checkpoint_sha256: str,
-    height: int,
-    width: int,
-    batch_size: int,
-    cache_dir: str,
-    log: Any,
-) -> FeatureExtractor:
+def job_extractor(job: FeatureJob) -> FeatureExtractor:
     """The engine for this backbone, made (and logged) once for all splits of a job."""
-    made_for = (checkpoint_sha256, height, width, batch_size, cache_dir)
-    known = _EXTRACTORS.get(pooled_backbone)
+    made_for = (job.checkpoint_sha256, job.height, job.width, job.batch_size, job.cache_dir)
+    known = _EXTRACTORS.get(job.pooled_backbone)
     if known is not None and known[0] == made_for:
         return known[1]
     from mnft_trainer.network import FoldedPooledBackbone
 
     def make_cell() -> Any:  # a new cell each time: MindSpore cannot export one cell twice
-        cell = FoldedPooledBackbone(pooled_backbone.backbone)
+        cell = FoldedPooledBackbone(job.pooled_backbone.backbone)
         cell.set_train(False)
         return cell
 
-    extractor = backbone_extractor(make_cell, checkpoint_sha256, height, width, batch_size, cache_dir, log)
-    _EXTRACTORS[pooled_backbone] = (made_for, extractor)
+    extractor = backbone_extractor(
+        make_cell, job.checkpoint_sha256, job.height, job.width, job.batch_size, job.cache_dir, job.log
+    )
+    _EXTRACTORS[job.pooled_backbone] = (made_for, extractor)
     return extractor

@@ -1,5 +1,5 @@
-"""What a run leaves behind: recipe-style log lines, the per-epoch history, summary.json and the Kubernetes
-termination message."""
+"""What a run leaves behind: recipe-style log lines, the per-epoch history, summary.json (with rank 0's
+final outputs: per-class results, plots, exported models) and the Kubernetes termination message."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from mnft_contract import termination
+
+if TYPE_CHECKING:
+    from mnft_trainer.context import RunContext
+    from mnft_trainer.training import TrainResult
 
 HISTORY_FILE = "history.json"
 TERMINATION_KEYS = termination.SUMMARY_KEYS  # summary.json keys that also go into the termination message
@@ -158,6 +162,54 @@ def summary(
     epochs: int, final_loss: float | None, accuracy: float | None, checkpoint: str | None
 ) -> dict[str, Any]:
     return {"epochs": epochs, "final_loss": final_loss, "accuracy": accuracy, "checkpoint": checkpoint}
+
+
+def report_eval(matrix: Any, log: Callable[[str], None]) -> float:
+    """The whole split's accuracy from its confusion matrix, logged with the counts behind it."""
+    from mnft_trainer import metrics
+
+    accuracy = metrics.accuracy(matrix)
+    log(f"eval: {int(matrix.sum())} images, {int(matrix.trace())} correct")
+    log(result_line(accuracy))
+    return accuracy
+
+
+def write_outputs(
+    ctx: RunContext, net: Any, result: TrainResult, history: list[dict[str, Any]], confusion: Any
+) -> dict[str, Any]:
+    """The end of a training run, on every rank: the eval's report (confusion None: no eval), the summary
+    (returned, for the termination message) and rank 0's final outputs in summary.json."""
+    accuracy = None if confusion is None else report_eval(confusion, ctx.log)
+    data = summary(result.epochs, result.final_loss, accuracy, result.checkpoint)
+    if ctx.rank0:
+        data.update(final_outputs(ctx, net, history, confusion, accuracy))
+        write_summary(ctx.paths.output, data)
+    return data
+
+
+def final_outputs(
+    ctx: RunContext, net: Any, history: list[dict[str, Any]], confusion: Any, accuracy: float | None
+) -> dict[str, Any]:
+    """Rank 0's additions to summary.json: history, per-class results, pictures, exported models."""
+    from mnft_trainer import metrics
+    from mnft_trainer.export import export_models
+    from mnft_trainer.plots import write_plots
+
+    cfg = ctx.config
+    if history and accuracy is not None and ctx.eval_every > 0:
+        history[-1]["eval_accuracy"] = accuracy  # the final eval stands for the last epoch's
+    out: dict[str, Any] = {"classes": list(ctx.classes), "history": history}
+    matrix = None if confusion is None else confusion.tolist()
+    if matrix is not None:
+        out["per_class"] = metrics.per_class(confusion, ctx.classes)
+        out["confusion_matrix"] = matrix
+    out["plots"] = write_plots(ctx.paths.output, history, accuracy, matrix, ctx.classes, ctx.log)
+    exported = export_models(
+        net, ctx.export_formats, ctx.paths.output, cfg.image_height, cfg.image_width, ctx.classes, ctx.log
+    )
+    if exported:
+        out["exported"] = exported
+    return out
 
 
 def termination_summary(data: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,7 @@
-"""One training or evaluation run: validate inputs, set up MindSpore and the ranks, pick the path, report."""
+"""`mnft train` and `mnft eval`, each a straight flow. Training: check the inputs (before MindSpore starts),
+start (MindSpore, the ranks: the run's context), prepare (the network with its pretrained weights, this
+rank's images, the eval split's evaluator), train (frozen backbone: the head on cached features; otherwise
+the whole network), evaluate, write the outputs. Every stage takes the context and hands its result on."""
 
 from __future__ import annotations
 
@@ -8,12 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from mnft_trainer import metrics
 from mnft_trainer.config import RecipeConfig
+from mnft_trainer.context import RunContext, RunPaths
 from mnft_trainer.data import (
     ImageFolder,
+    ImageSource,
     Sample,
     find_eval_dir,
     find_splits,
@@ -21,11 +23,12 @@ from mnft_trainer.data import (
     shard_samples,
 )
 from mnft_trainer.errors import TrainerError
-from mnft_trainer.outputs import EpochReporter, result_line, summary, total_line, write_summary
-from mnft_trainer.training import Log, TrainResult
+from mnft_trainer.features import EXTRACT_BATCH_MAX, FeatureJob, balanced_batch, cached_features
+from mnft_trainer.outputs import EpochReporter, report_eval, total_line, write_outputs
+from mnft_trainer.split_eval import FeatureEval, ImageEval, SplitEval
+from mnft_trainer.training import find_resume_point, too_few_images, train_full, train_head
 
 SEED = 1
-EXTRACT_BATCH_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -77,12 +80,54 @@ def _check_pretrained_file(path: str | None) -> None:
         raise TrainerError(f"--pretrain_ckpt {path}: file not found")
 
 
+@dataclass(frozen=True)
+class Inputs:
+    train: ImageFolder
+    eval: ImageFolder | None  # None: no eval (no eval/ split, or --run_eval false)
+
+
+@dataclass(frozen=True)
+class Network:
+    backbone: Any
+    head: Any
+    net: Any  # backbone + head: what the full path trains and every path checkpoints and exports
+
+
 def run_training(request: TrainRequest) -> dict[str, Any]:
     started = time.monotonic()
+    inputs = check_inputs(request)
+    ctx = start(request, inputs)
+    network, shard = prepare(ctx, request, inputs)
+    evaluator: SplitEval
+    if request.freeze_backbone:
+        job = feature_job(ctx, network, shard, request.pretrain_ckpt)
+        evaluator = FeatureEval(ctx, inputs.eval, job, network.head)
+    else:
+        evaluator = ImageEval(ctx, inputs.eval, network.net)
+    # Made before the features are extracted: the first epoch's wall time (for the ETA) includes them.
+    reporter = EpochReporter(
+        ctx.log,
+        ctx.dist.group_size,
+        save_dir=ctx.paths.output if ctx.rank0 else None,
+        evaluate=evaluator.accuracy,
+        eval_every=ctx.eval_every,
+    )
+    if request.freeze_backbone:
+        features, labels = cached_features(job, shard, "train")
+        result = train_head(ctx, network.net, network.head, features, labels, on_epoch=reporter)
+    else:
+        result = train_full(ctx, network.net, ImageSource(shard), on_epoch=reporter)
+    data = write_outputs(ctx, network.net, result, reporter.history, evaluator.confusion())
+    ctx.log(total_line(time.monotonic() - started))
+    return data
+
+
+def check_inputs(request: TrainRequest) -> Inputs:
+    """The dataset's splits and the flags that go with them, checked before MindSpore starts."""
     cfg = request.config
     train_dir, eval_dir = find_splits(request.dataset_path)
     train_folder = scan_image_folder(train_dir)
-    num_classes = check_num_classes(cfg, train_folder)
+    check_num_classes(cfg, train_folder)
     run_eval = eval_dir is not None if request.run_eval is None else request.run_eval
     if run_eval and eval_dir is None:
         raise TrainerError(
@@ -94,215 +139,81 @@ def run_training(request: TrainRequest) -> dict[str, Any]:
             "--freeze_layer backbone needs --pretrain_ckpt (a frozen random backbone learns nothing)"
         )
     _check_pretrained_file(request.pretrain_ckpt)
+    return Inputs(train_folder, eval_folder)
 
-    ctx = set_up_mindspore(cfg.platform)
-    rank0 = ctx.rank == 0
+
+def start(request: TrainRequest, inputs: Inputs) -> RunContext:
+    """MindSpore and the ranks set up; the run's context."""
+    from mnft_trainer.checkpoint import rank_dir
+
+    cfg = request.config
+    dist = set_up_mindspore(cfg.platform)
 
     def log(message: str) -> None:
-        if rank0:
+        if dist.rank == 0:
             print(message, flush=True)
 
-    from mnft_trainer.checkpoint import load_pretrained, rank_dir
+    output = cfg.save_checkpoint_path
+    paths = RunPaths(
+        output=output,
+        checkpoints=rank_dir(output, dist.rank),
+        feature_cache=request.feature_cache_dir or os.path.join(output, "feature_cache"),
+    )
+    return RunContext(
+        cfg, dist, paths, log, inputs.train.classes, request.eval_every_epochs, request.export_formats
+    )
+
+
+def prepare(ctx: RunContext, request: TrainRequest, inputs: Inputs) -> tuple[Network, tuple[Sample, ...]]:
+    """The network (pretrained weights loaded unless the run resumes) and this rank's training images."""
+    from mnft_trainer.checkpoint import load_pretrained
     from mnft_trainer.network import build_network
 
-    backbone, head, net = build_network(num_classes)
-    shard = shard_samples(train_folder.samples, ctx.rank, ctx.group_size)
-    log(
-        f"train: {len(train_folder.samples)} images in {num_classes} classes, {len(shard)} on each of "
-        f"{ctx.group_size} rank(s); path: {'frozen backbone' if request.freeze_backbone else 'full network'}"
+    network = Network(*build_network(ctx.num_classes))
+    shard = shard_samples(inputs.train.samples, ctx.dist.rank, ctx.dist.group_size)
+    path = "frozen backbone" if request.freeze_backbone else "full network"
+    ctx.log(
+        f"train: {len(inputs.train.samples)} images in {ctx.num_classes} classes, {len(shard)} on each of "
+        f"{ctx.dist.group_size} rank(s); path: {path}"
     )
-    ckpt_dir = rank_dir(cfg.save_checkpoint_path, ctx.rank)
-    if request.pretrain_ckpt is not None and not _resuming(request, cfg, ckpt_dir):
-        load_pretrained(backbone, head, request.pretrain_ckpt, log, allow_head=not request.filter_head)
-        log(f"loaded pretrained weights from {request.pretrain_ckpt}")
-
-    reporter = EpochReporter(
-        log,
-        ctx.group_size,
-        save_dir=cfg.save_checkpoint_path if rank0 else None,
-        eval_every=request.eval_every_epochs,
-    )
-    confusion: Any
-    if request.freeze_backbone:
-        result, confusion = _frozen(
-            request, backbone, head, net, shard, eval_folder, num_classes, ckpt_dir, ctx, log, reporter
+    if request.pretrain_ckpt is not None and not _resuming(ctx, request):
+        load_pretrained(
+            network.backbone, network.head, request.pretrain_ckpt, ctx.log, allow_head=not request.filter_head
         )
-    else:
-        result, confusion = _full(request, net, shard, eval_folder, num_classes, ckpt_dir, ctx, log, reporter)
-    accuracy = None if confusion is None else report_eval(confusion, log)
-    data = summary(result.epochs, result.final_loss, accuracy, result.checkpoint)
-    if rank0:
-        data.update(_final_outputs(request, net, train_folder.classes, reporter, confusion, accuracy, log))
-        write_summary(cfg.save_checkpoint_path, data)
-    log(total_line(time.monotonic() - started))
-    return data
+        ctx.log(f"loaded pretrained weights from {request.pretrain_ckpt}")
+    return network, shard
 
 
-def _final_outputs(
-    request: TrainRequest,
-    net: Any,
-    classes: tuple[str, ...],
-    reporter: EpochReporter,
-    confusion: Any,
-    accuracy: float | None,
-    log: Log,
-) -> dict[str, Any]:
-    """Rank 0's additions to summary.json: history, per-class results, pictures, exported models."""
-    from mnft_trainer.export import export_models
-    from mnft_trainer.plots import write_plots
-
-    cfg = request.config
-    history = reporter.history
-    if history and accuracy is not None and request.eval_every_epochs > 0:
-        history[-1]["eval_accuracy"] = accuracy  # the final eval stands for the last epoch's
-    out: dict[str, Any] = {"classes": list(classes), "history": history}
-    matrix = None if confusion is None else confusion.tolist()
-    if matrix is not None:
-        out["per_class"] = metrics.per_class(confusion, classes)
-        out["confusion_matrix"] = matrix
-    out["plots"] = write_plots(cfg.save_checkpoint_path, history, accuracy, matrix, classes, log)
-    exported = export_models(
-        net, request.export_formats, cfg.save_checkpoint_path, cfg.image_height, cfg.image_width, classes, log
+def _resuming(ctx: RunContext, request: TrainRequest) -> bool:
+    return (
+        not request.freeze_backbone
+        and find_resume_point(ctx.paths.checkpoints, ctx.config.epoch_size) is not None
     )
-    if exported:
-        out["exported"] = exported
-    return out
 
 
-def _resuming(request: TrainRequest, cfg: RecipeConfig, ckpt_dir: Path) -> bool:
-    from mnft_trainer.training import find_resume_point
-
-    return not request.freeze_backbone and find_resume_point(ckpt_dir, cfg.epoch_size) is not None
-
-
-def _frozen(
-    request: TrainRequest,
-    backbone: Any,
-    head: Any,
-    net: Any,
-    shard: tuple[Sample, ...],
-    eval_folder: ImageFolder | None,
-    num_classes: int,
-    ckpt_dir: Path,
-    ctx: Any,
-    log: Log,
-    reporter: EpochReporter,
-) -> tuple[TrainResult, Any]:
+def feature_job(
+    ctx: RunContext, network: Network, shard: tuple[Sample, ...], pretrain_ckpt: str | None
+) -> FeatureJob:
+    """The frozen path's extraction: one batch shape for both splits (the eval split reuses the train
+    split's compiled graph), cache files keyed by the pretrained checkpoint's sha256."""
     from mnft_trainer.checkpoint import file_sha256
-    from mnft_trainer.distributed import sum_over_ranks
-    from mnft_trainer.evaluate import confusion_on_features
-    from mnft_trainer.features import balanced_batch, cached_features
-    from mnft_trainer.network import PooledBackbone, PooledHead
-    from mnft_trainer.training import too_few_images, train_head
+    from mnft_trainer.network import PooledBackbone
 
-    cfg = request.config
+    cfg = ctx.config
     if len(shard) < cfg.batch_size:
-        raise too_few_images(len(shard), cfg.batch_size, ctx.rank)
-    cache_dir = request.feature_cache_dir or os.path.join(cfg.save_checkpoint_path, "feature_cache")
-    assert request.pretrain_ckpt is not None  # checked in run_training
-    ckpt_sha = file_sha256(request.pretrain_ckpt)
-    pooled = PooledBackbone(backbone)
-    # One batch shape for both splits: the eval split reuses the train split's compiled graph.
-    batch = balanced_batch(len(shard), min(cfg.batch_size, EXTRACT_BATCH_MAX))
-    size = (cfg.image_height, cfg.image_width)
-    features, labels = cached_features(
-        pooled, shard, *size, batch, ckpt_sha, cache_dir, "train", ctx.rank, ctx.group_size, log
+        raise too_few_images(len(shard), cfg.batch_size, ctx.dist.rank)
+    assert pretrain_ckpt is not None  # checked in check_inputs
+    return FeatureJob(
+        PooledBackbone(network.backbone),
+        file_sha256(pretrain_ckpt),
+        cfg.image_height,
+        cfg.image_width,
+        balanced_batch(len(shard), min(cfg.batch_size, EXTRACT_BATCH_MAX)),
+        ctx.paths.feature_cache,
+        ctx.log,
+        ctx.dist.rank,
+        ctx.dist.group_size,
     )
-    eval_split: list[Any] = []
-
-    def evaluate() -> Any:
-        """counts[true, predicted] over the whole eval split (this rank's part, summed over the ranks:
-        every rank must call it), else None."""
-        if eval_folder is None:
-            return None
-        part = eval_part(eval_folder, ctx)
-        matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
-        if part:
-            if not eval_split:
-                eval_split.extend(
-                    cached_features(
-                        pooled, part, *size, batch, ckpt_sha, cache_dir, "eval", ctx.rank, ctx.group_size, log
-                    )
-                )
-            matrix = confusion_on_features(PooledHead(head), eval_split[0], eval_split[1], batch, num_classes)
-        return sum_over_ranks(matrix, ctx.group_size)
-
-    reporter.evaluate = lambda: _accuracy(evaluate())
-    result = train_head(
-        net,
-        head,
-        features,
-        labels,
-        cfg,
-        num_classes,
-        ckpt_dir,
-        ctx.rank,
-        log,
-        on_epoch=reporter,
-        group_size=ctx.group_size,
-    )
-    return result, evaluate()
-
-
-def eval_part(folder: ImageFolder, ctx: Any) -> tuple[Sample, ...]:
-    """This rank's part of the eval split: every group_size-th image, none left out (counts are summed
-    over the ranks, so the accuracy is the whole split's)."""
-    return folder.samples[ctx.rank :: ctx.group_size]
-
-
-def _accuracy(confusion: Any) -> float | None:
-    return None if confusion is None else metrics.accuracy(confusion)
-
-
-def _full(
-    request: TrainRequest,
-    net: Any,
-    shard: tuple[Sample, ...],
-    eval_folder: ImageFolder | None,
-    num_classes: int,
-    ckpt_dir: Path,
-    ctx: Any,
-    log: Log,
-    reporter: EpochReporter,
-) -> tuple[TrainResult, Any]:
-    from mnft_trainer.data import ImageSource
-    from mnft_trainer.distributed import sum_over_ranks
-    from mnft_trainer.evaluate import confusion_on_images
-    from mnft_trainer.training import train_full
-
-    cfg = request.config
-
-    def evaluate() -> Any:
-        """counts[true, predicted] over the whole eval split (this rank's part, summed over the ranks:
-        every rank must call it), else None."""
-        if eval_folder is None:
-            return None
-        batch = min(cfg.batch_size, EXTRACT_BATCH_MAX)
-        part = eval_part(eval_folder, ctx)
-        matrix = confusion_on_images(net, part, cfg.image_height, cfg.image_width, batch, num_classes)
-        return sum_over_ranks(matrix, ctx.group_size)
-
-    reporter.evaluate = lambda: _accuracy(evaluate())
-    result = train_full(
-        net,
-        ImageSource(shard),
-        cfg,
-        num_classes,
-        ckpt_dir,
-        ctx.rank,
-        log,
-        on_epoch=reporter,
-        group_size=ctx.group_size,
-    )
-    return result, evaluate()
-
-
-def report_eval(matrix: Any, log: Log) -> float:
-    """The whole split's accuracy from its confusion matrix, logged with the counts behind it."""
-    accuracy = metrics.accuracy(matrix)
-    log(f"eval: {int(matrix.sum())} images, {int(np.trace(matrix))} correct")
-    log(result_line(accuracy))
-    return accuracy
 
 
 def run_eval(cfg: RecipeConfig, dataset_path: str, checkpoint: str) -> float:

@@ -9,7 +9,7 @@ learning-rate position.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,13 +18,13 @@ import numpy as np
 
 from mnft_trainer.checkpoint import list_checkpoints, prune_checkpoints, read_checkpoint, save_atomic
 from mnft_trainer.config import RecipeConfig
+from mnft_trainer.context import Log, RunContext
 from mnft_trainer.data import Augmentation, ImageSource, make_dataset
 from mnft_trainer.distributed import end_of_epoch, first_line, step_failure
 from mnft_trainer.errors import TrainerError
 from mnft_trainer.lr_schedule import get_lr
 from mnft_trainer.outputs import EpochStats, epoch_line
 
-Log = Callable[[str], None]
 OnEpoch = Callable[[EpochStats], None]
 
 
@@ -83,6 +83,43 @@ def _save(cell: Any, cfg: RecipeConfig, ckpt_dir: Path, epoch: int) -> str:
     return str(path)
 
 
+@dataclass(frozen=True)
+class EpochEnd:
+    """What both loops do after an epoch's steps: the loss (and, given `statistics`, the BatchNorm
+    statistics) averaged over the ranks, the checkpoint of `saved` when due, the epoch's stats to
+    `on_epoch`, and `train_cell` back in training mode (an eval in on_epoch switched it to inference)."""
+
+    ctx: RunContext
+    steps: int
+    lr: np.ndarray
+    train_cell: Any
+    saved: Any
+    statistics: Any | None
+    on_epoch: OnEpoch
+
+    def __call__(self, epoch: int, started: float, losses: Sequence[float]) -> tuple[float, str | None]:
+        """(the epoch's loss over every rank's images, the checkpoint written or None)."""
+        cfg = self.ctx.config
+        avg_loss = end_of_epoch(self.statistics, float(np.mean(losses)), self.ctx.dist.group_size)
+        seconds = time.monotonic() - started
+        checkpoint = (
+            _save(self.saved, cfg, self.ctx.paths.checkpoints, epoch) if _should_save(cfg, epoch) else None
+        )
+        self.on_epoch(
+            EpochStats(
+                epoch,
+                cfg.epoch_size,
+                self.steps,
+                self.steps * cfg.batch_size,
+                seconds,
+                avg_loss,
+                float(self.lr[epoch * self.steps - 1]),
+            )
+        )
+        self.train_cell.set_train()
+        return avg_loss, checkpoint
+
+
 def too_few_images(count: int, batch_size: int, rank: int) -> TrainerError:
     return TrainerError(
         f"batch_size {batch_size} is larger than the {count} training images of rank {rank}; "
@@ -91,18 +128,13 @@ def too_few_images(count: int, batch_size: int, rank: int) -> TrainerError:
 
 
 def train_head(
+    ctx: RunContext,
     net: Any,
     head: Any,
     features: np.ndarray,
     labels: np.ndarray,
-    cfg: RecipeConfig,
-    num_classes: int,
-    ckpt_dir: Path,
-    rank: int,
-    log: Log,
-    seed: int = 1,
     on_epoch: OnEpoch | None = None,
-    group_size: int = 1,
+    seed: int = 1,
 ) -> TrainResult:
     """Train the head on cached pooled features; `net` (backbone + head) is what gets checkpointed."""
     import mindspore as ms
@@ -110,17 +142,20 @@ def train_head(
 
     from mnft_trainer.network import PooledHead
 
+    cfg = ctx.config
     count = features.shape[0]
     steps = count // cfg.batch_size
     if steps == 0:
-        raise too_few_images(count, cfg.batch_size, rank)
+        raise too_few_images(count, cfg.batch_size, ctx.dist.rank)
     lr = get_lr(0, cfg.lr_init, cfg.lr_end, cfg.lr_max, cfg.warmup_epochs, cfg.epoch_size, steps)
     # As the recipe's frozen path: Momentum over the head's parameters with weight decay, no loss scale.
     opt = nn.Momentum(head.trainable_params(), ms.Tensor(lr), cfg.momentum, cfg.weight_decay)
     train_cell = nn.TrainOneStepCell(
-        nn.WithLossCell(PooledHead(head), make_loss(num_classes, cfg.label_smooth)), opt
+        nn.WithLossCell(PooledHead(head), make_loss(ctx.num_classes, cfg.label_smooth)), opt
     )
     train_cell.set_train()
+    # The backbone is frozen: its BatchNorm statistics do not move, so only the loss is averaged.
+    end_epoch = EpochEnd(ctx, steps, lr, train_cell, net, None, on_epoch or _plain_report(ctx.log))
     rng = np.random.default_rng(seed)
     checkpoint: str | None = None
     avg_loss: float | None = None
@@ -135,21 +170,8 @@ def train_head(
                 losses.append(float(loss.asnumpy()))
             except RuntimeError as exc:  # in a distributed job, the gradients' allreduce
                 raise step_failure(exc) from None
-        avg_loss = end_of_epoch(None, float(np.mean(losses)), group_size)
-        seconds = time.monotonic() - started
-        if _should_save(cfg, epoch):
-            checkpoint = _save(net, cfg, ckpt_dir, epoch)
-        stats = EpochStats(
-            epoch,
-            cfg.epoch_size,
-            steps,
-            steps * cfg.batch_size,
-            seconds,
-            avg_loss,
-            float(lr[epoch * steps - 1]),
-        )
-        (on_epoch or _plain_report(log))(stats)
-        train_cell.set_train()  # an eval in on_epoch switched the network to inference mode
+        avg_loss, saved = end_epoch(epoch, started, losses)
+        checkpoint = saved or checkpoint
     return TrainResult(cfg.epoch_size, avg_loss, checkpoint)
 
 
@@ -169,25 +191,17 @@ def find_resume_point(ckpt_dir: Path, epochs: int) -> tuple[int, Path] | None:
 
 
 def train_full(
-    net: Any,
-    source: ImageSource,
-    cfg: RecipeConfig,
-    num_classes: int,
-    ckpt_dir: Path,
-    rank: int,
-    log: Log,
-    workers: int = 2,
-    on_epoch: OnEpoch | None = None,
-    group_size: int = 1,
+    ctx: RunContext, net: Any, source: ImageSource, on_epoch: OnEpoch | None = None, workers: int = 2
 ) -> TrainResult:
-    """Whole-network training with fixed loss scale; resumes from the newest checkpoint in `ckpt_dir`."""
+    """Whole-network training with fixed loss scale; resumes from the newest checkpoint of this rank."""
     import mindspore as ms
     from mindspore import nn
 
+    cfg = ctx.config
     count = len(source)
     steps = count // cfg.batch_size
     if steps == 0:
-        raise too_few_images(count, cfg.batch_size, rank)
+        raise too_few_images(count, cfg.batch_size, ctx.dist.rank)
     lr = get_lr(0, cfg.lr_init, cfg.lr_end, cfg.lr_max, cfg.warmup_epochs, cfg.epoch_size, steps)
     # FixedLossScaleManager(drop_overflow_update=False) semantics: scale the gradients by loss_scale
     # (sens) and let the optimizer divide them back.
@@ -195,13 +209,13 @@ def train_full(
     opt = nn.Momentum(params, ms.Tensor(lr), cfg.momentum, cfg.weight_decay, loss_scale=cfg.loss_scale)
     if cfg.weight_decay > 0 and tuple(opt.decay_flags) != tuple(decays_weight(p.name) for p in params):
         raise TrainerError("internal error: this MindSpore's weight-decay filter differs from the recipe's")
-    loss_fn = make_loss(num_classes, cfg.label_smooth)
+    loss_fn = make_loss(ctx.num_classes, cfg.label_smooth)
     train_cell = nn.TrainOneStepCell(nn.WithLossCell(net, loss_fn), opt, sens=cfg.loss_scale)
     train_cell.set_train()
 
     start_epoch = 0
     checkpoint: str | None = None
-    resume = find_resume_point(ckpt_dir, cfg.epoch_size)
+    resume = find_resume_point(ctx.paths.checkpoints, cfg.epoch_size)
     if resume is not None:
         start_epoch, path = resume
         entries = read_checkpoint(str(path), flag="resume checkpoint")
@@ -213,7 +227,7 @@ def train_full(
                 f"{path}: cannot resume, it lacks {', '.join(missing[:3])}; move it away to start over"
             )
         checkpoint = str(path)
-        log(f"resuming from {path} (epoch {start_epoch} of {cfg.epoch_size})")
+        ctx.log(f"resuming from {path} (epoch {start_epoch} of {cfg.epoch_size})")
     if start_epoch >= cfg.epoch_size:
         return TrainResult(cfg.epoch_size, None, checkpoint)
 
@@ -222,6 +236,9 @@ def train_full(
         source, cfg.image_height, cfg.image_width, cfg.batch_size, True, workers, augmentation
     )
     iterator = dataset.create_tuple_iterator(num_epochs=cfg.epoch_size - start_epoch, output_numpy=True)
+    # Every rank's BatchNorm statistics averaged before any checkpoint or eval: ranks stay identical. The
+    # training cell is saved: the network's entries plus the optimizer state, for resuming.
+    end_epoch = EpochEnd(ctx, steps, lr, train_cell, train_cell, net, on_epoch or _plain_report(ctx.log))
     avg_loss: float | None = None
     for epoch in range(start_epoch + 1, cfg.epoch_size + 1):
         started = time.monotonic()
@@ -239,20 +256,6 @@ def train_full(
             if source.error is not None:
                 raise source.error from None
             raise TrainerError(f"reading training images failed: {first_line(exc)}") from None
-        # Every rank's BatchNorm statistics averaged before any checkpoint or eval: ranks stay identical.
-        avg_loss = end_of_epoch(net, float(np.mean(losses)), group_size)
-        seconds = time.monotonic() - started
-        if _should_save(cfg, epoch):
-            checkpoint = _save(train_cell, cfg, ckpt_dir, epoch)
-        stats = EpochStats(
-            epoch,
-            cfg.epoch_size,
-            steps,
-            steps * cfg.batch_size,
-            seconds,
-            avg_loss,
-            float(lr[epoch * steps - 1]),
-        )
-        (on_epoch or _plain_report(log))(stats)
-        train_cell.set_train()  # an eval in on_epoch switched the network to inference mode
+        avg_loss, saved = end_epoch(epoch, started, losses)
+        checkpoint = saved or checkpoint
     return TrainResult(cfg.epoch_size, avg_loss, checkpoint)

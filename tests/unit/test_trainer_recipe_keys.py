@@ -4,7 +4,6 @@ of distributed eval (confusion counts, eval shards) and of the rank-log filter."
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ from mnft_operator.crd_spec import HYPERPARAMETERS
 from mnft_operator.spec import SpecError, parse, validate
 from mnft_trainer.config import RECIPE_KEYS, resolve_config
 from mnft_trainer.data import Augmentation, ImageFolder, Sample
-from mnft_trainer.distributed import end_of_epoch, sum_over_ranks
+from mnft_trainer.distributed import DistContext, end_of_epoch, sum_over_ranks
 from mnft_trainer.metrics import accuracy as accuracy_of
 from mnft_trainer.metrics import confusion_matrix as confusion
 from mnft_trainer.pod.launch import drops_mindspore_info
@@ -112,7 +111,10 @@ def test_confusion_counts_and_accuracy():
 
 def test_eval_parts_cover_the_split_once():
     folder = ImageFolder("r", ("a", "b"), tuple(Sample(f"{i}.png", i % 2) for i in range(7)))
-    parts = [eval_part(folder, SimpleNamespace(rank=r, group_size=3)) for r in range(3)]
+    parts = [
+        eval_part(folder, DistContext(rank=r, group_size=3, device_id=None, distributed=True))
+        for r in range(3)
+    ]
     assert [len(p) for p in parts] == [3, 2, 2]
     assert sorted(s.path for p in parts for s in p) == sorted(s.path for s in folder.samples)
 

@@ -3,27 +3,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from repo_scripts import REPO, load_script
+
 HELM = Path(sys.executable).parent / "helm"
 
 
-def load_generate() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mnft_generate", REPO / "scripts" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = load_generate()
+generate = load_script("generate")
 
 
 def test_checked_in_generated_files_are_up_to_date() -> None:

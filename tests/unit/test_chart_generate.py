@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import yaml
 
 from mnft_operator.crd import crd
+from repo_scripts import load_script
 
-REPO = Path(__file__).resolve().parents[2]
 HELM = Path(sys.executable).parent / "helm"
 
 
-def load_generate() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mnft_generate", REPO / "scripts" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = load_generate()
+generate = load_script("generate")
 
 
 def test_field_rows_give_type_default_constraints_and_nested_paths() -> None:

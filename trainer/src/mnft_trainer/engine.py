@@ -117,8 +117,8 @@ def session_options() -> Any:
     """ONNX Runtime's CPU session options for sharing the cores with the data pipeline.
 
     Its intra-op threads spin between kernels by default; while the decode threads need a core
-    that spinning takes CPU from them and from the other processes on the node (benchmarks.md,
-    issue 14: 1.2-1.3x end to end on 2 shared cores).
+    that spinning takes CPU from them and from the other processes on the node: ~3 of the forward's
+    ~14 CPU ms per image at 224x224 (bench/bench_pipeline.py, docs/benchmarks.md issue 14).
     """
     import onnxruntime as ort
 

@@ -108,10 +108,13 @@ def test_exported_models_predict_what_the_checkpoint_evaluates(trained: dict[str
     predicted = reference.argmax(axis=1)
     assert len(set(predicted.tolist())) >= 2, "trivial weights: every eval image gets one class"
     assert accuracy(confusion_matrix(labels, predicted, 3)) == pytest.approx(summary["accuracy"])
-    for name in ("mobilenetv2.mindir", "mobilenetv2.onnx"):
+    images = np.concatenate(batches)
+    for name, engine in (("mobilenetv2.mindir", "MindSpore "), ("mobilenetv2.onnx", "onnxruntime ")):
         model = load_model(str(out / name))
-        assert (model.height, model.width) == (32, 32)
-        logits = np.concatenate([model.logits(b) for b in batches])
+        assert (model.height, model.width, model.batch) == (32, 32, 32)
+        assert model.runner.name.startswith(engine)
+        logits = model.logits(images)  # the engine's batches of 32 (the ONNX model's batch is dynamic)
+        np.testing.assert_allclose(model.logits(images[:3]), logits[:3], rtol=0, atol=1e-5)
         agreement = float(np.mean(logits.argmax(axis=1) == predicted))
         max_diff = float(np.max(np.abs(logits - reference)))
         print(f"{name}: agreement {agreement:.4f} of {len(labels)}, max logit difference {max_diff:.2e}")
@@ -122,16 +125,34 @@ def test_predict_cli_prints_one_json_line_per_image(trained: dict[str, Any]) -> 
     out = trained["out"]
     paths, batches, _ = eval_batches(trained["data"])
     expected = checkpoint_logits(trained["summary"]["checkpoint"], batches).argmax(axis=1)
-    for model in ("mobilenetv2.mindir", "mobilenetv2.onnx"):
+    for model, engine in (("mobilenetv2.mindir", "MindSpore 2.10.0 (MINDIR, CPU)"),
+                          ("mobilenetv2.onnx", "onnxruntime 1.32.0 (CPU, fp32)")):  # fmt: skip
         done = mnft("predict", "--model", str(out / model), "--labels", str(out / "labels.json"),
                     str(trained["data"] / "eval"))  # fmt: skip
         assert done.returncode == 0, done.stderr[-3000:]
+        assert done.stderr.splitlines() == [f"model engine: {engine}, batch 32: {out / model}"]
         lines = [json.loads(line) for line in done.stdout.splitlines()]
         assert [sorted(line) for line in lines] == [["image", "label", "score"]] * len(paths)
         assert [line["image"] for line in lines] == paths  # sorted walk == the eval split's order
         assert all(0 < line["score"] <= 1 for line in lines)
         agreement = np.mean([line["label"] == str(e) for line, e in zip(lines, expected, strict=True)])
         assert agreement >= 0.99, (model, agreement)
+
+
+def test_eval_of_an_exported_model_counts_what_the_checkpoint_counted(trained: dict[str, Any]) -> None:
+    out, summary = trained["out"], trained["summary"]
+    counted = re.findall(r"^eval: \d+ images, \d+ correct$", trained["stdout"], re.M)
+    assert counted, trained["stdout"][-2000:]  # the last one: the final eval of the exported weights
+    for model in ("mobilenetv2.mindir", "mobilenetv2.onnx"):
+        done = mnft("eval", "--platform", "CPU", "--dataset_path", str(trained["data"]),
+                    "--model", str(out / model))  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert counted[-1] in done.stdout.splitlines()
+        assert "model engine: " in done.stdout and f"batch 32: {out / model}" in done.stdout
+    both = mnft("eval", "--platform", "CPU", "--dataset_path", str(trained["data"]),
+                "--model", str(out / "mobilenetv2.onnx"),
+                "--pretrain_ckpt", summary["checkpoint"])  # fmt: skip
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr
 
 
 def test_offline_export_writes_the_same_model_and_labels_beside_it(

@@ -8,6 +8,7 @@ import pytest
 from mnft_trainer.engine import (
     EngineChoice,
     choose_engine,
+    chunked,
     model_key,
     model_path,
     onnxruntime_version,
@@ -69,3 +70,15 @@ def test_padded_batches_runs_fixed_size_batches_and_trims_the_padding():
     np.testing.assert_array_equal(got[:, 0], images.reshape(7, 2).sum(axis=1))
     seen.clear()
     assert padded_batches(run, images[:3], 3).shape == (3, 1) and seen == [3]
+
+
+def test_chunked_runs_a_dynamic_batch_model_in_batches_without_padding():
+    seen: list[int] = []
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        seen.append(batch.shape[0])
+        return batch.reshape(batch.shape[0], -1).sum(axis=1, keepdims=True)
+
+    images = np.arange(7 * 2, dtype=np.float32).reshape(7, 1, 1, 2)
+    np.testing.assert_array_equal(chunked(run, images, 3)[:, 0], images.reshape(7, 2).sum(axis=1))
+    assert seen == [3, 3, 1]

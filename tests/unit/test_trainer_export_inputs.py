@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mnft_trainer.errors import TrainerError
-from mnft_trainer.export import parse_formats, write_labels
+from mnft_trainer.export import _onnx_subset, declare_dynamic_batch, parse_formats, write_labels
 from mnft_trainer.plots import MISSING, write_plots
 from mnft_trainer.predict import image_paths, load_labels, load_model
 from trainer_fixtures import write_png
@@ -60,6 +60,32 @@ def test_model_type_comes_from_the_extension(tmp_path: Path) -> None:
         load_model(str(tmp_path / "m.pb"))
     with pytest.raises(TrainerError, match=r"m.onnx: file not found$"):
         load_model(str(tmp_path / "m.onnx"))
+
+
+def test_onnx_outputs_get_the_dynamic_batch_and_every_other_field_is_kept() -> None:
+    model_class = _onnx_subset()
+    model = model_class()
+    for name, shape in (("logits", [1, 5]), ("features", [1, 1280])):  # as MindSpore declares them
+        value = model.graph.output.add(name=name)
+        for d in shape:
+            value.type.tensor_type.shape.dim.add(dim_value=d)
+    images = model.graph.input.add(name="images")
+    images.type.tensor_type.shape.dim.add(dim_param="batch")
+    images.type.tensor_type.shape.dim.add(dim_value=3)
+    # Fields the subset does not know (ModelProto.ir_version 1, producer_name 2, a GraphProto node 1):
+    unknown = b"\x08\x06" + b"\x12\x0bMindSpore 1"
+    data = unknown + model.SerializeToString()
+
+    fixed = model_class()
+    fixed.ParseFromString(declare_dynamic_batch(data))
+    dims = [[(d.WhichOneof("value"), d.dim_value or d.dim_param) for d in v.type.tensor_type.shape.dim]
+            for v in (*fixed.graph.input, *fixed.graph.output)]  # fmt: skip
+    assert dims == [
+        [("dim_param", "batch"), ("dim_value", 3)],
+        [("dim_param", "batch"), ("dim_value", 5)],
+        [("dim_param", "batch"), ("dim_value", 1280)],
+    ]
+    assert unknown in declare_dynamic_batch(data)  # ir_version and producer survive the rewrite
 
 
 HISTORY = [

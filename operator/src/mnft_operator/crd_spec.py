@@ -238,7 +238,7 @@ def spec_schema() -> Schema:
                         "formats": {
                             "type": "array",
                             "description": "`MINDIR` (MindSpore, dynamic batch) and/or `ONNX` (opset 11, "
-                            "batch 1); empty: no export.",
+                            "dynamic batch); empty: no export.",
                             "items": enum("A model format.", ["MINDIR", "ONNX"]),
                             "maxItems": 2,
                             "x-kubernetes-list-type": "set",

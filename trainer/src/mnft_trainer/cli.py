@@ -123,14 +123,26 @@ def predict_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--model", required=True, help="a .mindir (MindSpore) or .onnx (onnxruntime) file")
     parser.add_argument("--labels", help="labels.json (default: labels.json beside the model, if any)")
+    parser.add_argument(
+        "--platform",
+        choices=PLATFORMS,
+        default=os.environ.get("MNFT_PLATFORM") or "CPU",
+        help="device for a .mindir model (.onnx runs on ONNX Runtime's CPU provider)",
+    )
     parser.add_argument("images", nargs="+", metavar="IMAGE_OR_DIR", help="image files or directories")
     return parser
 
 
 def eval_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mnft eval", description="Evaluate a MobileNetV2 checkpoint.")
+    parser = argparse.ArgumentParser(
+        prog="mnft eval", description="Evaluate a MobileNetV2 checkpoint, or an exported model (--model)."
+    )
     _common_arguments(parser)
-    parser.add_argument("--pretrain_ckpt", required=True, help="checkpoint to evaluate")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--pretrain_ckpt", help="checkpoint to evaluate")
+    what.add_argument(
+        "--model", help="an exported .mindir or .onnx model to evaluate (as mnft predict runs it)"
+    )
     return parser
 
 
@@ -211,6 +223,12 @@ def _eval(args: argparse.Namespace) -> int:
     from mnft_trainer.run import run_eval
 
     cfg = config_from_args(args)
+    if args.model is not None:
+        from mnft_trainer.evaluate import run_model_eval
+
+        accuracy = run_model_eval(cfg, args.dataset_path, args.model)
+        write_termination_message(json.dumps({"accuracy": accuracy, "model": args.model}))
+        return 0
     accuracy = run_eval(cfg, args.dataset_path, args.pretrain_ckpt)
     write_termination_message(json.dumps({"accuracy": accuracy, "checkpoint": args.pretrain_ckpt}))
     return OK
@@ -239,7 +257,7 @@ def _predict(args: argparse.Namespace) -> int:
 
     paths = image_paths(args.images)
     labels = load_labels(args.labels, args.model)
-    model = load_model(args.model)
-    for line in predictions(model, paths, labels):
+    model = load_model(args.model, args.platform)
+    for line in predictions(model, paths, labels, lambda text: print(text, file=sys.stderr, flush=True)):
         print(json.dumps(line), flush=True)
     return OK

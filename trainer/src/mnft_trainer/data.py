@@ -196,15 +196,23 @@ def make_dataset(
     training: bool,
     workers: int = 2,
     augmentation: Augmentation | None = None,
+    source_workers: int | None = None,
 ) -> Any:
-    """Batches of (image NCHW float32, label int32); training: shuffled, random transforms, no remainder."""
+    """Batches of (image NCHW float32, label int32); training: shuffled, random transforms, no remainder.
+
+    `workers` threads run the transforms; the Pillow decode in the Python source runs in
+    `source_workers` threads, by default one for eval: a second one only contends for the GIL
+    (bench/bench_pipeline.py: same CPU per image, lower images/s with two).
+    """
     import mindspore.dataset as ds
 
+    if source_workers is None:
+        source_workers = workers if training else 1
     dataset = ds.GeneratorDataset(
         source,
         column_names=["image", "label"],
         shuffle=training,
-        num_parallel_workers=workers,
+        num_parallel_workers=source_workers,
         python_multiprocessing=False,
     )
     transforms = train_transforms(height, width, augmentation) if training else eval_transforms(height, width)

@@ -8,7 +8,8 @@ MindSpore stays the engine. The export is cached beside the feature cache, keyed
 content, the image size and the batch, so a job exports once and a re-run reuses the file.
 
 The interface other code uses: a `FeatureExtractor` is a callable `(images NCHW float32) -> ndarray`
-with a `name` for the log line; `load(path)` opens an exported ONNX file as one.
+with a `name` for the log line; `load(path)` opens an exported file as one: ONNX on ONNX Runtime (CPU),
+MindIR on MindSpore (any device). `mnft predict` and `mnft eval --model` run exported models this way.
 `MNFT_FEATURE_ENGINE=mindspore` forces MindSpore (the benchmark baseline; a way out if the engine
 misbehaves).
 """
@@ -31,12 +32,14 @@ ENGINE_VARIABLE = MNFT_FEATURE_ENGINE
 ENGINE_CHOICES = ("auto", "mindspore", "onnxruntime")
 ONNX_FORMAT = "mnft-backbone-onnx-v1"
 LOG_PREFIX = "feature extraction: "
+DEFAULT_BATCH = 32  # images per call for models with a dynamic batch (and MindIR's padded batch)
 
 
 class FeatureExtractor(Protocol):
     """Pooled features (N, C) float32 for a batch of N images (N, 3, H, W) float32; any N."""
 
     name: str
+    batch_size: int  # images per engine call
 
     def __call__(self, images: np.ndarray) -> np.ndarray: ...
 
@@ -106,20 +109,41 @@ def padded_batches(
     return np.concatenate(outputs)
 
 
-class OnnxRuntimeExtractor:
-    """An exported backbone (fixed batch) on ONNX Runtime's CPU provider."""
+def chunked(run: Callable[[np.ndarray], np.ndarray], images: np.ndarray, batch_size: int) -> np.ndarray:
+    """`run` over batches of at most `batch_size` images (a model with a dynamic batch: no padding)."""
+    parts = [np.asarray(run(images[i : i + batch_size])) for i in range(0, images.shape[0], batch_size)]
+    return np.concatenate(parts) if parts else np.asarray(run(images))
 
-    def __init__(self, path: str | os.PathLike[str]):
+
+def session_options() -> Any:
+    """ONNX Runtime's CPU session options for sharing the cores with the data pipeline.
+
+    Its intra-op threads spin between kernels by default; while the decode threads need a core
+    that spinning takes CPU from them and from the other processes on the node: ~3 of the forward's
+    ~14 CPU ms per image at 224x224 (bench/bench_pipeline.py, docs/benchmarks.md issue 14).
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # errors only
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+class OnnxRuntimeExtractor:
+    """An exported model on ONNX Runtime's CPU provider: fixed batch (padded) or dynamic (chunked)."""
+
+    def __init__(self, path: str | os.PathLike[str], batch_size: int = DEFAULT_BATCH):
         import onnxruntime as ort
 
-        options = ort.SessionOptions()
-        options.log_severity_level = 3  # errors only
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
         inputs = self.session.get_inputs()
-        if len(inputs) != 1 or not isinstance(inputs[0].shape[0], int):
-            raise ValueError(f"{path}: expected one input with a fixed batch, got {inputs}")
+        if len(inputs) != 1 or len(inputs[0].shape) != 4:
+            raise ValueError(f"{path}: expected one input (N, 3, H, W), got {inputs}")
         self.input_name = inputs[0].name
-        self.batch_size = int(inputs[0].shape[0])
+        fixed = inputs[0].shape[0]
+        self.fixed_batch = isinstance(fixed, int) and fixed > 0
+        self.batch_size = int(fixed) if self.fixed_batch else batch_size
         self.name = f"onnxruntime {ort.__version__} (CPU, fp32)"
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
@@ -127,7 +151,8 @@ class OnnxRuntimeExtractor:
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         images = np.ascontiguousarray(images, dtype=np.float32)
-        return padded_batches(self._run, images, self.batch_size).astype(np.float32, copy=False)
+        batches = padded_batches if self.fixed_batch else chunked
+        return batches(self._run, images, self.batch_size).astype(np.float32, copy=False)
 
 
 class MindSporeExtractor:
@@ -149,9 +174,26 @@ class MindSporeExtractor:
         return padded_batches(self._run, images, self.batch_size).astype(np.float32, copy=False)
 
 
-def load(path: str | os.PathLike[str]) -> FeatureExtractor:
-    """An exported ONNX backbone (from `export_onnx`) as a FeatureExtractor on ONNX Runtime."""
-    return OnnxRuntimeExtractor(path)
+class MindIRModel(MindSporeExtractor):
+    """A MindIR export (`mindspore.load` + GraphCell) on the device MindSpore is set to; padded batches
+    (a dynamic-batch graph compiles once per shape)."""
+
+    def __init__(self, path: str | os.PathLike[str], batch_size: int = DEFAULT_BATCH):
+        import mindspore as ms
+
+        cell = ms.nn.GraphCell(ms.load(str(path)))
+        super().__init__(cell, batch_size, f"MINDIR, {ms.get_context('device_target')}")
+
+
+def load(path: str | os.PathLike[str], batch_size: int = DEFAULT_BATCH) -> FeatureExtractor:
+    """An exported model by its suffix: `.mindir` on MindSpore, else ONNX on ONNX Runtime (CPU).
+
+    `batch_size`: images per call where the model's batch is dynamic (MindIR: padded to it).
+    Call `onednn.cap_onednn_isa()` before MindSpore runs a CPU kernel (MindIR on CPU).
+    """
+    if Path(path).suffix.lower() == ".mindir":
+        return MindIRModel(path, batch_size)
+    return OnnxRuntimeExtractor(path, batch_size)
 
 
 def export_onnx(cell: Any, batch_size: int, height: int, width: int, path: Path) -> Path:

@@ -1,8 +1,12 @@
 """Exported models: the trained MobileNetV2 (inference mode) as MindIR or ONNX, plus `labels.json`.
 
-MindIR keeps a dynamic batch dimension ([-1, 3, H, W]). MindSpore 2.10 exports ONNX (opset 11) only with
-static shapes ("Export ONNX format model not support dynamic shape mode"), so the ONNX model takes one
-image at a time ([1, 3, H, W]); `mnft predict` feeds it accordingly.
+MindIR keeps a dynamic batch dimension ([-1, 3, H, W]). MindSpore 2.10's `mindspore.export` refuses
+ONNX with dynamic shapes ("Export ONNX format model not support dynamic shape mode"), but
+`mindspore.onnx.export(..., dynamic_axes=...)` writes a batch-dynamic input ([batch, 3, H, W]) and a
+graph that computes any batch; only the declared output shape keeps the example's batch (1), which
+ONNX Runtime warns about on every call and stricter runtimes may refuse. `declare_dynamic_batch`
+rewrites that one declaration in the file (protobuf, the fields of onnx.proto it touches), so the ONNX
+model is batched (`mnft predict` runs 32 images a call) and says so.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ FORMATS = ("MINDIR", "ONNX")
 EXTENSIONS = {"MINDIR": ".mindir", "ONNX": ".onnx"}
 MODEL_STEM = "mobilenetv2"
 LABELS_FILE = "labels.json"
-ONNX_BATCH = 1
+ONNX_EXAMPLE_BATCH = 1  # the export's example input; the batch dimension is dynamic
+BATCH_DIM = "batch"
 
 
 def parse_formats(text: str, flag: str = "--export_formats") -> tuple[str, ...]:
@@ -50,22 +55,79 @@ def export_network(net: Any, fmt: str, output: Path, height: int, width: int) ->
     import numpy as np
 
     net.set_train(False)
-    if fmt == "MINDIR":
-        example = ms.Tensor(shape=[None, 3, height, width], dtype=ms.float32)
-    else:
-        example = ms.Tensor(np.zeros((ONNX_BATCH, 3, height, width), np.float32))
     output.parent.mkdir(parents=True, exist_ok=True)
     stem = output.with_name(f".tmp-{os.getpid()}-{output.stem}")
     written = stem.with_name(stem.name + EXTENSIONS[fmt])
     try:
-        ms.export(net, example, file_name=str(stem), file_format=fmt)
+        if fmt == "MINDIR":
+            example = ms.Tensor(shape=[None, 3, height, width], dtype=ms.float32)
+            ms.export(net, example, file_name=str(stem), file_format=fmt)
+        else:
+            example = ms.Tensor(np.zeros((ONNX_EXAMPLE_BATCH, 3, height, width), np.float32))
+            ms.onnx.export(
+                net, example, file_name=str(written), input_names=["images"], output_names=["logits"],
+                dynamic_axes={"images": {0: BATCH_DIM}},
+            )  # fmt: skip
     except (RuntimeError, ValueError, TypeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TrainerError(f"exporting the model as {fmt} failed: {first}") from None
     if not written.is_file():
         raise TrainerError(f"exporting the model as {fmt} wrote no {written.name}")
+    if fmt == "ONNX":
+        written.write_bytes(declare_dynamic_batch(written.read_bytes()))
     os.replace(written, output)
     return output
+
+
+def _onnx_subset() -> Any:
+    """The message class for the part of onnx.proto `declare_dynamic_batch` reads and writes.
+
+    Field numbers are onnx.proto's (ModelProto.graph 7, GraphProto.input 11 / output 12,
+    ValueInfoProto.type 2, TypeProto.tensor_type 1, Tensor.shape 2, TensorShapeProto.dim 1,
+    Dimension.dim_value 1 / dim_param 2); every other field is kept as protobuf's unknown fields.
+    """
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    field = descriptor_pb2.FieldDescriptorProto
+    proto = descriptor_pb2.FileDescriptorProto(name="mnft_onnx_subset.proto", package="mnft_onnx")
+    proto.syntax = "proto2"
+    messages: list[tuple[str, list[tuple[str, int, int, bool, str | None]]]] = [
+        ("Dimension", [("dim_value", 1, field.TYPE_INT64, False, None),
+                       ("dim_param", 2, field.TYPE_STRING, False, None)]),
+        ("Shape", [("dim", 1, field.TYPE_MESSAGE, True, "Dimension")]),
+        ("Tensor", [("shape", 2, field.TYPE_MESSAGE, False, "Shape")]),
+        ("Type", [("tensor_type", 1, field.TYPE_MESSAGE, False, "Tensor")]),
+        ("ValueInfo", [("name", 1, field.TYPE_STRING, False, None),
+                       ("type", 2, field.TYPE_MESSAGE, False, "Type")]),
+        ("Graph", [("input", 11, field.TYPE_MESSAGE, True, "ValueInfo"),
+                   ("output", 12, field.TYPE_MESSAGE, True, "ValueInfo")]),
+        ("Model", [("graph", 7, field.TYPE_MESSAGE, False, "Graph")]),
+    ]  # fmt: skip
+    for name, fields in messages:
+        message = proto.message_type.add(name=name)
+        if name == "Dimension":
+            message.oneof_decl.add(name="value")
+        for field_name, number, kind, repeated, type_name in fields:
+            added = message.field.add(name=field_name, number=number, type=kind)
+            added.label = field.LABEL_REPEATED if repeated else field.LABEL_OPTIONAL
+            if type_name:
+                added.type_name = f".mnft_onnx.{type_name}"
+            if name == "Dimension":
+                added.oneof_index = 0
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(proto)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("mnft_onnx.Model"))
+
+
+def declare_dynamic_batch(model_bytes: bytes) -> bytes:
+    """An ONNX model whose outputs' first dimension is declared as the input's dynamic batch."""
+    model = _onnx_subset()()
+    model.ParseFromString(model_bytes)
+    for value in model.graph.output:
+        dims = value.type.tensor_type.shape.dim
+        if dims:
+            dims[0].dim_param = BATCH_DIM
+    return bytes(model.SerializeToString())
 
 
 def export_models(

@@ -1,4 +1,5 @@
-"""`mnft predict`: run an exported model (MindIR with MindSpore, ONNX with onnxruntime) on image files.
+"""`mnft predict`: run an exported model on image files, on the engine extraction uses (`engine.load`):
+ONNX on ONNX Runtime (CPU), MindIR on MindSpore (the `--platform` device), 32 images a call.
 
 Images go through the same eval transform as `mnft eval` (`features.iterate_images`: resize by 256/224,
 centre crop, normalise), so an exported model predicts what its checkpoint evaluates.
@@ -7,7 +8,7 @@ centre crop, normalise), so an exported model predicts what its checkpoint evalu
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from mnft_trainer.data import IMAGE_EXTENSIONS, Sample
+from mnft_trainer.engine import DEFAULT_BATCH, FeatureExtractor
 from mnft_trainer.errors import TrainerError
 
-MINDIR_BATCH = 32
+LOG_PREFIX = "model engine: "
 
 
 @dataclass
@@ -26,17 +28,15 @@ class ExportedModel:
     format: str  # "MINDIR" | "ONNX"
     height: int
     width: int
-    batch: int  # images per call (the ONNX export's static batch; MindIR batches are padded to this)
-    runner: Any
+    batch: int  # images per call
+    runner: FeatureExtractor  # engine.load's: images (N, 3, H, W) float32 -> logits (N, classes)
 
     def logits(self, images: np.ndarray) -> np.ndarray:
-        if self.format == "ONNX":
-            name = self.runner.get_inputs()[0].name
-            parts = [self.runner.run(None, {name: images[i : i + 1]})[0] for i in range(images.shape[0])]
-            return np.concatenate(parts).astype(np.float32)
-        from mnft_trainer.features import run_batches
+        return np.asarray(self.runner(images), dtype=np.float32)
 
-        return run_batches(self.runner, images, self.batch)
+    def describe(self) -> str:
+        """The engine line: `model engine: onnxruntime 1.32.0 (CPU, fp32), batch 32: <path>`."""
+        return f"{LOG_PREFIX}{self.runner.name}, batch {self.batch}: {self.path}"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -59,37 +59,40 @@ def mindir_input_shape(path: str) -> list[int]:
     return dims
 
 
-def load_model(path: str) -> ExportedModel:
-    """By extension: `.mindir` (MindSpore GraphCell) or `.onnx` (onnxruntime, CPU)."""
+def load_model(path: str, platform: str = "CPU", batch_size: int = DEFAULT_BATCH) -> ExportedModel:
+    """By extension: `.mindir` (MindSpore on `platform`) or `.onnx` (ONNX Runtime, CPU); see engine.load."""
+    from mnft_trainer import engine
+
     file = Path(path)
     if not file.is_file():
         raise TrainerError(f"--model {path}: file not found")
     suffix = file.suffix.lower()
     if suffix == ".mindir":
         dims = mindir_input_shape(path)
+        from mnft_trainer.onednn import cap_onednn_isa
+
+        cap_onednn_isa()  # before MindSpore's first CPU kernel: see onednn.py
         import mindspore as ms
 
+        ms.set_context(device_target=platform)
         try:
-            cell = ms.nn.GraphCell(ms.load(path))
+            runner = engine.load(path, dims[0] if dims[0] > 0 else batch_size)
         except (RuntimeError, ValueError) as exc:
             raise TrainerError(f"--model {path}: MindSpore cannot load it ({_first_line(exc)})") from None
-        batch = dims[0] if dims[0] > 0 else MINDIR_BATCH
-        return ExportedModel(path, "MINDIR", dims[2], dims[3], batch, cell)
+        return ExportedModel(path, "MINDIR", dims[2], dims[3], runner.batch_size, runner)
     if suffix == ".onnx":
-        try:
-            import onnxruntime as ort
-        except ImportError:
+        if engine.onnxruntime_version() is None:
             raise TrainerError(
                 "ONNX models need onnxruntime: pip install 'mnft[onnx]' (or use the MindIR export)"
-            ) from None
+            )
         try:
-            session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime's InvalidProtobuf, Fail, ... (pybind classes)
+            onnx_runner = engine.OnnxRuntimeExtractor(path, batch_size)
+        except Exception as exc:  # onnxruntime's InvalidProtobuf, Fail, ... (pybind classes), our ValueError
             raise TrainerError(f"--model {path}: not an ONNX model ({_first_line(exc)})") from None
-        shape = session.get_inputs()[0].shape
-        if len(shape) != 4 or not all(isinstance(d, int) for d in shape[2:]):
+        shape = onnx_runner.session.get_inputs()[0].shape
+        if shape[1] != 3 or not all(isinstance(d, int) for d in shape[2:]):
             raise TrainerError(f"--model {path}: input shape {shape} is not images (N, 3, H, W)")
-        return ExportedModel(path, "ONNX", shape[2], shape[3], 1, session)
+        return ExportedModel(path, "ONNX", shape[2], shape[3], onnx_runner.batch_size, onnx_runner)
     raise TrainerError(
         f"--model {path}: unknown model type {suffix or '(none)'}; use a .mindir or .onnx file"
     )
@@ -134,17 +137,32 @@ def image_paths(inputs: Sequence[str]) -> list[str]:
     return out
 
 
+def model_logits(
+    model: ExportedModel, samples: Sequence[Sample], log: Callable[[str], None]
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(logits, labels) per batch of `model.batch` images in sample order; logs the engine line once,
+    when the first batch is decoded (a file that cannot be read fails with its one error line)."""
+    from mnft_trainer.features import ImageSource, iterate_images
+
+    logged = False
+    for images, labels in iterate_images(ImageSource(samples), model.height, model.width, model.batch):
+        if not logged:
+            log(model.describe())
+            logged = True
+        yield model.logits(images), labels
+
+
 def predictions(
-    model: ExportedModel, paths: Sequence[str], labels: Sequence[str] | None
+    model: ExportedModel,
+    paths: Sequence[str],
+    labels: Sequence[str] | None,
+    log: Callable[[str], None] = lambda _: None,
 ) -> Iterator[dict[str, Any]]:
     """One {"image", "label", "score"} per path, in order; score = the top class's softmax probability."""
-    from mnft_trainer.features import ImageSource, iterate_images
     from mnft_trainer.metrics import softmax
 
-    source = ImageSource([Sample(p, 0) for p in paths])
     done = 0
-    for images, _ in iterate_images(source, model.height, model.width, model.batch):
-        logits = model.logits(images)
+    for logits, _ in model_logits(model, [Sample(p, 0) for p in paths], log):
         if labels is not None and logits.shape[1] != len(labels):
             raise TrainerError(
                 f"the labels list {len(labels)} classes but {model.path} outputs {logits.shape[1]}; "

@@ -141,7 +141,7 @@ def test_env_pod_succeeds_with_message_and_logs(bed: Bed) -> None:
         NS, cast(Any, {"metadata": {"name": "env-settings"}, "data": {"lr": "0.05", "epochs": "3"}})
     )
     script = (
-        'echo "POD=$MY_POD NS=$MY_NS IP=$MY_IP LABEL=$MY_LABEL LR=$LR IMAGE=$MNFT_IMAGE"; '
+        'echo "POD=$MY_POD NS=$MY_NS IP=$MY_IP LABEL=$MY_LABEL LR=$LR IMAGE=$KUBE_EMULATOR_IMAGE"; '
         'printf "all good" > "$TERMINATION_MESSAGE_PATH"; echo to-stderr >&2'
     )
     bed.create_pod(

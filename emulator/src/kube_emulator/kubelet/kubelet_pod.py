@@ -197,7 +197,7 @@ class PodWorker:
         env["HOSTNAME"] = self.name
         env.update({k: self.rewrite(v, mappings) for k, v in pod_env.items()})
         env["PATH"] = venv_bin() + os.pathsep + env.get("PATH", os.defpath)
-        env["MNFT_IMAGE"] = str(spec.get("image", ""))
+        env["KUBE_EMULATOR_IMAGE"] = str(spec.get("image", ""))  # what a container would have run
         return env
 
     async def _run_container(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from api_helpers import Http
+from api_helpers import Http, run_kubectl
 from kube_emulator.apiserver.apiserver import EmbeddedAPI
 
 
@@ -35,3 +36,19 @@ def ns(http: Http, request: pytest.FixtureRequest) -> str:
     response = http.post("/api/v1/namespaces", {"metadata": {"name": name}})
     assert response.status_code == 201, response.text
     return name
+
+
+@pytest.fixture(scope="module")
+def kubectl(
+    api: EmbeddedAPI, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Real kubectl against `api` (namespace default); fails the test on a non-zero exit unless ok=False."""
+    config = api.write_kubeconfig(tmp_path_factory.mktemp("kube") / "config", namespace="default")
+
+    def run(*args: str, stdin: str | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        result = run_kubectl(config, *args, stdin=stdin)
+        if ok:
+            assert result.returncode == 0, result.stderr
+        return result
+
+    return run

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from api_helpers import Http, helm_template, run_kubectl
+from api_helpers import Http, helm_template
 from kube_emulator.apiserver.apiserver import EmbeddedAPI
 
 pytest_plugins = ["api_fixtures"]
@@ -41,19 +40,6 @@ spec:
               size: {type: integer, minimum: 1, default: 3}
           status: {type: object, x-kubernetes-preserve-unknown-fields: true}
 """
-
-
-@pytest.fixture(scope="module")
-def kubectl(api: EmbeddedAPI, tmp_path_factory: pytest.TempPathFactory):
-    config = api.write_kubeconfig(tmp_path_factory.mktemp("kube") / "config", namespace="default")
-
-    def run(*args: str, stdin: str | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        result = run_kubectl(config, *args, stdin=stdin)
-        if ok:
-            assert result.returncode == 0, result.stderr
-        return result
-
-    return run
 
 
 def test_kubeconfig_points_at_the_server(api: EmbeddedAPI, tmp_path: Path) -> None:

@@ -8,28 +8,11 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 
-import pytest
-
-from api_helpers import Http, run_kubectl
+from api_helpers import Http
 from kube_emulator.apiserver import api_protobuf
-from kube_emulator.apiserver.apiserver import EmbeddedAPI
 
 pytest_plugins = ["api_fixtures"]
-
-
-@pytest.fixture(scope="module")
-def kubectl(api: EmbeddedAPI, tmp_path_factory: pytest.TempPathFactory):
-    config = api.write_kubeconfig(tmp_path_factory.mktemp("kube") / "config", namespace="default")
-
-    def run(*args: str, stdin: str | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        result = run_kubectl(config, *args, stdin=stdin)
-        if ok:
-            assert result.returncode == 0, result.stderr
-        return result
-
-    return run
 
 
 def get(kubectl, *args: str) -> dict:

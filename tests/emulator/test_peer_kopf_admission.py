@@ -88,7 +88,11 @@ def test_kopf_validating_and_mutating_webhooks(api: EmbeddedAPI, http: Http, ns:
         "KUBECONFIG": str(tmp_path / "none"),
     }
     log = tmp_path / "kopf.log"
-    configs = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/auto.kopf.test"
+    # kopf writes its two configurations one after the other: wait for both before creating anything.
+    configs = [
+        f"/apis/admissionregistration.k8s.io/v1/{kind}webhookconfigurations/auto.kopf.test"
+        for kind in ("validating", "mutating")
+    ]
     with log.open("w") as out:
         kopf = subprocess.Popen(
             [
@@ -107,7 +111,7 @@ def test_kopf_validating_and_mutating_webhooks(api: EmbeddedAPI, http: Http, ns:
             env=env,
         )
     try:
-        wait_for(lambda: bool((http.get(configs).json() or {}).get("webhooks")), timeout=60)
+        wait_for(lambda: all((http.get(c).json() or {}).get("webhooks") for c in configs), timeout=60)
         base = f"/apis/{GROUP}/v1/namespaces/{ns}/gadgets"
         gadget = {"apiVersion": f"{GROUP}/v1", "kind": "Gadget", "metadata": {"name": "g1"}}
         created = http.post(base, {**gadget, "spec": {"field": "right"}})

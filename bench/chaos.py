@@ -10,7 +10,11 @@ requests until 6 are injected), node-not-ready (Ready=Unknown + unreachable tain
 node-lost (the node crashes and is cut off: its job processes are SIGKILLed, every kubelet request answers
 503, the node goes NotReady and one of its pods is deleted as an eviction would; the node comes back only
 once the operator got rid of the pods stuck terminating there).
-One fault is injected after each new epoch rank 0 reports, so faults spread over the whole run; a kill or a
+One fault is injected after each new epoch rank 0 reports, so faults spread over the whole run. Faults that
+need no training (restart-operator, cut-watch, delete-service, api-errors) are judged with every process of
+the job stopped (SIGSTOP/SIGCONT, as a cgroup freezer pauses a container; the pods' MS_NODE_TIMEOUT is
+raised above the longest such wait), so however fast a machine trains, the job cannot run out of epochs
+before the last fault; api-errors wakes the frozen job's operator with annotations on its Service. A kill or a
 pod deletion must cause exactly one whole-job restart that resumes from the newest checkpoint every rank
 saved; every other fault must cause none.
 
@@ -38,7 +42,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -64,6 +68,8 @@ KINDS = (
     "node-lost",
 )
 DISRUPTIVE = {"kill-rank", "delete-pod", "node-lost"}  # each must cause exactly one whole-job restart
+# Judged with the job's processes frozen (Chaos.frozen): the operator's work, no training needed.
+FROZEN = {"restart-operator", "cut-watch", "delete-service", "api-errors"}
 KUBELET_AGENT = "aiohttp"  # the local kubelet's User-Agent (aiohttp's default); kopf sends "kopf/<version>"
 OPERATOR_AGENT = USER_AGENT  # the operator's own API client (pods, Services, events, status)
 LOST_NODE_SECONDS = 300.0  # a pod stuck terminating on the lost node this long: the job is stuck
@@ -74,6 +80,7 @@ JOB_LABEL = "finetune.mindspore.io/job-name"
 INDEX_LABEL = "finetune.mindspore.io/replica-index"
 GENERATION_LABEL = "finetune.mindspore.io/generation"
 MNFT = str(Path(sys.executable).parent / "mnft")
+NODE_TIMEOUT_S = 900  # the job's MS_NODE_TIMEOUT
 STEP_TIMEOUT = 900.0  # a fault not recovered from in this long is a failure, not a wait
 
 
@@ -118,6 +125,9 @@ def job_manifest(epochs: int, backoff_limit: int) -> dict[str, Any]:
                 "epochSize": epochs,
                 "saveCheckpointEpochs": 1,
             },
+            # MindSpore's heartbeat timeout (MS_NODE_TIMEOUT, 30 s by default) above the longest freeze
+            # (Chaos.frozen: a fault's own wait, at most 300 s): a frozen job must not time itself out.
+            "env": [{"name": "MS_NODE_TIMEOUT", "value": str(NODE_TIMEOUT_S)}],
             # A pod stuck terminating on a lost node is force-deleted 5 s after its grace period (the
             # operator's runPolicy field; an operator without it prunes the field and never does).
             "runPolicy": {"backoffLimit": min(100, backoff_limit), "forceDeleteLostPodsAfterSeconds": 5},
@@ -399,8 +409,29 @@ class Chaos:
     # -- faults --
     def inject(self, kind: str) -> Fault:
         fault = Fault(kind, self.epochs_done())
-        getattr(self, "_" + kind.replace("-", "_"))(fault)
+        handler = getattr(self, "_" + kind.replace("-", "_"))
+        if kind in FROZEN:
+            with self.frozen():
+                handler(fault)
+        else:
+            handler(fault)
         return fault
+
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Every process of the job stopped (SIGSTOP, as a cgroup freezer or `docker pause` does) while a
+        fault that needs no training is judged: training cannot run out of epochs meanwhile, however fast
+        the machine trains and however slowly the operator answers. The pods' MS_NODE_TIMEOUT covers it."""
+        pids = job_processes()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
 
     def _kill_rank(self, fault: Fault) -> None:
         rank = self.rng.randrange(2)
@@ -490,15 +521,22 @@ class Chaos:
             limit=6,
             exclude_watch=False,
         )
+        pokes = 0
+
+        def reached(status: dict[str, Any]) -> bool:
+            nonlocal pokes
+            if sum(v for k, v in faults.counts.items() if k.startswith("error")) - before >= 6:
+                return True
+            # The job is frozen, so nothing else wakes the operator: an annotation on its Service does
+            # (a Service event), and each wake is a reconcile whose requests the plan may answer.
+            pokes += 1
+            body = {"metadata": {"annotations": {"chaos.mnft.test/poke": str(pokes)}}}
+            with contextlib.suppress(k8s.ApiException):
+                self.core.patch_namespaced_service(JOB, NAMESPACE, body)
+            return self.finished(status)
+
         try:
-            self.wait(
-                lambda s: (
-                    sum(v for k, v in faults.counts.items() if k.startswith("error")) - before >= 6
-                    or self.finished(s)
-                ),
-                "6 API errors to reach the operator",
-                timeout=300,
-            )
+            self.wait(reached, "6 API errors to reach the operator", timeout=300)
         finally:
             faults.plan = None
         injected = sum(v for k, v in faults.counts.items() if k.startswith("error")) - before

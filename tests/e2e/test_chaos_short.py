@@ -1,7 +1,9 @@
 """A short seeded chaos run (bench/chaos.py): 4 faults (the Service deleted, API errors, a killed rank, the
 node lost with a pod evicted) on a real 2-worker CPU job through the embedded API, the local kubelet and
 the operator; every invariant holds, the job succeeds with an accuracy, and both restarts resume from the
-newest checkpoint. The lost node needs the operator to force-delete pods stuck terminating there."""
+newest checkpoint. The lost node needs the operator to force-delete pods stuck terminating there. The
+Service deletion and the API errors are judged with the job frozen (chaos.Chaos.frozen), so a machine that
+trains fast cannot finish the job before the last fault."""
 
 from __future__ import annotations
 
@@ -14,9 +16,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 import chaos  # bench/ is not a package: found through the path above
 
-# Known broken since the merge of 2026-12-01 (it passed on its own branch): only 2 of the 4 seeded faults
-# are injected before the job ends (the harness stops injecting after api-errors). Skipped, not deleted,
-# until bench/chaos.py is fixed against the merged trainer and HTTPS API (issue 10 stays open).
 pytestmark = [
     pytest.mark.slow,  # real MindSpore ranks
 ]

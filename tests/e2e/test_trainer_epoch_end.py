@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from mindspore import nn
 
+from mnft_trainer.checkpoint import save_atomic
 from mnft_trainer.config import resolve_config
 from mnft_trainer.context import RunContext, RunPaths
 from mnft_trainer.distributed import DistContext
@@ -49,7 +50,7 @@ def test_each_epoch_end_reports_saves_when_due_and_restores_training_mode(tmp_pa
         seen.append(stats)
         cell.set_train(False)  # what an eval does
 
-    end = EpochEnd(ctx, 2, lr, cell, cell, None, on_epoch)
+    end = EpochEnd(ctx, 2, lr, cell, lambda path: save_atomic(cell, path), None, on_epoch)
     results = []
     for epoch in (1, 2, 3):
         cell.set_train(True)

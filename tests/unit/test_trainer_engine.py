@@ -9,6 +9,7 @@ from mnft_trainer.engine import (
     EngineChoice,
     choose_engine,
     chunked,
+    cpu_streams,
     model_key,
     model_path,
     onnxruntime_version,
@@ -82,3 +83,23 @@ def test_chunked_runs_a_dynamic_batch_model_in_batches_without_padding():
     images = np.arange(7 * 2, dtype=np.float32).reshape(7, 1, 1, 2)
     np.testing.assert_array_equal(chunked(run, images, 3)[:, 0], images.reshape(7, 2).sum(axis=1))
     assert seen == [3, 3, 1]
+
+
+def test_cpu_streams_run_small_batches_side_by_side_up_to_four():
+    assert [cpu_streams(n) for n in (1, 2, 3, 4, 8, 64)] == [(1, 1), (2, 1), (3, 1), (4, 1), (4, 2), (4, 16)]
+
+
+def test_batches_go_through_the_mapper_in_order():
+    images = np.arange(7, dtype=np.float32).reshape(7, 1, 1, 1)
+    mapped: list[int] = []
+
+    def mapper(run, batches):
+        mapped.append(len(batches))
+        return [run(b) for b in reversed(batches)][::-1]  # computed out of order, returned in order
+
+    def run(batch):
+        return batch.reshape(len(batch), 1) * 10
+
+    np.testing.assert_array_equal(padded_batches(run, images, 3, mapper)[:, 0], np.arange(7) * 10)
+    np.testing.assert_array_equal(chunked(run, images, 3, mapper)[:, 0], np.arange(7) * 10)
+    assert mapped == [3, 3]

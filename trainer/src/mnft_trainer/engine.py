@@ -19,7 +19,8 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,6 +34,11 @@ ENGINE_CHOICES = ("auto", "mindspore", "onnxruntime")
 ONNX_FORMAT = "mnft-backbone-onnx-v1"
 LOG_PREFIX = "feature extraction: "
 DEFAULT_BATCH = 32  # images per call for models with a dynamic batch (and MindIR's padded batch)
+# ONNX Runtime runs small batches on several single-threaded streams at once: MobileNetV2's depthwise
+# convolutions split badly over intra-op threads. On 2 cores at 224x224, 2 streams of 8 images ran
+# 226-229 images/s against 177 for one call of 32 on 2 intra-op threads (docs/benchmarks.md, issue 14).
+ENGINE_BATCH = 8  # images per ONNX Runtime call (and the backbone export's fixed batch)
+MAX_STREAMS = 4
 
 
 class FeatureExtractor(Protocol):
@@ -94,29 +100,48 @@ def model_path(cache_dir: str, key: str) -> Path:
     return Path(cache_dir) / f"backbone-{key[:32]}.onnx"
 
 
+Mapper = Callable[[Callable[[np.ndarray], np.ndarray], Sequence[np.ndarray]], Iterable[np.ndarray]]
+
+
 def padded_batches(
-    run: Callable[[np.ndarray], np.ndarray], images: np.ndarray, batch_size: int
+    run: Callable[[np.ndarray], np.ndarray], images: np.ndarray, batch_size: int, mapper: Mapper = map
 ) -> np.ndarray:
-    """`run` over fixed-size batches (the last one padded by repeating its last image), trimmed."""
+    """`run` over fixed-size batches (the last one padded by repeating its last image), trimmed;
+    `mapper` (e.g. a thread pool's `map`) applies it to the list of batches, results in order."""
     count = images.shape[0]
-    outputs = []
+    batches, sizes = [], []
     for start in range(0, max(count, 1), batch_size):
         chunk = images[start : start + batch_size]
         size = chunk.shape[0]
         if size < batch_size:
             chunk = np.concatenate([chunk, np.repeat(chunk[-1:], batch_size - size, axis=0)])
-        outputs.append(np.asarray(run(chunk))[:size])
-    return np.concatenate(outputs)
+        batches.append(chunk)
+        sizes.append(size)
+    outputs = mapper(run, batches)
+    return np.concatenate([np.asarray(out)[:size] for out, size in zip(outputs, sizes, strict=True)])
 
 
-def chunked(run: Callable[[np.ndarray], np.ndarray], images: np.ndarray, batch_size: int) -> np.ndarray:
+def chunked(
+    run: Callable[[np.ndarray], np.ndarray], images: np.ndarray, batch_size: int, mapper: Mapper = map
+) -> np.ndarray:
     """`run` over batches of at most `batch_size` images (a model with a dynamic batch: no padding)."""
-    parts = [np.asarray(run(images[i : i + batch_size])) for i in range(0, images.shape[0], batch_size)]
-    return np.concatenate(parts) if parts else np.asarray(run(images))
+    batches = [images[i : i + batch_size] for i in range(0, images.shape[0], batch_size)]
+    if not batches:
+        return np.asarray(run(images))
+    return np.concatenate([np.asarray(out) for out in mapper(run, batches)])
 
 
-def session_options() -> Any:
-    """ONNX Runtime's CPU session options for sharing the cores with the data pipeline.
+def cpu_streams(cpus: int | None = None) -> tuple[int, int]:
+    """(concurrent ONNX Runtime calls, intra-op threads of each) for `cpus` usable CPUs (default: this
+    process's CPU affinity)."""
+    count = cpus if cpus is not None else len(os.sched_getaffinity(0))
+    streams = max(1, min(count, MAX_STREAMS))
+    return streams, max(1, count // streams)
+
+
+def session_options(threads: int = 0) -> Any:
+    """ONNX Runtime's CPU session options for sharing the cores with the data pipeline; `threads`
+    intra-op threads per call (0: ONNX Runtime's default, one per physical core).
 
     Its intra-op threads spin between kernels by default; while the decode threads need a core
     that spinning takes CPU from them and from the other processes on the node: ~3 of the forward's
@@ -127,16 +152,25 @@ def session_options() -> Any:
     options = ort.SessionOptions()
     options.log_severity_level = 3  # errors only
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.intra_op_num_threads = threads
     return options
 
 
 class OnnxRuntimeExtractor:
-    """An exported model on ONNX Runtime's CPU provider: fixed batch (padded) or dynamic (chunked)."""
+    """An exported model on ONNX Runtime's CPU provider: fixed batch (padded) or dynamic (chunked into
+    ENGINE_BATCH images), the batches of a call run `streams` at a time on one session (its `run` is
+    thread-safe and releases the GIL)."""
 
-    def __init__(self, path: str | os.PathLike[str], batch_size: int = DEFAULT_BATCH):
+    def __init__(
+        self, path: str | os.PathLike[str], batch_size: int = DEFAULT_BATCH, cpus: int | None = None
+    ):
         import onnxruntime as ort
 
-        self.session = ort.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
+        self.streams, threads = cpu_streams(cpus)
+        self.session = ort.InferenceSession(
+            str(path), session_options(threads), providers=["CPUExecutionProvider"]
+        )
+        self._pool = ThreadPoolExecutor(self.streams, thread_name_prefix="onnxruntime")
         inputs = self.session.get_inputs()
         if len(inputs) != 1 or len(inputs[0].shape) != 4:
             raise ValueError(f"{path}: expected one input (N, 3, H, W), got {inputs}")
@@ -151,8 +185,11 @@ class OnnxRuntimeExtractor:
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         images = np.ascontiguousarray(images, dtype=np.float32)
-        batches = padded_batches if self.fixed_batch else chunked
-        return batches(self._run, images, self.batch_size).astype(np.float32, copy=False)
+        if self.fixed_batch:
+            out = padded_batches(self._run, images, self.batch_size, self._pool.map)
+        else:
+            out = chunked(self._run, images, ENGINE_BATCH, self._pool.map)
+        return out.astype(np.float32, copy=False)
 
 
 class MindSporeExtractor:
@@ -237,8 +274,9 @@ def backbone_extractor(
     if choice.engine == "mindspore":
         extractor: FeatureExtractor = MindSporeExtractor(make_cell(), batch_size, choice.why)
     else:
-        key = model_key(checkpoint_sha256, height, width, batch_size, ms.__version__)
-        extractor = _cached_onnx(make_cell, key, height, width, batch_size, cache_dir, log)
+        # Exported for ENGINE_BATCH images a call whatever the job's batch: the streams want small ones.
+        key = model_key(checkpoint_sha256, height, width, ENGINE_BATCH, ms.__version__)
+        extractor = _cached_onnx(make_cell, key, height, width, ENGINE_BATCH, cache_dir, log)
     log(LOG_PREFIX + extractor.name)
     return extractor
 

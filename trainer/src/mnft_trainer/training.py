@@ -16,7 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from mnft_trainer.checkpoint import list_checkpoints, prune_checkpoints, read_checkpoint, save_atomic
+from mnft_trainer.checkpoint import (
+    PrefixSaver,
+    list_checkpoints,
+    prune_checkpoints,
+    read_checkpoint,
+    save_atomic,
+)
 from mnft_trainer.config import RecipeConfig
 from mnft_trainer.context import Log, RunContext
 from mnft_trainer.data import Augmentation, ImageSource, make_dataset
@@ -76,9 +82,9 @@ def _should_save(cfg: RecipeConfig, epoch: int) -> bool:
     return cfg.save_checkpoint and (epoch % cfg.save_checkpoint_epochs == 0 or epoch == cfg.epoch_size)
 
 
-def _save(cell: Any, cfg: RecipeConfig, ckpt_dir: Path, epoch: int) -> str:
+def _save(save: Callable[[Path], None], cfg: RecipeConfig, ckpt_dir: Path, epoch: int) -> str:
     path = ckpt_dir / f"mobilenetv2_{epoch}.ckpt"
-    save_atomic(cell, path)
+    save(path)
     prune_checkpoints(ckpt_dir, cfg.keep_checkpoint_max)
     return str(path)
 
@@ -87,13 +93,14 @@ def _save(cell: Any, cfg: RecipeConfig, ckpt_dir: Path, epoch: int) -> str:
 class EpochEnd:
     """What both loops do after an epoch's steps: the loss (and, given `statistics`, the BatchNorm
     statistics) averaged over the ranks, the checkpoint of `saved` when due, the epoch's stats to
-    `on_epoch`, and `train_cell` back in training mode (an eval in on_epoch switched it to inference)."""
+    `on_epoch`, and `train_cell` back in training mode (an eval in on_epoch switched it to inference).
+    `save` writes the checkpoint file at the path it is given."""
 
     ctx: RunContext
     steps: int
     lr: np.ndarray
     train_cell: Any
-    saved: Any
+    save: Callable[[Path], None]
     statistics: Any | None
     on_epoch: OnEpoch
 
@@ -103,7 +110,7 @@ class EpochEnd:
         avg_loss = end_of_epoch(self.statistics, float(np.mean(losses)), self.ctx.dist.group_size)
         seconds = time.monotonic() - started
         checkpoint = (
-            _save(self.saved, cfg, self.ctx.paths.checkpoints, epoch) if _should_save(cfg, epoch) else None
+            _save(self.save, cfg, self.ctx.paths.checkpoints, epoch) if _should_save(cfg, epoch) else None
         )
         self.on_epoch(
             EpochStats(
@@ -154,8 +161,11 @@ def train_head(
         nn.WithLossCell(PooledHead(head), make_loss(ctx.num_classes, cfg.label_smooth)), opt
     )
     train_cell.set_train()
-    # The backbone is frozen: its BatchNorm statistics do not move, so only the loss is averaged.
-    end_epoch = EpochEnd(ctx, steps, lr, train_cell, net, None, on_epoch or _plain_report(ctx.log))
+    # The backbone is frozen: its BatchNorm statistics do not move, so only the loss is averaged, and
+    # each checkpoint serializes the head only (the rest of the file is the same every epoch).
+    saver = PrefixSaver(net, head, ctx.paths.checkpoints)
+    report = on_epoch or _plain_report(ctx.log)
+    end_epoch = EpochEnd(ctx, steps, lr, train_cell, saver.save, None, report)
     rng = np.random.default_rng(seed)
     checkpoint: str | None = None
     avg_loss: float | None = None
@@ -238,7 +248,15 @@ def train_full(
     iterator = dataset.create_tuple_iterator(num_epochs=cfg.epoch_size - start_epoch, output_numpy=True)
     # Every rank's BatchNorm statistics averaged before any checkpoint or eval: ranks stay identical. The
     # training cell is saved: the network's entries plus the optimizer state, for resuming.
-    end_epoch = EpochEnd(ctx, steps, lr, train_cell, train_cell, net, on_epoch or _plain_report(ctx.log))
+    end_epoch = EpochEnd(
+        ctx,
+        steps,
+        lr,
+        train_cell,
+        lambda path: save_atomic(train_cell, path),
+        net,
+        on_epoch or _plain_report(ctx.log),
+    )
     avg_loss: float | None = None
     for epoch in range(start_epoch + 1, cfg.epoch_size + 1):
         started = time.monotonic()

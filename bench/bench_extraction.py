@@ -4,7 +4,9 @@ Interleaved rounds of `--images` images each; medians of the rounds, and per-rou
 bare MindSpore forward of the same round (so load changes hit all alike):
 - `ms_bare`: the plain, unfolded PooledBackbone on ready tensors (what a user would run);
 - `ms_folded`: the BatchNorm-folded backbone on MindSpore (the trainer's extraction before issue 14);
-- `ort`: the folded backbone exported by MindSpore (`mindspore.onnx.export`), on ONNX Runtime;
+- `ort`: the folded backbone exported by MindSpore (`mindspore.onnx.export`), on ONNX Runtime as the
+  trainer runs it (`engine.load`: batches of `engine.ENGINE_BATCH` on one single-threaded stream per CPU);
+- `ort_one_call`: the batch-32 export on one ONNX Runtime call at a time on every core (before 2026-12-02);
 - `ov_f32` / `ov_default`: the same file on OpenVINO (f32 hint / its default precision), if installed;
 - `decode`: decode + eval transforms only (the data pipeline, no forward);
 - `extract_ms`: end to end as before (decode + transforms + folded MindSpore forward);
@@ -91,7 +93,16 @@ def main() -> None:
     started = time.perf_counter()
     onnx_path = engine.export_onnx(FoldedPooledBackbone(backbone), BATCH, SIZE, SIZE, tmp / "backbone.onnx")
     export_s = time.perf_counter() - started
-    ort = engine.load(onnx_path)
+    onnx_small = tmp / "backbone-small.onnx"
+    engine.export_onnx(FoldedPooledBackbone(backbone), engine.ENGINE_BATCH, SIZE, SIZE, onnx_small)
+    ort = engine.load(onnx_small)
+    import onnxruntime
+
+    one_call = onnxruntime.InferenceSession(str(onnx_path), engine.session_options(0))
+
+    def ort_one_call(x: np.ndarray) -> np.ndarray:
+        return engine.padded_batches(lambda b: one_call.run(None, {"images": b})[0], x, BATCH)
+
     ms_folded = engine.MindSporeExtractor(folded, BATCH, "folded")
 
     images = np.concatenate([b for b, _ in iterate_images(ImageSource(samples), SIZE, SIZE, BATCH)])
@@ -99,6 +110,7 @@ def main() -> None:
         "ms_bare": lambda: run_batches_all(pooled, images),
         "ms_folded": lambda: ms_folded(images),
         "ort": lambda: ort(images),
+        "ort_one_call": lambda: ort_one_call(images),
     }
     if not args.no_openvino:
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import os
 import secrets
@@ -100,14 +101,21 @@ class LocalKubelet:
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
+        shutdown = None
         if thread.is_alive() and self._stopping is not None:
-            future = asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
+            shutdown = self._shutdown()
+            future = asyncio.run_coroutine_threadsafe(shutdown, loop)
             with contextlib.suppress(Exception):
                 future.result(timeout=STOP_GRACE_CAP_SECONDS + 15)
         thread.join(timeout=2)
         if thread.is_alive() and self._main_task is not None:  # e.g. still waiting for a slow API
             loop.call_soon_threadsafe(self._main_task.cancel)
             thread.join(timeout=10)
+        # The loop ended before it ran the shutdown (the thread was just finishing): close the coroutine
+        # it never started, or Python warns that it was never awaited.
+        never_started = shutdown is not None and inspect.getcoroutinestate(shutdown) == inspect.CORO_CREATED
+        if shutdown is not None and never_started and not thread.is_alive():
+            shutdown.close()
         self._loop = self._thread = None
 
     def pod_ip(self, namespace: str, name: str) -> str:

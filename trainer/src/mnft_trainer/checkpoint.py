@@ -149,37 +149,44 @@ class PrefixSaver:
     """`save_atomic(net, path)` for a network whose leading parameters never change (a frozen backbone).
 
     MindSpore writes a checkpoint as one serialized message per parameter, in the network's order, so
-    the file is the unchanging parameters' bytes followed by the others'. The first part is serialized
-    once, here; each save serializes the changing parameters only (the head: 0.1% of MobileNetV2's
-    values; a whole save was ~50 ms of Python protobuf, as MindSpore forces its pure-Python
-    implementation). Checked once against `mindspore.save_checkpoint(net)`: unless the bytes are
-    identical (the changing parameters not last, a MindSpore that writes otherwise), every save is the
-    plain one. Callers must not change the unchanging parameters after construction.
+    the file is the unchanging parameters' bytes followed by the others'. The first part is
+    serialized once, at the first save; each save serializes the changing parameters only (the head:
+    0.1% of MobileNetV2's values; a whole save was ~50 ms of Python protobuf, as MindSpore forces its
+    pure-Python implementation). Checked on the first save against `mindspore.save_checkpoint(net)`:
+    unless the bytes are identical (the changing parameters not last, a MindSpore that writes
+    otherwise), every save is the plain one. Callers must not change the unchanging parameters after
+    the first save.
     """
 
     def __init__(self, net: Any, changing: Any, scratch: Path):
+        self.net, self.scratch = net, scratch
         params = list(net.get_parameters())
         moving = {id(p) for p in changing.get_parameters()}
-        fixed = [p for p in params if id(p) not in moving]
-        self.net = net
-        self.changing = [{"name": p.name, "data": p} for p in params if id(p) in moving]
-        ordered = len(self.changing) == len(moving) and all(id(p) in moving for p in params[len(fixed) :])
-        self.prefix: bytes | None = None
-        if ordered and self.changing:
-            prefix = _written_bytes([{"name": p.name, "data": p} for p in fixed], scratch)
-            if prefix + _written_bytes(self.changing, scratch) == _written_bytes(net, scratch):
-                self.prefix = prefix
-        self.scratch = scratch
+        self._fixed = [{"name": p.name, "data": p} for p in params if id(p) not in moving]
+        self._changing = [{"name": p.name, "data": p} for p in params if id(p) in moving]
+        tail = params[len(self._fixed) :]
+        self._ordered = bool(self._changing) and all(id(p) in moving for p in tail)
+        self._prefix: bytes | None = None
+        self._checked = False
 
     @property
     def incremental(self) -> bool:
-        return self.prefix is not None
+        """Whether saves write the cached prefix (checked on first use, against the plain save)."""
+        if not self._checked:
+            self._checked = True
+            if self._ordered:
+                prefix = _written_bytes(self._fixed, self.scratch)
+                if prefix + _written_bytes(self._changing, self.scratch) == _written_bytes(
+                    self.net, self.scratch
+                ):
+                    self._prefix = prefix
+        return self._prefix is not None
 
     def save(self, path: Path) -> None:
-        if self.prefix is None:
+        if not self.incremental or self._prefix is None:
             save_atomic(self.net, path)
             return
-        data = self.prefix + _written_bytes(self.changing, self.scratch)
+        data = self._prefix + _written_bytes(self._changing, self.scratch)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
         tmp.write_bytes(data)

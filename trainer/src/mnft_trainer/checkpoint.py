@@ -126,9 +126,13 @@ def save_atomic(cell: Any, path: Path) -> None:
     """Write to a temporary file in the same directory and rename, so a kill never leaves a torn file."""
     import mindspore as ms
 
+    _write_atomic(path, lambda tmp: ms.save_checkpoint(cell, str(tmp)))
+
+
+def _write_atomic(path: Path, write: Callable[[Path], Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    ms.save_checkpoint(cell, str(tmp))
+    write(tmp)
     os.replace(tmp, path)
 
 
@@ -187,11 +191,12 @@ class PrefixSaver:
             save_atomic(self.net, path)
             return
         data = self._prefix + _written_bytes(self._changing, self.scratch)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-        tmp.write_bytes(data)
-        os.chmod(tmp, stat.S_IRUSR)  # as mindspore.save_checkpoint leaves its files
-        os.replace(tmp, path)
+
+        def write(tmp: Path) -> None:
+            tmp.write_bytes(data)
+            os.chmod(tmp, stat.S_IRUSR)  # as mindspore.save_checkpoint leaves its files
+
+        _write_atomic(path, write)
 
 
 def prune_checkpoints(directory: Path, keep: int) -> list[Path]:

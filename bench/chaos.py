@@ -409,12 +409,8 @@ class Chaos:
     # -- faults --
     def inject(self, kind: str) -> Fault:
         fault = Fault(kind, self.epochs_done())
-        handler = getattr(self, "_" + kind.replace("-", "_"))
-        if kind in FROZEN:
-            with self.frozen():
-                handler(fault)
-        else:
-            handler(fault)
+        with self.frozen() if kind in FROZEN else contextlib.nullcontext():
+            getattr(self, "_" + kind.replace("-", "_"))(fault)
         return fault
 
     @contextlib.contextmanager
@@ -512,7 +508,11 @@ class Chaos:
     def _api_errors(self, fault: Fault) -> None:
         seed = self.rng.randrange(1 << 30)
         faults = self.api.faults
-        before = sum(v for k, v in faults.counts.items() if k.startswith("error"))
+
+        def errors() -> int:
+            return sum(v for k, v in faults.counts.items() if k.startswith("error"))
+
+        before = errors()
         faults.plan = FaultPlan(
             seed=seed,
             error_rate=0.5,
@@ -525,7 +525,7 @@ class Chaos:
 
         def reached(status: dict[str, Any]) -> bool:
             nonlocal pokes
-            if sum(v for k, v in faults.counts.items() if k.startswith("error")) - before >= 6:
+            if errors() - before >= 6:
                 return True
             # The job is frozen, so nothing else wakes the operator: an annotation on its Service does
             # (a Service event), and each wake is a reconcile whose requests the plan may answer.
@@ -539,7 +539,7 @@ class Chaos:
             self.wait(reached, "6 API errors to reach the operator", timeout=300)
         finally:
             faults.plan = None
-        injected = sum(v for k, v in faults.counts.items() if k.startswith("error")) - before
+        injected = errors() - before
         fault.detail = f"{injected} errors (plan seed {seed})"
         # Fewer than planned: the fault did not happen as drawn (a client the plan does not match?).
         fault.survived = injected >= 6

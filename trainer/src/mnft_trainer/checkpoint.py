@@ -176,21 +176,24 @@ class PrefixSaver:
     @property
     def incremental(self) -> bool:
         """Whether saves write the cached prefix (checked on first use, against the plain save)."""
+        return self._cached_prefix() is not None
+
+    def _cached_prefix(self) -> bytes | None:
         if not self._checked:
             self._checked = True
             if self._ordered:
                 prefix = _written_bytes(self._fixed, self.scratch)
-                if prefix + _written_bytes(self._changing, self.scratch) == _written_bytes(
-                    self.net, self.scratch
-                ):
+                whole = _written_bytes(self.net, self.scratch)
+                if prefix + _written_bytes(self._changing, self.scratch) == whole:
                     self._prefix = prefix
-        return self._prefix is not None
+        return self._prefix
 
     def save(self, path: Path) -> None:
-        if not self.incremental or self._prefix is None:
+        prefix = self._cached_prefix()
+        if prefix is None:
             save_atomic(self.net, path)
             return
-        data = self._prefix + _written_bytes(self._changing, self.scratch)
+        data = prefix + _written_bytes(self._changing, self.scratch)
 
         def write(tmp: Path) -> None:
             tmp.write_bytes(data)

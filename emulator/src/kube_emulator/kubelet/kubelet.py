@@ -113,8 +113,11 @@ class LocalKubelet:
             thread.join(timeout=10)
         # The loop ended before it ran the shutdown (the thread was just finishing): close the coroutine
         # it never started, or Python warns that it was never awaited.
-        never_started = shutdown is not None and inspect.getcoroutinestate(shutdown) == inspect.CORO_CREATED
-        if shutdown is not None and never_started and not thread.is_alive():
+        if (
+            shutdown is not None
+            and not thread.is_alive()
+            and inspect.getcoroutinestate(shutdown) == inspect.CORO_CREATED
+        ):
             shutdown.close()
         self._loop = self._thread = None
 
